@@ -1,0 +1,85 @@
+/** The trigger API (`kurier.dev/v1alpha1`) as the controller and the render engine read it. */
+
+export const GROUP = 'kurier.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+export interface FunctionRef {
+  url?: string;
+  service?: { name: string; namespace?: string; port?: number; path?: string };
+}
+
+export interface Delivery {
+  ordering?: 'ordered' | 'key' | 'unordered';
+  maxInFlight?: number;
+  timeout?: string;
+  retry?: { maxAttempts?: number; initialDelay?: string; maxDelay?: string };
+  deadLetter?: { topic: string };
+  reply?: { topic: string };
+}
+
+export interface TriggerSpec {
+  function?: FunctionRef;
+  delivery?: Delivery;
+  replicas?: number;
+  deployment?: JsonObject;
+  /** kubeless-pulsar-trigger compatibility: `spec.kubeless.function` is the function URL. */
+  kubeless?: { function?: string };
+  /** The source block, keyed by source name (`kafka`, `pulsar`, …). */
+  [source: string]: unknown;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface TriggerStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  deployment?: { name: string; namespace: string };
+  replicas?: number;
+  readyReplicas?: number;
+}
+
+export interface Trigger {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: TriggerSpec;
+  status?: TriggerStatus;
+}

@@ -1,0 +1,95 @@
+/**
+ * The contract between the dispatcher core and the source adapters.
+ *
+ * An adapter turns broker messages into {@link Message}s and hands each to the {@link Pipeline}.
+ * The pipeline owns delivery, retry, ordering, backpressure, dead-letter, reply, metrics and
+ * shutdown; the adapter only maps the resulting {@link Settlement} to the broker's ack/nack.
+ */
+
+export const Source = {
+  Kafka: 'kafka',
+  Pulsar: 'pulsar',
+  Nats: 'nats',
+  RabbitMQ: 'rabbitmq',
+  Cron: 'cron',
+} as const;
+export type Source = (typeof Source)[keyof typeof Source];
+
+/** A broker message in neutral form. Bodies are never transformed. */
+export interface Message {
+  /** Stable across redeliveries of the same broker message; becomes `ce-id` and `event-id`. */
+  readonly id: string;
+  readonly body: Buffer;
+  /** The message's own headers/properties (lower-cased names), passed through to the function. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The message's own content type when the broker carries one. */
+  readonly contentType?: string | undefined;
+  /** Topic, subject or queue the message came from; becomes `event-topic` and `ce-subject`. */
+  readonly topic: string;
+  /** Ordering lane: partition, subject or queue. `ordered` keeps one message in flight per lane. */
+  readonly lane: string;
+  /** Ordering key inside a lane. `key` mode keeps one message in flight per (lane, key). */
+  readonly key?: string | undefined;
+  /** When the message was produced if the broker says, else when it was received. */
+  readonly time: Date;
+  /** Broker coordinates (partition, offset, sequence, delivery tag…) for dead-letter envelopes and logs. */
+  readonly coordinates: Readonly<Record<string, string | number>>;
+  /** How many times the broker says it delivered this message before (0 when unknown). */
+  readonly redeliveries?: number | undefined;
+}
+
+/** How a message left the pipeline; the adapter acknowledges every one of these. */
+export type Settlement =
+  | { readonly outcome: 'delivered'; readonly status: number; readonly attempts: number }
+  | { readonly outcome: 'dead-lettered'; readonly status: number | undefined; readonly attempts: number }
+  | { readonly outcome: 'dropped'; readonly status: number | undefined; readonly attempts: number; readonly reason: string };
+
+/**
+ * Rejection of {@link Admission.settled} when the pipeline shuts down before the message
+ * settled: the adapter must release it (nack / requeue / not commit), never acknowledge it.
+ */
+export class ReleasedError extends Error {
+  override readonly name = 'ReleasedError';
+  constructor(message = 'released on shutdown', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export interface Admission {
+  /**
+   * Resolves once the message was delivered, dead-lettered or dropped by policy (ack it);
+   * rejects with {@link ReleasedError} when it must be released (do not ack).
+   */
+  readonly settled: Promise<Settlement>;
+}
+
+/** What the core gives an adapter. */
+export interface Pipeline {
+  /**
+   * Admits a message. Resolves when the message has been taken (it may start now under the
+   * ordering mode and `maxInFlight`); awaiting it before fetching more is the backpressure.
+   * Rejects with {@link ReleasedError} when the pipeline is draining.
+   */
+  admit(message: Message): Promise<Admission>;
+  /** True once shutdown began: adapters stop fetching. */
+  readonly draining: boolean;
+}
+
+/** Where dead-letter envelopes and replies go, on the same broker as the source. */
+export interface Publisher {
+  /** Resolves only when the broker confirmed the publish. */
+  publish(destination: string, body: Buffer, headers: Readonly<Record<string, string>>, key?: string): Promise<void>;
+}
+
+/** A source adapter: one per dispatcher process. */
+export interface SourceAdapter extends Publisher {
+  readonly source: Source;
+  /** Connects, subscribes and starts feeding the pipeline; resolves once subscribed. */
+  start(pipeline: Pipeline): Promise<void>;
+  /** Stops fetching new messages; in-flight ones are still settled through the pipeline. */
+  pause(): Promise<void>;
+  /** Commits/flushes what settled and closes connections. Called after the pipeline drained. */
+  close(): Promise<void>;
+  /** For `/readyz`: connected to the broker and subscribed. */
+  connected(): boolean;
+}
