@@ -1,3 +1,6 @@
+import type { Registry } from 'prom-client';
+import type { EnvReader } from './env-reader.js';
+
 /**
  * The contract between the dispatcher core and the source adapters.
  *
@@ -92,4 +95,39 @@ export interface SourceAdapter extends Publisher {
   close(): Promise<void>;
   /** For `/readyz`: connected to the broker and subscribed. */
   connected(): boolean;
+}
+
+/** Structured logger (pino-compatible): one JSON object a line. */
+export interface Logger {
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+}
+
+/** Identity of the trigger this dispatcher serves (TRIGGER_* variables). */
+export interface TriggerIdentity {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+}
+
+/** What a source module gets besides its own configuration. */
+export interface AdapterContext {
+  readonly trigger: TriggerIdentity;
+  readonly logger: Logger;
+  /** prom-client registry, for source-specific metrics such as consumer lag. */
+  readonly registry: Registry;
+}
+
+/**
+ * One module per source (`dispatchers/<source>/index.ts` exports it as `sourceModule`).
+ * `parseConfig` reads only that source's `<SOURCE>_*` variables (plus what it documents),
+ * reporting problems through the reader so every bad variable is named at once.
+ */
+export interface SourceModule<Config> {
+  readonly source: Source;
+  parseConfig(reader: EnvReader, trigger: TriggerIdentity): Config;
+  createAdapter(config: Config, context: AdapterContext): SourceAdapter;
 }
