@@ -52,7 +52,8 @@ export interface TriggerSpec {
   function?: FunctionRef;
   delivery?: Delivery;
   replicas?: number;
-  deployment?: JsonObject;
+  /** Free-form; validated at render time, so typed as any JSON. */
+  deployment?: JsonValue;
   /** kubeless-pulsar-trigger compatibility: `spec.kubeless.function` is the function URL. */
   kubeless?: { function?: string };
   /** The source block, keyed by source name (`kafka`, `pulsar`, …). */

@@ -1,0 +1,200 @@
+import { blockEnv, type EnvVar } from './env-contract.js';
+import { contentHash } from './hash.js';
+import { DISPATCHER_CONTAINER, isObject, mergeLayers, strategicMerge } from './merge.js';
+import { deploymentName, labelValue } from './names.js';
+import { checkOverride } from './policy.js';
+import { RenderError } from './render-error.js';
+import type { KindTemplate, OverridePolicy, Templates } from './templates.js';
+import type { JsonObject, JsonValue, Trigger } from './trigger.js';
+
+export { RenderError } from './render-error.js';
+
+export const SPEC_HASH_ANNOTATION = 'kurier.dev/spec-hash';
+export const LABEL_TRIGGER = 'kurier.dev/trigger';
+export const LABEL_KIND = 'kurier.dev/kind';
+export const LABEL_TRIGGER_NAMESPACE = 'kurier.dev/trigger-namespace';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGER = 'kurier';
+const DEFAULT_METRICS_PORT = 9090;
+
+export interface RenderOptions {
+  /** Lets `spec.deployment.metadata.namespace` move the Deployment (also policy allowCrossNamespace). */
+  allowCrossNamespace?: boolean;
+}
+
+/** An apps/v1 Deployment as plain JSON. */
+export type Deployment = JsonObject & { metadata: JsonObject & { name: string; namespace: string }; spec: JsonObject };
+
+function fill(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+function functionUrl(trigger: Trigger, namespace: string): string {
+  const fn = trigger.spec.function;
+  const legacy = trigger.spec.kubeless?.function;
+  if (fn?.url !== undefined && fn.service !== undefined) {
+    throw RenderError.at('spec.function', 'give exactly one of url and service, not both');
+  }
+  if (fn?.url !== undefined) return fn.url;
+  if (fn?.service !== undefined) {
+    const { name, namespace: serviceNamespace = namespace, port = 80, path = '/' } = fn.service;
+    if (typeof name !== 'string' || name === '') throw RenderError.at('spec.function.service.name', 'is required');
+    return `http://${name}.${serviceNamespace}.svc.cluster.local:${port}${path.startsWith('/') ? path : `/${path}`}`;
+  }
+  if (typeof legacy === 'string' && legacy !== '') return legacy;
+  throw RenderError.at('spec.function', 'is required: give function.url or function.service (or kubeless.function)');
+}
+
+/** `t` → `persistent://public/default/t`, `tenant/ns/t` → `persistent://tenant/ns/t`. */
+export function fullPulsarTopic(topic: string): string {
+  if (topic.includes('://')) return topic;
+  const parts = topic.split('/');
+  return parts.length === 3 ? `persistent://${topic}` : `persistent://public/default/${topic}`;
+}
+
+function sourceBlock(trigger: Trigger, kind: KindTemplate, identity: Record<string, string>): JsonObject {
+  const block = trigger.spec[kind.source];
+  if (!isObject(block)) throw RenderError.at(`spec.${kind.source}`, `is required for a ${kind.kind}`);
+  const withDefaults: JsonObject = { ...block };
+  for (const [field, template] of Object.entries(kind.defaults)) {
+    if (withDefaults[field] === undefined || withDefaults[field] === null) withDefaults[field] = fill(template, identity);
+  }
+  if (kind.source === 'pulsar' && typeof withDefaults['topic'] === 'string') {
+    withDefaults['topic'] = fullPulsarTopic(withDefaults['topic']);
+  }
+  return withDefaults;
+}
+
+function ownedEnv(trigger: Trigger, kind: KindTemplate, url: string, metricsPort: number, namespace: string): EnvVar[] {
+  const identity = { name: trigger.metadata.name, namespace, functionUrl: url };
+  const env: EnvVar[] = [
+    { name: 'TRIGGER_KIND', value: kind.kind },
+    { name: 'TRIGGER_NAME', value: trigger.metadata.name },
+    { name: 'TRIGGER_NAMESPACE', value: namespace },
+  ];
+  if (trigger.metadata.uid !== undefined) env.push({ name: 'TRIGGER_UID', value: trigger.metadata.uid });
+  env.push({ name: 'FUNCTION_URL', value: url });
+  env.push(...blockEnv(kind.source.toUpperCase(), sourceBlock(trigger, kind, identity), `spec.${kind.source}`));
+  const delivery = trigger.spec.delivery;
+  if (delivery !== undefined) {
+    if (!isObject(delivery)) throw RenderError.at('spec.delivery', 'must be an object');
+    env.push(...blockEnv('DELIVERY', delivery, 'spec.delivery'));
+  }
+  env.push({ name: 'METRICS_PORT', value: String(metricsPort) });
+  env.push(...kind.env.map((variable) => ({ name: variable.name, value: fill(variable.value, identity) })));
+  return env;
+}
+
+function containersOf(deployment: JsonObject): JsonObject[] {
+  const podSpec = (((deployment['spec'] as JsonObject | undefined)?.['template'] as JsonObject | undefined)?.['spec'] ??
+    {}) as JsonObject;
+  const containers = podSpec['containers'];
+  return Array.isArray(containers) ? containers.filter(isObject) : [];
+}
+
+function metricsPortOf(dispatcher: JsonObject): number {
+  const ports = Array.isArray(dispatcher['ports']) ? dispatcher['ports'].filter(isObject) : [];
+  const port = ports.find((candidate) => candidate['name'] === 'metrics')?.['containerPort'];
+  return typeof port === 'number' ? port : DEFAULT_METRICS_PORT;
+}
+
+function targetNamespace(override: JsonObject, triggerNamespace: string): string {
+  const requested = (override['metadata'] as JsonObject | undefined)?.['namespace'];
+  return typeof requested === 'string' && requested !== '' ? requested : triggerNamespace;
+}
+
+function effectivePolicy(templates: Templates, options: RenderOptions): OverridePolicy {
+  return { ...templates.policy, allowCrossNamespace: templates.policy.allowCrossNamespace || options.allowCrossNamespace === true };
+}
+
+function validateTrigger(trigger: Trigger): void {
+  if (typeof trigger.metadata.name !== 'string' || trigger.metadata.name === '') {
+    throw RenderError.at('metadata.name', 'is required');
+  }
+  const override = trigger.spec.deployment;
+  if (override !== undefined && override !== null && !isObject(override)) throw RenderError.at('spec.deployment', 'must be an object');
+  const replicas = trigger.spec.replicas;
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+    throw RenderError.at('spec.replicas', 'must be a whole number ≥ 0');
+  }
+}
+
+function ownedFields(trigger: Trigger, kind: KindTemplate, namespace: string, triggerNamespace: string): JsonObject {
+  const selector: Record<string, string> = {
+    [LABEL_TRIGGER]: labelValue(trigger.metadata.name),
+    [LABEL_KIND]: kind.kind.toLowerCase(),
+    [LABEL_TRIGGER_NAMESPACE]: triggerNamespace,
+  };
+  const sameNamespace = namespace === triggerNamespace;
+  const name = deploymentName(trigger.metadata.name, kind.source, sameNamespace ? undefined : triggerNamespace);
+  const metadata: JsonObject = {
+    name,
+    namespace,
+    labels: { ...selector, [LABEL_MANAGED_BY]: MANAGER, 'app.kubernetes.io/instance': name },
+  };
+  // Only the controller sets owner references; across namespaces Kubernetes ignores them (finalizer instead).
+  metadata['ownerReferences'] = null;
+  if (sameNamespace && trigger.metadata.uid !== undefined) {
+    metadata['ownerReferences'] = [
+      { apiVersion: trigger.apiVersion, kind: trigger.kind, name: trigger.metadata.name, uid: trigger.metadata.uid, controller: true, blockOwnerDeletion: true },
+    ];
+  }
+  const spec: JsonObject = { template: { metadata: { labels: { ...selector, 'app.kubernetes.io/instance': name } } } };
+  if (trigger.spec.replicas !== undefined) spec['replicas'] = trigger.spec.replicas;
+  if (kind.singleton) {
+    spec['replicas'] = Math.min(1, typeof spec['replicas'] === 'number' ? spec['replicas'] : 1);
+    spec['strategy'] = { type: 'Recreate', rollingUpdate: null };
+  }
+  return { metadata, spec, selector };
+}
+
+/**
+ * Renders a trigger's dispatcher Deployment: the default template ⊕ the kind's container ⊕
+ * `spec.deployment` ⊕ the fields the controller owns (name, labels and selector, owner reference,
+ * env contract, spec-hash). Pure: the controller, `kurier render` and the tests call this one.
+ * Throws {@link RenderError} naming the field when the trigger is invalid or the override refused.
+ */
+export function render(trigger: Trigger, templates: Templates, options: RenderOptions = {}): Deployment {
+  const kind = templates.kinds.get(trigger.kind);
+  if (kind === undefined) {
+    throw RenderError.at('kind', `unknown trigger kind "${trigger.kind}" (known: ${[...templates.kinds.keys()].join(', ')})`);
+  }
+  validateTrigger(trigger);
+  const triggerNamespace = trigger.metadata.namespace ?? 'default';
+  const override = isObject(trigger.spec.deployment) ? trigger.spec.deployment : {};
+  const violations = checkOverride(override, triggerNamespace, effectivePolicy(templates, options));
+  if (violations.length > 0) throw new RenderError(violations);
+
+  const namespace = targetNamespace(override, triggerNamespace);
+  const url = functionUrl(trigger, triggerNamespace);
+  const containerLayer: JsonObject = { spec: { template: { spec: { containers: [kind.container] } } } };
+  const merged = mergeLayers(templates.deployment, containerLayer, override);
+
+  const { selector, ...owned } = ownedFields(trigger, kind, namespace, triggerNamespace);
+  const withOwned = strategicMerge(merged, owned);
+  withOwned['apiVersion'] = 'apps/v1';
+  withOwned['kind'] = 'Deployment';
+  const { replicas, ...rest } = withOwned['spec'] as JsonObject;
+  // Owned outright: a selector is immutable in Kubernetes and must be this trigger's alone.
+  const spec: JsonObject = replicas === undefined ? {} : { replicas };
+  spec['selector'] = { matchLabels: selector as JsonObject };
+  Object.assign(spec, rest);
+  withOwned['spec'] = spec;
+
+  const dispatcher = containersOf(withOwned).find((container) => container['name'] === DISPATCHER_CONTAINER);
+  if (dispatcher === undefined) {
+    throw RenderError.at('spec.deployment.spec.template.spec.containers', 'the dispatcher container was removed');
+  }
+  if (typeof dispatcher['image'] !== 'string' || dispatcher['image'] === '') {
+    throw RenderError.at('spec.deployment.spec.template.spec.containers[name=dispatcher].image', 'the dispatcher needs an image');
+  }
+  const env = ownedEnv(trigger, kind, url, metricsPortOf(dispatcher), triggerNamespace);
+  const withEnv = strategicMerge(dispatcher, { env: env as unknown as JsonValue[] });
+  Object.assign(dispatcher, withEnv);
+
+  const metadata = withOwned['metadata'] as Deployment['metadata'];
+  const annotations = (isObject(metadata['annotations']) ? metadata['annotations'] : {}) as Record<string, string>;
+  const { [SPEC_HASH_ANNOTATION]: _previous, ...others } = annotations;
+  metadata['annotations'] = { ...others, [SPEC_HASH_ANNOTATION]: contentHash({ labels: metadata['labels'] ?? null, annotations: others, spec }) };
+  return withOwned as Deployment;
+}

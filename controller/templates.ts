@@ -1,0 +1,164 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { JsonObject } from './trigger.js';
+
+/** One trigger kind, learned from `templates/<source>/`. */
+export interface KindTemplate {
+  readonly kind: string;
+  readonly source: string;
+  readonly plural: string;
+  readonly shortNames: readonly string[];
+  /** The kubeless `event-namespace` header value for this kind. */
+  readonly eventNamespace: string;
+  /** Default values of `spec.<source>` fields, with `{name}` and `{namespace}` placeholders. */
+  readonly defaults: Readonly<Record<string, string>>;
+  /** Extra controller-owned variables, with `{name}`, `{namespace}` and `{functionUrl}` placeholders. */
+  readonly env: readonly { readonly name: string; readonly value: string }[];
+  /** Exactly one pod, replaced with Recreate (e.g. cron: one firing per tick). */
+  readonly singleton: boolean;
+  /** The dispatcher container template. */
+  readonly container: JsonObject;
+}
+
+/** What a spec.deployment override may change beyond the safe defaults. */
+export interface OverridePolicy {
+  readonly allowCrossNamespace: boolean;
+  readonly allowServiceAccount: boolean;
+  readonly allowHostNamespaces: boolean;
+  readonly allowPrivileged: boolean;
+  readonly allowHostPath: boolean;
+}
+
+export const DEFAULT_POLICY: OverridePolicy = Object.freeze({
+  allowCrossNamespace: false,
+  allowServiceAccount: false,
+  allowHostNamespaces: false,
+  allowPrivileged: false,
+  allowHostPath: false,
+});
+
+/** Everything render needs from `templates/`. */
+export interface Templates {
+  readonly deployment: JsonObject;
+  readonly policy: OverridePolicy;
+  /** Keyed by kind, e.g. `KafkaTrigger`. */
+  readonly kinds: ReadonlyMap<string, KindTemplate>;
+}
+
+/** A template file that is missing or malformed; the message names the file and field. */
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function readYamlObject(file: string, optional = false): Promise<JsonObject | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TemplateError(`${file}: cannot read`, { cause: err });
+  }
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (err) {
+    throw new TemplateError(`${file}: not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  if (value === null && optional) return {};
+  if (!isObject(value)) throw new TemplateError(`${file}: must be a YAML mapping`);
+  return value;
+}
+
+function requireString(doc: JsonObject, field: string, file: string): string {
+  const value = doc[field];
+  if (typeof value !== 'string' || value === '') throw new TemplateError(`${file}: ${field} must be a non-empty string`);
+  return value;
+}
+
+function stringList(doc: JsonObject, field: string, file: string): string[] {
+  const value = doc[field] ?? [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new TemplateError(`${file}: ${field} must be a list of strings`);
+  }
+  return value;
+}
+
+function stringMap(doc: JsonObject, field: string, file: string): Record<string, string> {
+  const value = doc[field] ?? {};
+  if (!isObject(value) || !Object.values(value).every((item) => typeof item === 'string')) {
+    throw new TemplateError(`${file}: ${field} must map names to strings`);
+  }
+  return value as Record<string, string>;
+}
+
+function envList(doc: JsonObject, file: string): { name: string; value: string }[] {
+  const value = doc['env'] ?? [];
+  if (!Array.isArray(value)) throw new TemplateError(`${file}: env must be a list`);
+  return value.map((item, index) => {
+    if (!isObject(item) || typeof item['name'] !== 'string' || typeof item['value'] !== 'string') {
+      throw new TemplateError(`${file}: env[${index}] must have string name and value`);
+    }
+    return { name: item['name'], value: item['value'] };
+  });
+}
+
+async function loadKind(dir: string, source: string): Promise<KindTemplate> {
+  const kindFile = join(dir, source, 'kind.yaml');
+  const containerFile = join(dir, source, 'container.yaml');
+  const meta = (await readYamlObject(kindFile)) ?? {};
+  const container = (await readYamlObject(containerFile)) ?? {};
+  const declaredSource = requireString(meta, 'source', kindFile);
+  if (declaredSource !== source) {
+    throw new TemplateError(`${kindFile}: source "${declaredSource}" must match its folder "${source}"`);
+  }
+  if (container['name'] !== undefined && container['name'] !== 'dispatcher') {
+    throw new TemplateError(`${containerFile}: name must be "dispatcher" (or omitted)`);
+  }
+  return Object.freeze({
+    kind: requireString(meta, 'kind', kindFile),
+    source,
+    plural: requireString(meta, 'plural', kindFile),
+    shortNames: stringList(meta, 'shortNames', kindFile),
+    eventNamespace: requireString(meta, 'eventNamespace', kindFile),
+    defaults: stringMap(meta, 'defaults', kindFile),
+    env: envList(meta, kindFile),
+    singleton: meta['singleton'] === true,
+    container: { ...container, name: 'dispatcher' },
+  });
+}
+
+function parsePolicy(doc: JsonObject | undefined, file: string): OverridePolicy {
+  const policy: Record<string, boolean> = { ...DEFAULT_POLICY };
+  for (const [key, value] of Object.entries(doc ?? {})) {
+    if (!(key in DEFAULT_POLICY)) throw new TemplateError(`${file}: unknown policy setting "${key}"`);
+    if (typeof value !== 'boolean') throw new TemplateError(`${file}: ${key} must be true or false`);
+    policy[key] = value;
+  }
+  return Object.freeze(policy as unknown as OverridePolicy);
+}
+
+/**
+ * Reads `deployment.yaml`, the optional `policy.yaml` and one `<source>/{kind,container}.yaml`
+ * per kind: adding a kind is adding a folder.
+ */
+export async function loadTemplates(dir: string): Promise<Templates> {
+  const deploymentFile = join(dir, 'deployment.yaml');
+  const policyFile = join(dir, 'policy.yaml');
+  const deployment = (await readYamlObject(deploymentFile)) ?? {};
+  const policy = parsePolicy(await readYamlObject(policyFile, true), policyFile);
+  const entries = await readdir(dir, { withFileTypes: true });
+  const sources = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const kinds = new Map<string, KindTemplate>();
+  for (const source of sources) {
+    const kind = await loadKind(dir, source);
+    if (kinds.has(kind.kind)) throw new TemplateError(`${join(dir, source)}: kind ${kind.kind} is defined twice`);
+    kinds.set(kind.kind, kind);
+  }
+  if (kinds.size === 0) throw new TemplateError(`${dir}: no kinds found (expected <source>/kind.yaml folders)`);
+  return Object.freeze({ deployment, policy, kinds });
+}
