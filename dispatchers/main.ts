@@ -1,6 +1,58 @@
-import { notYet } from '../cli/stub.js';
+import process from 'node:process';
+import { runDispatcher } from './core/runtime.js';
+import { Source } from './core/types.js';
+import type { SourceModule } from './core/types.js';
 
-/** `kurier dispatch`: exit code 0 ok, 1 failure, 2 usage. */
-export function runDispatch(_args: readonly string[]): Promise<number> {
-  return Promise.resolve(notYet('dispatch'));
+const USAGE = `usage: kurier dispatch <${Object.values(Source).join('|')}>
+  configured only by environment variables (docs/dispatchers.md)\n`;
+
+function isSource(name: string): name is Source {
+  return (Object.values(Source) as string[]).includes(name);
+}
+
+function isSourceModule(value: unknown): value is SourceModule<unknown> {
+  return typeof value === 'object' && value !== null && 'createAdapter' in value && 'parseConfig' in value;
+}
+
+async function loadSource(source: Source): Promise<SourceModule<unknown> | string> {
+  let loaded: unknown;
+  try {
+    loaded = await import(`./${source}/index.js`);
+  } catch (error) {
+    return `the ${source} dispatcher could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const candidate = (loaded as { sourceModule?: unknown }).sourceModule;
+  return isSourceModule(candidate) ? candidate : `dispatchers/${source}/index does not export a sourceModule`;
+}
+
+/** `kurier dispatch <source>`: exit code 0 ok, 1 failure, 2 usage. The only reader of process.env. */
+export async function runDispatch(args: readonly string[]): Promise<number> {
+  const [source, ...rest] = args;
+  if (source === '-h' || source === '--help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (source === undefined || rest.length > 0 || !isSource(source)) {
+    process.stderr.write(source === undefined || isSource(source) ? USAGE : `kurier dispatch: unknown source "${source}"\n${USAGE}`);
+    return 2;
+  }
+  const module = await loadSource(source);
+  if (typeof module === 'string') {
+    process.stderr.write(`kurier dispatch ${source}: ${module}\n`);
+    return 1;
+  }
+  return runDispatcher({
+    source,
+    module,
+    env: process.env,
+    writeError: (line) => process.stderr.write(`${line}\n`),
+    onSignal: (handler) => {
+      process.on('SIGTERM', handler);
+      process.on('SIGINT', handler);
+      return () => {
+        process.off('SIGTERM', handler);
+        process.off('SIGINT', handler);
+      };
+    },
+  });
 }

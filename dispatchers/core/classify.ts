@@ -1,0 +1,57 @@
+import type { RetryOn } from './config.js';
+
+/** What one HTTP attempt came to. */
+export type AttemptOutcome =
+  | { readonly kind: 'response'; readonly status: number }
+  | { readonly kind: 'network'; readonly error: Error }
+  | { readonly kind: 'timeout' };
+
+/** Failed attempt, with what the function answered (if anything). */
+export class DeliveryError extends Error {
+  override readonly name = 'DeliveryError';
+  readonly outcome: AttemptOutcome;
+  readonly status: number | undefined;
+  readonly responseBody: Buffer | undefined;
+  readonly retryAfter: string | undefined;
+  constructor(
+    outcome: AttemptOutcome,
+    details: { responseBody?: Buffer | undefined; retryAfter?: string | undefined } = {},
+    options?: ErrorOptions,
+  ) {
+    super(describeOutcome(outcome), options);
+    this.outcome = outcome;
+    this.status = outcome.kind === 'response' ? outcome.status : undefined;
+    this.responseBody = details.responseBody;
+    this.retryAfter = details.retryAfter;
+  }
+}
+
+export function describeOutcome(outcome: AttemptOutcome): string {
+  switch (outcome.kind) {
+    case 'response':
+      return `function answered ${outcome.status}`;
+    case 'network':
+      return `network error: ${outcome.error.message}`;
+    case 'timeout':
+      return 'attempt timed out';
+  }
+}
+
+/** True when a later attempt may succeed, under the user's `DELIVERY_RETRY_ON`. */
+export function isRetryable(outcome: AttemptOutcome, on: RetryOn): boolean {
+  switch (outcome.kind) {
+    case 'network':
+      return on.network;
+    case 'timeout':
+      return on.timeout;
+    case 'response': {
+      const { status } = outcome;
+      if (status >= 200 && status < 300) return false;
+      if (on.statuses.has(status)) return true;
+      if (status >= 400 && status < 500) return on.classes.has('4xx');
+      if (status >= 500) return on.classes.has('5xx');
+      // 1xx/3xx reaching us are protocol surprises: a later attempt will not change them.
+      return false;
+    }
+  }
+}

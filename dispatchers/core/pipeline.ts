@@ -1,0 +1,383 @@
+import pRetry, { AbortError } from 'p-retry';
+import { backoffDelay, parseRetryAfter } from './backoff.js';
+import { DeliveryError, isRetryable } from './classify.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { DeliveryConfig } from './config.js';
+import { DEAD_LETTER_RESPONSE_LIMIT, deadLetterEnvelope } from './dead-letter.js';
+import type { FunctionClient, FunctionResponse } from './http-client.js';
+import { TransportError } from './http-client.js';
+import type { DispatcherMetrics } from './metrics.js';
+import { DeliveryOutcome } from './metrics.js';
+import { buildHeaders, eventIdOf } from './request.js';
+import type { Admission, Logger, Message, Pipeline, Publisher, Settlement, Source, TriggerIdentity } from './types.js';
+import { ReleasedError } from './types.js';
+
+export interface PipelineOptions {
+  readonly source: Source;
+  readonly trigger: TriggerIdentity;
+  readonly functionUrl: string;
+  readonly delivery: DeliveryConfig;
+  readonly client: FunctionClient;
+  /** Where dead-letter envelopes and replies go (the adapter). */
+  readonly publisher: Publisher;
+  readonly metrics: DispatcherMetrics;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  /** Attempts per reply publish before the reply is given up (the message still counts as delivered). */
+  readonly replyAttempts?: number;
+}
+
+/** The core's pipeline, with what the runtime needs to shut it down. */
+export interface DispatchPipeline extends Pipeline {
+  /**
+   * Stops admitting, releases queued messages at once, lets running HTTP attempts finish until
+   * `graceMs` elapsed, then aborts them (released). Resolves when nothing is in the pipeline.
+   */
+  drain(graceMs: number): Promise<void>;
+  /** Messages admitted and not yet settled or released. */
+  readonly pending: number;
+}
+
+interface Entry {
+  readonly message: Message;
+  readonly lane: string | undefined;
+  readonly resolve: (settlement: Settlement) => void;
+  readonly reject: (error: ReleasedError) => void;
+}
+
+interface Waiter {
+  readonly message: Message;
+  readonly resolve: (admission: Admission) => void;
+  readonly reject: (error: ReleasedError) => void;
+}
+
+const REPLY_BODY_LIMIT = 16 * 1024 * 1024;
+
+class Failure extends Error {
+  override readonly name = 'Failure';
+  readonly attempts: number;
+  readonly last: DeliveryError;
+  constructor(last: DeliveryError, attempts: number, reason: string) {
+    super(reason, { cause: last });
+    this.attempts = attempts;
+    this.last = last;
+  }
+}
+
+function is2xx(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Creates the delivery pipeline: admission (ordering + maxInFlight), delivery with retry, dead-letter, reply, drain. */
+export function createPipeline(options: PipelineOptions): DispatchPipeline {
+  return new DeliveryPipeline(options);
+}
+
+class DeliveryPipeline implements DispatchPipeline {
+  private readonly options: PipelineOptions;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly capacity: number;
+  private slots = 0;
+  private readonly waiters: Waiter[] = [];
+  private readonly busyLanes = new Set<string>();
+  private readonly laneQueues = new Map<string, Entry[]>();
+  private readonly running = new Set<Promise<void>>();
+  /** Aborts backoff sleeps and prevents further attempts (start of drain). */
+  private readonly soft = new AbortController();
+  /** Aborts HTTP attempts in progress (end of the grace period). */
+  private readonly hard = new AbortController();
+  private isDraining = false;
+
+  constructor(options: PipelineOptions) {
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.capacity = options.delivery.maxInFlight;
+  }
+
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  get pending(): number {
+    return this.slots;
+  }
+
+  admit(message: Message): Promise<Admission> {
+    if (this.isDraining) return Promise.reject(new ReleasedError());
+    this.options.metrics.received.inc();
+    if (this.slots < this.capacity && this.waiters.length === 0) {
+      return Promise.resolve(this.take(message));
+    }
+    return new Promise<Admission>((resolve, reject) => {
+      this.waiters.push({ message, resolve, reject });
+    });
+  }
+
+  private take(message: Message): Admission {
+    this.slots += 1;
+    let resolve!: (settlement: Settlement) => void;
+    let reject!: (error: ReleasedError) => void;
+    const settled = new Promise<Settlement>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // The adapter handles the rejection; this keeps an unobserved release from crashing the process.
+    settled.catch(() => undefined);
+    const entry: Entry = { message, lane: this.laneOf(message), resolve, reject };
+    if (entry.lane === undefined || !this.busyLanes.has(entry.lane)) {
+      this.start(entry);
+    } else {
+      const queue = this.laneQueues.get(entry.lane) ?? [];
+      queue.push(entry);
+      this.laneQueues.set(entry.lane, queue);
+    }
+    return { settled };
+  }
+
+  private laneOf(message: Message): string | undefined {
+    switch (this.options.delivery.ordering) {
+      case 'unordered':
+        return undefined;
+      case 'ordered':
+        return message.lane;
+      case 'key':
+        return `${message.lane}\u0000${message.key ?? ''}`;
+    }
+  }
+
+  private start(entry: Entry): void {
+    if (entry.lane !== undefined) this.busyLanes.add(entry.lane);
+    const run = this.process(entry).finally(() => {
+      this.running.delete(run);
+      this.finish(entry);
+    });
+    this.running.add(run);
+  }
+
+  private finish(entry: Entry): void {
+    this.slots -= 1;
+    if (entry.lane !== undefined) {
+      const queue = this.laneQueues.get(entry.lane);
+      const next = queue?.shift();
+      if (queue?.length === 0) this.laneQueues.delete(entry.lane);
+      if (next === undefined) this.busyLanes.delete(entry.lane);
+      else this.start(next);
+    }
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) waiter.resolve(this.take(waiter.message));
+  }
+
+  private async process(entry: Entry): Promise<void> {
+    const { message } = entry;
+    const { metrics, logger } = this.options;
+    try {
+      const { response, attempts } = await this.deliver(message);
+      if (this.options.delivery.replyTopic !== undefined) await this.reply(message, response);
+      metrics.deliveries.inc({ outcome: DeliveryOutcome.Delivered });
+      entry.resolve({ outcome: 'delivered', status: response.status, attempts });
+    } catch (error) {
+      if (error instanceof ReleasedError) {
+        metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
+        entry.reject(error);
+        return;
+      }
+      if (!(error instanceof Failure)) {
+        // A programming error: never ack what we could not account for.
+        logger.error({ id: message.id, err: errorText(error) }, 'unexpected error in delivery; message released');
+        metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
+        entry.reject(new ReleasedError('released after an unexpected error', { cause: error }));
+        return;
+      }
+      await this.fail(entry, error);
+    }
+  }
+
+  private async fail(entry: Entry, failure: Failure): Promise<void> {
+    const { message } = entry;
+    const { metrics, logger, delivery } = this.options;
+    const status = failure.last.status;
+    if (delivery.deadLetterTopic === undefined) {
+      logger.error(
+        { id: message.id, topic: message.topic, coordinates: message.coordinates, attempts: failure.attempts, status, err: failure.last.message, reason: failure.message },
+        'message not delivered and no dead-letter topic configured: dropped',
+      );
+      metrics.deliveries.inc({ outcome: DeliveryOutcome.Failed });
+      entry.resolve({ outcome: 'dropped', status, attempts: failure.attempts, reason: `${failure.message}: ${failure.last.message}` });
+      return;
+    }
+    try {
+      await this.publishDeadLetter(message, failure);
+    } catch (error) {
+      metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
+      entry.reject(error instanceof ReleasedError ? error : new ReleasedError('dead-letter publish interrupted', { cause: error }));
+      return;
+    }
+    logger.warn(
+      { id: message.id, topic: message.topic, attempts: failure.attempts, status, err: failure.last.message, deadLetter: delivery.deadLetterTopic },
+      'message dead-lettered',
+    );
+    metrics.deliveries.inc({ outcome: DeliveryOutcome.DeadLettered });
+    entry.resolve({ outcome: 'dead-lettered', status, attempts: failure.attempts });
+  }
+
+  /** Retries the publish until the broker confirms it: a message is acked only once its envelope is safe. */
+  private async publishDeadLetter(message: Message, failure: Failure): Promise<void> {
+    const { publisher, metrics, logger, delivery } = this.options;
+    const topic = delivery.deadLetterTopic ?? '';
+    const envelope = deadLetterEnvelope(message, {
+      source: this.options.source,
+      trigger: this.options.trigger,
+      functionUrl: this.options.functionUrl,
+      attempts: failure.attempts,
+      lastStatus: failure.last.status,
+      lastError: failure.last.message,
+      responseBody: failure.last.responseBody,
+      failedAt: new Date(this.clock.now()),
+    });
+    const body = Buffer.from(JSON.stringify(envelope));
+    const headers = { 'content-type': 'application/json', 'kurier-dead-letter-id': eventIdOf(message) };
+    for (let attempt = 1; ; attempt += 1) {
+      if (this.soft.signal.aborted) throw new ReleasedError();
+      try {
+        await publisher.publish(topic, body, headers, message.key);
+        return;
+      } catch (error) {
+        metrics.publishFailures.inc({ purpose: 'dead_letter' });
+        logger.error({ id: message.id, deadLetter: topic, attempt, err: errorText(error) }, 'dead-letter publish failed; retrying');
+        await this.sleep(backoffDelay(attempt, delivery.retry, this.random));
+      }
+    }
+  }
+
+  private async reply(message: Message, response: FunctionResponse): Promise<void> {
+    const { publisher, metrics, logger, delivery } = this.options;
+    const topic = delivery.replyTopic ?? '';
+    const headers: Record<string, string> = { 'kurier-reply-to': eventIdOf(message) };
+    const contentType = response.headers['content-type'];
+    if (typeof contentType === 'string') headers['content-type'] = contentType;
+    const attempts = this.options.replyAttempts ?? 5;
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      try {
+        await publisher.publish(topic, response.body, headers, message.key);
+        return;
+      } catch (error) {
+        metrics.publishFailures.inc({ purpose: 'reply' });
+        logger.error({ id: message.id, reply: topic, attempt, err: errorText(error) }, 'reply publish failed');
+        if (attempt === attempts || this.soft.signal.aborted) break;
+        try {
+          await this.sleep(backoffDelay(attempt, delivery.retry, this.random));
+        } catch {
+          break;
+        }
+      }
+    }
+    // The function already ran: re-delivering the message to get a reply out would run it twice.
+    logger.error({ id: message.id, reply: topic }, 'reply given up; the message counts as delivered');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.clock.sleep(ms, this.soft.signal).catch(() => {
+      throw new ReleasedError();
+    });
+  }
+
+  private async deliver(message: Message): Promise<{ response: FunctionResponse; attempts: number }> {
+    const { delivery, client, metrics, logger } = this.options;
+    const { retry } = delivery;
+    const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger });
+    const startedAt = this.clock.now();
+    const maxBodyBytes = delivery.replyTopic === undefined ? DEAD_LETTER_RESPONSE_LIMIT + 1 : REPLY_BODY_LIMIT;
+    let attempts = 0;
+    let exhaustedBy = 'attempts exhausted';
+    const attempt = async (): Promise<FunctionResponse> => {
+      if (this.soft.signal.aborted) throw new AbortError(new ReleasedError());
+      attempts += 1;
+      metrics.inFlight.inc();
+      const stopTimer = metrics.duration.startTimer();
+      let response: FunctionResponse;
+      try {
+        response = await client.post(message.body, headers, { timeoutMs: delivery.timeoutMs, signal: this.hard.signal, maxBodyBytes });
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw new AbortError(new ReleasedError('released on shutdown', { cause: error }));
+        const failed = new DeliveryError(error.kind === 'timeout' ? { kind: 'timeout' } : { kind: 'network', error }, {}, { cause: error });
+        if (!isRetryable(failed.outcome, retry.on)) {
+          exhaustedBy = 'permanent failure';
+          throw new AbortError(failed);
+        }
+        throw failed;
+      } finally {
+        stopTimer();
+        metrics.inFlight.dec();
+      }
+      if (is2xx(response.status)) return response;
+      const retryAfter = response.headers['retry-after'];
+      const failed = new DeliveryError(
+        { kind: 'response', status: response.status },
+        { responseBody: response.body, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined },
+      );
+      if (!isRetryable(failed.outcome, retry.on)) {
+        exhaustedBy = 'permanent failure';
+        throw new AbortError(failed);
+      }
+      throw failed;
+    };
+    try {
+      const response = await pRetry(attempt, {
+        retries: retry.maxAttempts === 0 ? Number.POSITIVE_INFINITY : retry.maxAttempts - 1,
+        // p-retry runs the loop and the attempt bookkeeping; the delay is ours (injected clock, Retry-After).
+        minTimeout: 0,
+        maxTimeout: 0,
+        randomize: false,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft <= 0 || !(error instanceof DeliveryError)) return;
+          const failed = error;
+          const backoff = backoffDelay(attemptNumber, retry, this.random);
+          const asked = parseRetryAfter(failed.retryAfter, this.clock.now());
+          const delay = asked === undefined ? backoff : Math.min(Math.max(asked, 0), retry.maxDelayMs);
+          if (retry.maxElapsedMs !== undefined && this.clock.now() + delay - startedAt > retry.maxElapsedMs) {
+            exhaustedBy = 'retry time exhausted';
+            throw failed;
+          }
+          metrics.retries.inc();
+          logger.warn({ id: message.id, attempt: attemptNumber, status: failed.status, err: failed.message, delayMs: delay }, 'delivery failed; retrying');
+          await this.sleep(delay);
+        },
+      });
+      return { response, attempts };
+    } catch (error) {
+      if (error instanceof DeliveryError) throw new Failure(error, attempts, exhaustedBy);
+      throw error;
+    }
+  }
+
+  async drain(graceMs: number): Promise<void> {
+    this.isDraining = true;
+    this.soft.abort(new ReleasedError());
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new ReleasedError());
+    for (const queue of this.laneQueues.values()) {
+      for (const entry of queue.splice(0)) {
+        this.options.metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
+        entry.reject(new ReleasedError());
+        this.slots -= 1;
+      }
+    }
+    this.laneQueues.clear();
+    if (this.running.size === 0) return;
+    const deadline = new AbortController();
+    const timer = this.clock.sleep(graceMs, deadline.signal).then(
+      () => { this.hard.abort(new ReleasedError('released: shutdown grace period over')); },
+      () => undefined,
+    );
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    deadline.abort();
+    await timer;
+  }
+}

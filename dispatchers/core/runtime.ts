@@ -1,0 +1,131 @@
+import type { DestinationStream } from 'pino';
+import { parseConfig } from './config.js';
+import type { DispatcherConfig } from './config.js';
+import { ConfigError, EnvReader } from './env-reader.js';
+import type { Env } from './env-reader.js';
+import { createFunctionClient } from './http-client.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createPipeline } from './pipeline.js';
+import { startHealthServer } from './server.js';
+import type { Source, SourceModule } from './types.js';
+
+export interface RuntimeOptions {
+  readonly source: Source;
+  readonly module: SourceModule<unknown>;
+  readonly env: Env;
+  /** Subscribes to SIGTERM/SIGINT; returns an unsubscribe function. */
+  readonly onSignal: (handler: (signal: string) => void) => () => void;
+  /** Where configuration problems go, one line each (stderr). */
+  readonly writeError: (line: string) => void;
+  readonly logDestination?: DestinationStream;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Reads every variable (common and source-specific); reports each problem or returns the configuration. */
+export function readConfiguration(
+  source: Source,
+  module: SourceModule<unknown>,
+  env: Env,
+): { config: DispatcherConfig; sourceConfig: unknown } {
+  const reader = new EnvReader(env);
+  const config = parseConfig(reader, source);
+  const sourceConfig = module.parseConfig(reader, config.trigger);
+  reader.check();
+  return { config, sourceConfig };
+}
+
+/**
+ * Runs one dispatcher until it is told to stop. Resolves with the exit code: 0 after a clean
+ * drain, 1 on a configuration problem, a failed start, or a second signal (exits at once).
+ */
+export async function runDispatcher(options: RuntimeOptions): Promise<number> {
+  const { source, module } = options;
+  let configuration: ReturnType<typeof readConfiguration>;
+  try {
+    configuration = readConfiguration(source, module, options.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) options.writeError(`kurier dispatch ${source}: ${problem}`);
+    return 1;
+  }
+  const { config, sourceConfig } = configuration;
+  const { trigger } = config;
+  const logger = createLogger({ trigger: `${trigger.namespace}/${trigger.name}`, source }, options.logDestination);
+  const metrics = createMetrics({ defaultMetrics: true });
+  const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry });
+  const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
+  const pipeline = createPipeline({
+    source,
+    trigger,
+    functionUrl: config.functionUrl,
+    delivery: config.delivery,
+    client,
+    publisher: adapter,
+    metrics,
+    logger,
+  });
+
+  let signals = 0;
+  let requestStop!: () => void;
+  let requestExit!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+  const exitRequested = new Promise<number>((resolve) => (requestExit = () => { resolve(1); }));
+  const unsubscribe = options.onSignal((signal) => {
+    signals += 1;
+    if (signals === 1) {
+      logger.info({ signal }, 'shutdown requested: draining');
+      requestStop();
+    } else {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      requestExit();
+    }
+  });
+
+  let started = false;
+  const server = await startHealthServer(config.metricsPort, () => started && !pipeline.draining && adapter.connected(), metrics.registry);
+  logger.info({ port: server.port }, 'health and metrics server listening');
+
+  const run = async (): Promise<number> => {
+    try {
+      await Promise.race([adapter.start(pipeline), stopRequested]);
+    } catch (error) {
+      logger.error({ err: errorText(error) }, 'could not start the source');
+      await adapter.close().catch(() => undefined);
+      return 1;
+    }
+    started = true;
+    logger.info(
+      { function: config.functionUrl, ordering: config.delivery.ordering, maxInFlight: config.delivery.maxInFlight },
+      'dispatcher started',
+    );
+    await stopRequested;
+    // Deliveries get most of the grace period; closing (acks, commits, connections) gets the rest.
+    const closeBudget = Math.min(5_000, config.shutdownGraceMs / 5);
+    const drained = pipeline.drain(config.shutdownGraceMs - closeBudget);
+    try {
+      await adapter.pause();
+    } catch (error) {
+      logger.warn({ err: errorText(error) }, 'pausing the source failed');
+    }
+    await drained;
+    try {
+      await Promise.race([adapter.close(), new Promise((resolve) => setTimeout(resolve, closeBudget).unref())]);
+    } catch (error) {
+      logger.warn({ err: errorText(error) }, 'closing the source failed');
+    }
+    logger.info({}, 'dispatcher stopped');
+    return 0;
+  };
+
+  try {
+    return await Promise.race([run(), exitRequested]);
+  } finally {
+    unsubscribe();
+    client.close();
+    await server.close();
+  }
+}
