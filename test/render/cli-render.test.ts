@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { runKurier } from '../support/run-kurier.js';
+
+const trigger = (name: string, deployment = ''): string => `apiVersion: kurier.dev/v1alpha1
+kind: NATSTrigger
+metadata: { name: ${name}, namespace: team }
+spec:
+  nats: { url: "nats://nats:4222", subject: orders.created }
+  function: { url: "http://fn.team:8080/" }
+${deployment}`;
+
+describe('kurier render', () => {
+  it('prints one Deployment per trigger of a multi-document input read from stdin', async () => {
+    const result = await runKurier(['render', '-f', '-'], { input: `${trigger('a')}---\n${trigger('b')}` });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const names = parseAllDocuments(result.stdout).map((doc) => (doc.toJS() as { metadata: { name: string } }).metadata.name);
+    expect(names).toEqual(['a-nats', 'b-nats']);
+  });
+
+  it('renders every example file in a directory', async () => {
+    const result = await runKurier(['render', '-f', 'examples/', '--allow-cross-namespace']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(parseAllDocuments(result.stdout).length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('exits 1 and names the refused field of an override, one line each', async () => {
+    const override = '  deployment: { spec: { template: { spec: { hostNetwork: true, serviceAccountName: root } } } }\n';
+    const result = await runKurier(['render', '-f', '-'], { input: trigger('bad', override) });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      '-:0 NATSTrigger/bad: spec.deployment.spec.template.spec.serviceAccountName: the service account cannot be changed (policy allowServiceAccount)',
+      '-:0 NATSTrigger/bad: spec.deployment.spec.template.spec.hostNetwork: host namespaces are not allowed (policy allowHostNamespaces)',
+    ]);
+  });
+
+  it('refuses the kubeless-pulsar-trigger README manifest without --allow-cross-namespace, naming the field', async () => {
+    const result = await runKurier(['render', '-f', 'examples/kubeless-pulsar-trigger.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('spec.deployment.metadata.namespace');
+  });
+
+  it('exits 2 on a usage error', async () => {
+    expect((await runKurier(['render'])).code).toBe(2);
+    expect((await runKurier(['render', '-f', 'x', '--frobnicate'])).code).toBe(2);
+  });
+});
