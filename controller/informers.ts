@@ -1,0 +1,135 @@
+/**
+ * client-node informers made fit for a controller: restarted with capped exponential backoff after
+ * any error (client-node gives up after a non-410 error), with a periodic resync and a `synced`
+ * flag for `/readyz`. Handlers should only enqueue keys.
+ */
+import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
+import type { KubeApi, KubeObject, Resource } from './kube.js';
+import type { Logger } from './logger.js';
+
+export interface InformerHandlers {
+  onChange(obj: KubeObject): void;
+  onDelete(obj: KubeObject): void;
+}
+
+export interface InformerOptions {
+  name: string;
+  resource: Resource;
+  /** `undefined` watches every namespace. */
+  namespace: string | undefined;
+  labelSelector?: string;
+  /** First restart delay after an error. */
+  restartBaseMs?: number;
+  /** Cap on the restart delay. */
+  restartMaxMs?: number;
+  clock?: Clock;
+  log: Logger;
+}
+
+function watchPath(r: Resource, namespace: string | undefined): string {
+  const prefix = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+  return namespace === undefined ? `${prefix}/${r.plural}` : `${prefix}/namespaces/${namespace}/${r.plural}`;
+}
+
+/** One list+watch of one resource in one namespace (or all). */
+export class ResilientInformer {
+  readonly name: string;
+  readonly #informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #baseMs: number;
+  readonly #maxMs: number;
+  #failures = 0;
+  #synced = false;
+  #stopped = true;
+  #restartTimer: TimerHandle | undefined;
+  /** Restarts seen, for tests and logs. */
+  restarts = 0;
+
+  constructor(kc: KubeConfig, api: KubeApi, options: InformerOptions, handlers: InformerHandlers) {
+    this.name = options.name;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log;
+    this.#baseMs = options.restartBaseMs ?? 1000;
+    this.#maxMs = options.restartMaxMs ?? 30_000;
+    const list = async (): Promise<{ metadata?: { resourceVersion?: string }; items: KubeObject[] }> => {
+      const result = await api.list(options.resource, options.namespace, options.labelSelector);
+      this.#synced = true;
+      this.#failures = 0;
+      return result;
+    };
+    // makeInformer types its list function for typed clients; ours returns plain JSON lists
+    this.#informer = makeInformer<KubernetesObject>(
+      kc,
+      watchPath(options.resource, options.namespace),
+      list as never,
+      options.labelSelector,
+    );
+    this.#informer.on('add', (obj) => {
+      this.#failures = 0;
+      handlers.onChange(obj as KubeObject);
+    });
+    this.#informer.on('update', (obj) => {
+      this.#failures = 0;
+      handlers.onChange(obj as KubeObject);
+    });
+    this.#informer.on('delete', (obj) => {
+      handlers.onDelete(obj as KubeObject);
+    });
+    this.#informer.on('error', (err?: unknown) => {
+      this.#onError(err);
+    });
+  }
+
+  /** True once the first list succeeded; stays true across restarts (the cache is kept). */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** Starts listing and watching; resolves after the first attempt (successful or not). */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    await this.#informer.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#restartTimer?.cancel();
+    this.#restartTimer = undefined;
+    await this.#informer.stop();
+  }
+
+  get(namespace: string, name: string): KubeObject | undefined {
+    return this.#informer.get(name, namespace) as KubeObject | undefined;
+  }
+
+  list(): KubeObject[] {
+    return this.#informer.list() as KubeObject[];
+  }
+
+  #onError(err: unknown): void {
+    if (this.#stopped || this.#restartTimer !== undefined) return;
+    const delay = Math.min(this.#baseMs * 2 ** this.#failures, this.#maxMs);
+    this.#failures += 1;
+    this.#log.warn({ informer: this.name, err, retryInMs: delay }, 'informer stopped on an error; restarting');
+    this.#restartTimer = this.#clock.setTimer(() => {
+      this.#restartTimer = undefined;
+      if (this.#stopped) return;
+      this.restarts += 1;
+      this.#informer.start().catch((e: unknown) => {
+        this.#onError(e);
+      });
+    }, delay);
+  }
+}
+
+/** Calls `tick` every `periodMs` until `signal` aborts; `periodMs` 0 disables it. */
+export async function runResync(clock: Clock, periodMs: number, tick: () => void, signal: AbortSignal): Promise<void> {
+  if (periodMs <= 0) return;
+  const aborted = (): boolean => signal.aborted;
+  while (!aborted()) {
+    await sleep(clock, periodMs, signal);
+    if (!aborted()) tick();
+  }
+}

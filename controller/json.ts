@@ -1,0 +1,46 @@
+/** Plain-JSON comparison helpers for objects read from the API server. */
+
+type Json = unknown;
+
+function isObject(value: Json): value is Record<string, Json> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSON with object keys sorted, so equal objects give equal strings. */
+export function stableStringify(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (isObject(value)) {
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`).join(',')}}`;
+  }
+  const text = JSON.stringify(value) as string | undefined;
+  return text ?? 'null';
+}
+
+/** Deep equality of two JSON values (key order ignored, `undefined` members ignored). */
+export function jsonEqual(a: Json, b: Json): boolean {
+  return stableStringify(a) === stableStringify(b);
+}
+
+/**
+ * True when every field set in `want` has the same value in `have`. `have` may carry extra
+ * object members (the API server fills in defaults), but lists must have the same length, so an
+ * added container or env var counts as a difference.
+ */
+export function isSubset(want: Json, have: Json): boolean {
+  // the API server drops empty maps and lists it is sent
+  if (want === null && have === undefined) return true;
+  if (have === undefined && (Array.isArray(want) ? want.length === 0 : isObject(want) && Object.keys(want).length === 0)) {
+    return true;
+  }
+  if (Array.isArray(want)) {
+    return Array.isArray(have) && have.length === want.length && want.every((w, i) => isSubset(w, have[i]));
+  }
+  if (isObject(want)) {
+    if (!isObject(have)) return false;
+    return Object.entries(want).every(([k, w]) => w === undefined || isSubset(w, have[k]));
+  }
+  return want === have;
+}

@@ -1,0 +1,157 @@
+/** Kubernetes access: kubeconfig loading and the few verbs the controller uses, on plain JSON. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
+import type { ObjectMeta } from './trigger.js';
+
+export const FIELD_MANAGER = 'kurier-controller';
+
+/** A resource addressed by group, version and plural (`apps/v1 deployments`, a trigger kind, …). */
+export interface Resource {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+}
+
+export const DEPLOYMENTS: Resource = { group: 'apps', version: 'v1', plural: 'deployments' };
+export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
+
+/** Any namespaced object as plain JSON. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta & { creationTimestamp?: string };
+  [field: string]: unknown;
+}
+
+export interface KubeList {
+  metadata?: { resourceVersion?: string };
+  items: KubeObject[];
+}
+
+/** Where the kubeconfig came from, for the start-up log. */
+export type KubeConfigSource = 'flag' | 'KUBECONFIG' | 'home' | 'in-cluster';
+
+/**
+ * Loads credentials in kubectl's order: `--kubeconfig`, `$KUBECONFIG`, `~/.kube/config`, then the
+ * in-cluster service account. Throws naming what was tried when nothing is usable.
+ */
+export function loadKubeConfig(options: {
+  kubeconfig?: string | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+}): { kubeConfig: KubeConfig; source: KubeConfigSource } {
+  const kc = new KubeConfig();
+  if (options.kubeconfig !== undefined) {
+    kc.loadFromFile(options.kubeconfig);
+    return { kubeConfig: kc, source: 'flag' };
+  }
+  const fromEnv = options.env['KUBECONFIG'];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const first = fromEnv.split(':').find((p) => p !== '') ?? fromEnv;
+    kc.loadFromFile(first);
+    return { kubeConfig: kc, source: 'KUBECONFIG' };
+  }
+  const home = options.env['HOME'];
+  if (home !== undefined && existsSync(join(home, '.kube', 'config'))) {
+    kc.loadFromFile(join(home, '.kube', 'config'));
+    return { kubeConfig: kc, source: 'home' };
+  }
+  if (options.env['KUBERNETES_SERVICE_HOST'] !== undefined) {
+    kc.loadFromCluster();
+    return { kubeConfig: kc, source: 'in-cluster' };
+  }
+  throw new Error(
+    'no Kubernetes credentials: give --kubeconfig FILE, set KUBECONFIG, create ~/.kube/config, or run in a cluster (KUBERNETES_SERVICE_HOST)',
+  );
+}
+
+/** The HTTP status of a failed API call, if it has one. */
+export function statusCode(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e.code === 'number') return e.code;
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+/** A watch/list/write error that the next attempt may not see (not a programming error). */
+export function isTransient(err: unknown): boolean {
+  const code = statusCode(err);
+  return code === undefined || code === 409 || code === 410 || code === 429 || code >= 500;
+}
+
+/** The verbs the controller needs. Everything is plain JSON so a hash of what we read is stable. */
+export interface KubeApi {
+  list(resource: Resource, namespace: string | undefined, labelSelector?: string): Promise<KubeList>;
+  get(resource: Resource, namespace: string, name: string): Promise<KubeObject | undefined>;
+  create(resource: Resource, namespace: string, body: KubeObject): Promise<KubeObject>;
+  replace(resource: Resource, namespace: string, name: string, body: KubeObject): Promise<KubeObject>;
+  replaceStatus(resource: Resource, namespace: string, name: string, body: KubeObject): Promise<KubeObject>;
+  /** Deletes; resolves `false` when it was already gone. */
+  delete(resource: Resource, namespace: string, name: string): Promise<boolean>;
+  createEvent(namespace: string, event: CoreV1Event): Promise<CoreV1Event>;
+  replaceEvent(namespace: string, name: string, event: CoreV1Event): Promise<CoreV1Event>;
+}
+
+/**
+ * The real client. Group resources (Deployments, Leases, triggers) go through the custom-objects
+ * API so they stay plain JSON end to end, exactly what watch events carry; the typed models would
+ * turn timestamps into Dates and drop fields they do not know.
+ */
+export function kubeApi(kc: KubeConfig): KubeApi {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const base = (r: Resource, namespace: string): { group: string; version: string; plural: string; namespace: string } => ({
+    group: r.group,
+    version: r.version,
+    plural: r.plural,
+    namespace,
+  });
+  return {
+    async list(r, namespace, labelSelector) {
+      const selector = labelSelector === undefined ? {} : { labelSelector };
+      const list: unknown =
+        namespace === undefined
+          ? await custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, ...selector })
+          : await custom.listNamespacedCustomObject({ ...base(r, namespace), ...selector });
+      return list as KubeList;
+    },
+    async get(r, namespace, name) {
+      try {
+        return (await custom.getNamespacedCustomObject({ ...base(r, namespace), name })) as KubeObject;
+      } catch (err) {
+        if (statusCode(err) === 404) return undefined;
+        throw err;
+      }
+    },
+    async create(r, namespace, body) {
+      return (await custom.createNamespacedCustomObject({ ...base(r, namespace), body, fieldManager: FIELD_MANAGER })) as KubeObject;
+    },
+    async replace(r, namespace, name, body) {
+      return (await custom.replaceNamespacedCustomObject({ ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER })) as KubeObject;
+    },
+    async replaceStatus(r, namespace, name, body) {
+      return (await custom.replaceNamespacedCustomObjectStatus({
+        ...base(r, namespace),
+        name,
+        body,
+        fieldManager: FIELD_MANAGER,
+      })) as KubeObject;
+    },
+    async delete(r, namespace, name) {
+      try {
+        await custom.deleteNamespacedCustomObject({ ...base(r, namespace), name, propagationPolicy: 'Background' });
+        return true;
+      } catch (err) {
+        if (statusCode(err) === 404) return false;
+        throw err;
+      }
+    },
+    async createEvent(namespace, event) {
+      return core.createNamespacedEvent({ namespace, body: event });
+    },
+    async replaceEvent(namespace, name, event) {
+      return core.replaceNamespacedEvent({ namespace, name, body: event });
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, after client-go's leaderelection: acquire
+ * when the lease is free or expired, renew every retry period, and give up leadership when no
+ * renewal succeeded within the renew deadline. Writes carry the resourceVersion read, so of two
+ * candidates racing for one lease exactly one wins (the other gets 409 Conflict).
+ */
+import { sleep, systemClock, type Clock } from './clock.js';
+import { LEASES, statusCode, type KubeApi, type KubeObject } from './kube.js';
+import type { Logger } from './logger.js';
+
+export interface LeaderElectionConfig {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export interface LeaderCallbacks {
+  onStartedLeading(): void;
+  /** Called once when leadership is lost or given up. */
+  onStoppedLeading(): void;
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+/** RFC 3339 with microseconds, the format of a Lease's MicroTime fields. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Checks the timing rules client-go enforces; returns every problem found. */
+export function leaderElectionProblems(c: Pick<LeaderElectionConfig, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>): string[] {
+  const problems: string[] = [];
+  if (!(c.retryPeriodMs > 0)) problems.push('leader election retry period must be > 0');
+  if (!(c.renewDeadlineMs > c.retryPeriodMs)) problems.push('leader election renew deadline must be greater than the retry period');
+  if (!(c.leaseDurationMs > c.renewDeadlineMs)) problems.push('leader election lease duration must be greater than the renew deadline');
+  return problems;
+}
+
+export class LeaderElector {
+  readonly #api: KubeApi;
+  readonly #config: LeaderElectionConfig;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  /** The lease as last read, and when (on our clock) its holder/renewTime last changed. */
+  #observed: KubeObject | undefined;
+  #observedAt = 0;
+  #leading = false;
+
+  constructor(api: KubeApi, config: LeaderElectionConfig, options: { clock?: Clock; log: Logger }) {
+    this.#api = api;
+    this.#config = config;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log;
+  }
+
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  /**
+   * Campaigns until elected, leads until the lease is lost or `signal` aborts, then returns.
+   * On abort while leading the lease is released so another candidate takes over at once.
+   */
+  async run(callbacks: LeaderCallbacks, signal: AbortSignal): Promise<void> {
+    const { retryPeriodMs, renewDeadlineMs } = this.#config;
+    const aborted = (): boolean => signal.aborted;
+    while (!aborted() && !(await this.#tryAcquireOrRenew())) {
+      await sleep(this.#clock, this.#jitter(retryPeriodMs), signal);
+    }
+    if (aborted()) return;
+    this.#leading = true;
+    this.#log.info({ lease: this.#leaseKey(), identity: this.#config.identity }, 'became leader');
+    callbacks.onStartedLeading();
+    let lastRenew = this.#clock.now();
+    while (!aborted()) {
+      await sleep(this.#clock, retryPeriodMs, signal);
+      if (aborted()) break;
+      if (await this.#tryAcquireOrRenew()) {
+        lastRenew = this.#clock.now();
+      } else if (this.#clock.now() - lastRenew >= renewDeadlineMs || !this.#holdsObserved()) {
+        break;
+      }
+    }
+    this.#leading = false;
+    if (aborted()) await this.#release();
+    this.#log.warn({ lease: this.#leaseKey(), identity: this.#config.identity }, 'stopped leading');
+    callbacks.onStoppedLeading();
+  }
+
+  #leaseKey(): string {
+    return `${this.#config.namespace}/${this.#config.name}`;
+  }
+
+  #jitter(ms: number): number {
+    return ms * (1 + Math.random() * 0.2);
+  }
+
+  #holdsObserved(): boolean {
+    const spec = this.#observed?.['spec'] as LeaseSpec | undefined;
+    return spec?.holderIdentity === this.#config.identity;
+  }
+
+  #observe(lease: KubeObject): void {
+    const before = this.#observed?.['spec'] as LeaseSpec | undefined;
+    const after = lease['spec'] as LeaseSpec | undefined;
+    if (this.#observed === undefined || before?.holderIdentity !== after?.holderIdentity || before?.renewTime !== after?.renewTime) {
+      this.#observedAt = this.#clock.now();
+    }
+    this.#observed = lease;
+  }
+
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity, leaseDurationMs } = this.#config;
+    const now = this.#clock.now();
+    const fresh: LeaseSpec = {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.max(1, Math.ceil(leaseDurationMs / 1000)),
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
+      leaseTransitions: 0,
+    };
+    try {
+      const current = await this.#api.get(LEASES, namespace, name);
+      if (current === undefined) {
+        const created = await this.#api.create(LEASES, namespace, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: fresh,
+        });
+        this.#observe(created);
+        return true;
+      }
+      this.#observe(current);
+      const spec = (current['spec'] ?? {}) as LeaseSpec;
+      const holder = spec.holderIdentity ?? '';
+      // expiry is judged on our own clock from when we saw the record change: no clock-skew trust
+      if (holder !== '' && holder !== identity && this.#observedAt + leaseDurationMs > now) return false;
+      const next: LeaseSpec =
+        holder === identity
+          ? { ...spec, renewTime: fresh.renewTime, leaseDurationSeconds: fresh.leaseDurationSeconds }
+          : { ...fresh, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
+      const updated = await this.#api.replace(LEASES, namespace, name, { ...current, spec: next });
+      this.#observe(updated);
+      return true;
+    } catch (err) {
+      const code = statusCode(err);
+      if (code !== 409) this.#log.warn({ lease: this.#leaseKey(), err }, 'leader election: lease read/write failed');
+      return false;
+    }
+  }
+
+  async #release(): Promise<void> {
+    if (!this.#holdsObserved() || this.#observed === undefined) return;
+    const spec = this.#observed['spec'] as LeaseSpec;
+    try {
+      await this.#api.replace(LEASES, this.#config.namespace, this.#config.name, {
+        ...this.#observed,
+        spec: { ...spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.#clock.now()) },
+      });
+    } catch (err) {
+      this.#log.warn({ lease: this.#leaseKey(), err }, 'leader election: could not release the lease');
+    }
+  }
+}
