@@ -2,7 +2,7 @@
 NAMESPACE ?= kurier-system
 RELEASE   ?= kurier
 
-.PHONY: setup build test render install uninstall images
+.PHONY: setup build test render install uninstall sync-chart
 
 setup:
 	npm ci
@@ -15,7 +15,7 @@ test: setup
 
 # Renders the dispatcher Deployment of every example trigger.
 render: setup
-	npx kurier render -f examples/
+	npx kurier render -f examples/ --allow-cross-namespace
 
 install:
 	kubectl apply --server-side -f crd.yaml
@@ -24,3 +24,10 @@ install:
 uninstall:
 	helm uninstall $(RELEASE) --namespace $(NAMESPACE)
 	kubectl delete -f crd.yaml
+
+# The chart carries copies of templates/ and crd.yaml (Helm reads only files inside the chart);
+# test/chart checks they are identical.
+sync-chart:
+	rm -rf chart/files/templates && mkdir -p chart/files chart/crds
+	cp -r templates chart/files/templates && rm -f chart/files/templates/policy.yaml
+	cp crd.yaml chart/crds/crd.yaml

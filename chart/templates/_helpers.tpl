@@ -1,0 +1,16 @@
+{{- define "kurier.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}{{ .Release.Name | trunc 63 | trimSuffix "-" }}{{- else -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- end -}}
+
+{{- define "kurier.labels" -}}
+app.kubernetes.io/name: kurier-controller
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "kurier.selectorLabels" -}}
+app.kubernetes.io/name: kurier-controller
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
