@@ -122,12 +122,13 @@ function retryConfig(reader: EnvReader): RetryConfig {
  * (after the source module read its own variables) so every problem is reported at once.
  */
 export function parseConfig(reader: EnvReader, source: Source): DispatcherConfig {
+  const url = functionUrl(reader);
   const timeoutMs = reader.duration('DELIVERY_TIMEOUT', 30_000);
   if (reader.string('DELIVERY_TIMEOUT') !== undefined && timeoutMs <= 0) {
     reader.problems.push('DELIVERY_TIMEOUT must be longer than 0');
   }
   const config: DispatcherConfig = {
-    functionUrl: functionUrl(reader),
+    functionUrl: url,
     trigger: triggerIdentity(reader, source),
     delivery: {
       ordering: reader.oneOf('DELIVERY_ORDERING', Object.values(Ordering), Ordering.Ordered),

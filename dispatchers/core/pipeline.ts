@@ -371,13 +371,9 @@ class DeliveryPipeline implements DispatchPipeline {
     }
     this.laneQueues.clear();
     if (this.running.size === 0) return;
-    const deadline = new AbortController();
-    const timer = this.clock.sleep(graceMs, deadline.signal).then(
-      () => { this.hard.abort(new ReleasedError('released: shutdown grace period over')); },
-      () => undefined,
-    );
+    // The grace period is wall-clock time (Kubernetes kills the pod on its own clock), never the injected one.
+    const timer = setTimeout(() => { this.hard.abort(new ReleasedError('released: shutdown grace period over')); }, graceMs);
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
-    deadline.abort();
-    await timer;
+    clearTimeout(timer);
   }
 }

@@ -186,6 +186,7 @@ export class FunctionServer {
         this.requests.push(request);
         this.inFlight += 1;
         this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.inFlight);
+        this.notify();
         this.reply(request, index, res);
       });
     });
@@ -203,6 +204,10 @@ export class FunctionServer {
         resolve();
       });
     });
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
   }
 
   private choose(request: RecordedRequest, index: number): Reply {
@@ -226,7 +231,7 @@ export class FunctionServer {
         request.status = reply.status ?? 200;
         res.writeHead(request.status, reply.headers ?? { 'content-type': 'text/plain' }).end(reply.body ?? '');
       }
-      for (const listener of [...this.listeners]) listener();
+      this.notify();
     };
     const delay = reply.delayMs ?? this.defaultReply.delayMs ?? 0;
     if (delay > 0) setTimeout(send, delay);

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../dispatchers/core/config.js';
+import { EnvReader } from '../../../dispatchers/core/env-reader.js';
+
+function read(env: Record<string, string>): { reader: EnvReader; config: ReturnType<typeof parseConfig> } {
+  const reader = new EnvReader(env);
+  return { reader, config: parseConfig(reader, 'nats') };
+}
+
+describe('common dispatcher configuration', () => {
+  it('applies the safe defaults', () => {
+    const { reader, config } = read({ FUNCTION_URL: 'http://fn.shop:8080/' });
+    expect(reader.problems).toEqual([]);
+    expect(config.delivery).toMatchObject({ ordering: 'ordered', maxInFlight: 1, timeoutMs: 30_000, deadLetterTopic: undefined });
+    expect(config.delivery.retry).toMatchObject({ maxAttempts: 0, initialDelayMs: 500, maxDelayMs: 90_000, maxElapsedMs: undefined });
+    expect(config.metricsPort).toBe(9090);
+    expect(config.shutdownGraceMs).toBe(25_000);
+  });
+
+  it('reads every DELIVERY_* variable', () => {
+    const { reader, config } = read({
+      FUNCTION_URL: 'https://fn/',
+      DELIVERY_ORDERING: 'key',
+      DELIVERY_MAX_IN_FLIGHT: '16',
+      DELIVERY_TIMEOUT: '5s',
+      DELIVERY_RETRY_MAX_ATTEMPTS: '4',
+      DELIVERY_RETRY_INITIAL_DELAY: '100ms',
+      DELIVERY_RETRY_MAX_DELAY: '1m',
+      DELIVERY_RETRY_MAX_ELAPSED: '10m',
+      DELIVERY_RETRY_ON: 'network,404',
+      DELIVERY_DEAD_LETTER_TOPIC: 'dlq',
+      DELIVERY_REPLY_TOPIC: 'out',
+      SHUTDOWN_GRACE_PERIOD: '10s',
+    });
+    expect(reader.problems).toEqual([]);
+    expect(config.delivery).toMatchObject({ ordering: 'key', maxInFlight: 16, timeoutMs: 5_000, deadLetterTopic: 'dlq', replyTopic: 'out' });
+    expect(config.delivery.retry).toMatchObject({ maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 60_000, maxElapsedMs: 600_000 });
+    expect([...config.delivery.retry.on.statuses]).toEqual([404]);
+    expect(config.shutdownGraceMs).toBe(10_000);
+  });
+
+  it('falls back to KUBELESS_FUNCTION, as kubeless-pulsar-trigger images set it', () => {
+    const { reader, config } = read({ KUBELESS_FUNCTION: 'http://legacy.default:8080' });
+    expect(reader.problems).toEqual([]);
+    expect(config.functionUrl).toBe('http://legacy.default:8080');
+  });
+
+  it('names every bad variable, one line each', () => {
+    const { reader } = read({
+      DELIVERY_TIMEOUT: 'abc',
+      DELIVERY_ORDERING: 'sorted',
+      DELIVERY_MAX_IN_FLIGHT: '0',
+      DELIVERY_RETRY_ON: 'network,later',
+      METRICS_PORT: 'http',
+    });
+    expect(reader.problems).toEqual([
+      'FUNCTION_URL is required (the function\'s http:// or https:// URL)',
+      'DELIVERY_TIMEOUT="abc" is not a duration (e.g. 500ms, 30s, 5m)',
+      'DELIVERY_ORDERING="sorted" must be one of ordered, key, unordered',
+      'DELIVERY_MAX_IN_FLIGHT="0" is not an integer in [1, 10000]',
+      'DELIVERY_RETRY_ON item "later" is not one of network, timeout, 4xx, 5xx or a status code like 408',
+      'METRICS_PORT="http" is not an integer in [0, 65535]',
+    ]);
+  });
+
+  it('refuses a function URL that is not http(s)', () => {
+    const { reader } = read({ FUNCTION_URL: 'ftp://fn/' });
+    expect(reader.problems).toEqual(['FUNCTION_URL="ftp://fn/" must use http or https']);
+  });
+});

@@ -1,0 +1,222 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ReleasedError } from '../../../dispatchers/core/types.js';
+import type { Settlement } from '../../../dispatchers/core/types.js';
+import { FunctionServer } from '../../support/function-server.js';
+import { counterValue, deliveryConfig, harness, message } from './helpers.js';
+import type { Harness } from './helpers.js';
+
+let fn: FunctionServer;
+let h: Harness | undefined;
+
+beforeEach(async () => {
+  fn = await FunctionServer.start();
+});
+afterEach(async () => {
+  h?.close();
+  h = undefined;
+  await fn.close();
+});
+
+async function deliver(target: Harness, msg = message()): Promise<Settlement> {
+  const admission = await target.pipeline.admit(msg);
+  return admission.settled;
+}
+
+describe('delivery and retry', () => {
+  it('retries a 503 with capped exponential backoff and then delivers', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { initialDelayMs: 100, maxDelayMs: 300 } }), { random: () => 1 });
+    fn.answer({ status: 503 }, { status: 503 }, { status: 500 }, { status: 502 });
+    const settlement = await deliver(h);
+    expect(settlement).toEqual({ outcome: 'delivered', status: 200, attempts: 5 });
+    expect(h.clock.sleeps).toEqual([100, 200, 300, 300]);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_retries_total')).toBe(4);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_deliveries_total', { outcome: 'delivered' })).toBe(1);
+  });
+
+  it('honours Retry-After, up to the maximum delay', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { initialDelayMs: 100, maxDelayMs: 10_000 } }));
+    fn.answer({ status: 429, headers: { 'retry-after': '7' } }, { status: 503, headers: { 'retry-after': '3600' } });
+    await deliver(h);
+    expect(h.clock.sleeps).toEqual([7_000, 10_000]);
+  });
+
+  it('does not retry a 400 and drops it when no dead-letter topic is configured', async () => {
+    h = harness(fn.url, deliveryConfig());
+    fn.answer({ status: 400, body: 'bad input' });
+    const settlement = await deliver(h);
+    expect(settlement).toMatchObject({ outcome: 'dropped', status: 400, attempts: 1 });
+    expect(fn.requests).toHaveLength(1);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_deliveries_total', { outcome: 'failed' })).toBe(1);
+  });
+
+  it('stops after maxAttempts and dead-letters an envelope with body, headers, coordinates, attempts and the last response', async () => {
+    h = harness(fn.url, deliveryConfig({ deadLetterTopic: 'orders.dlq', retry: { maxAttempts: 3 } }));
+    fn.setDefault({ status: 500, body: 'x'.repeat(5_000) });
+    const msg = message({ body: Buffer.from([0, 1, 2, 255]), headers: { 'x-tenant': 'acme' }, key: 'k1', coordinates: { stream: 'S', sequence: 42 } });
+    const settlement = await deliver(h, msg);
+    expect(settlement).toEqual({ outcome: 'dead-lettered', status: 500, attempts: 3 });
+    expect(fn.requests).toHaveLength(3);
+    expect(h.publisher.published).toHaveLength(1);
+    const [published] = h.publisher.published;
+    expect(published?.destination).toBe('orders.dlq');
+    expect(published?.key).toBe('k1');
+    const envelope = JSON.parse(published!.body.toString('utf8'));
+    expect(Buffer.from(envelope.message.body, 'base64')).toEqual(msg.body);
+    expect(envelope.message.headers).toEqual({ 'x-tenant': 'acme' });
+    expect(envelope.source).toEqual({ type: 'nats', topic: 'orders', coordinates: { stream: 'S', sequence: 42 } });
+    expect(envelope.delivery).toMatchObject({ attempts: 3, lastStatus: 500, responseBodyTruncated: true });
+    expect(envelope.delivery.lastResponseBody).toHaveLength(4096);
+  });
+
+  it('keeps retrying the dead-letter publish and settles only once the broker took it', async () => {
+    h = harness(fn.url, deliveryConfig({ deadLetterTopic: 'dlq' }));
+    h.publisher.failNext = 3;
+    fn.answer({ status: 422 });
+    const settlement = await deliver(h);
+    expect(settlement.outcome).toBe('dead-lettered');
+    expect(h.publisher.published).toHaveLength(1);
+    expect(h.clock.sleeps).toHaveLength(3);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_publish_failures_total', { purpose: 'dead_letter' })).toBe(3);
+  });
+
+  it('gives up when the next delay would pass maxElapsed', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { initialDelayMs: 1_000, maxDelayMs: 1_000, maxElapsedMs: 2_500 } }), { random: () => 1 });
+    fn.setDefault({ status: 503 });
+    const settlement = await deliver(h);
+    expect(settlement).toMatchObject({ outcome: 'dropped', attempts: 3 });
+    expect((settlement as { reason: string }).reason).toMatch(/retry time exhausted/);
+  });
+
+  it('retries while the function is down and delivers once it is back', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { maxAttempts: 0 } }));
+    await fn.goDown();
+    let sleeps = 0;
+    const realSleep = h.clock.sleep.bind(h.clock);
+    h.clock.sleep = async (ms, signal) => {
+      sleeps += 1;
+      if (sleeps === 3) await fn.comeBack();
+      return realSleep(ms, signal);
+    };
+    const settlement = await deliver(h);
+    expect(settlement).toMatchObject({ outcome: 'delivered', attempts: 4 });
+  });
+
+  it('retries an attempt that exceeds the per-attempt timeout', async () => {
+    h = harness(fn.url, deliveryConfig({ timeoutMs: 100 }));
+    fn.answer({ status: 200, delayMs: 500 });
+    const settlement = await deliver(h);
+    expect(settlement).toMatchObject({ outcome: 'delivered', attempts: 2 });
+  });
+
+  it('publishes the function response to the reply topic', async () => {
+    h = harness(fn.url, deliveryConfig({ replyTopic: 'orders.results' }));
+    fn.answer({ status: 200, body: '{"total":3}', headers: { 'content-type': 'application/json' } });
+    const msg = message({ key: 'cust-1' });
+    await deliver(h, msg);
+    expect(h.publisher.published).toEqual([
+      { destination: 'orders.results', body: Buffer.from('{"total":3}'), headers: { 'content-type': 'application/json', 'kurier-reply-to': msg.id }, key: 'cust-1' },
+    ]);
+  });
+});
+
+describe('ordering and backpressure', () => {
+  it('ordered: one request at a time per lane, in admission order', async () => {
+    h = harness(fn.url, deliveryConfig({ ordering: 'ordered', maxInFlight: 8 }));
+    fn.setDelay(5).failFraction(0.3);
+    const settled: Promise<Settlement>[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      settled.push((await h.pipeline.admit(message({ body: Buffer.from(String(i)), lane: 'p0' }))).settled);
+    }
+    await Promise.all(settled);
+    expect(fn.maxConcurrency).toBe(1);
+    expect(fn.delivered.map((r) => Number(r.text))).toEqual([...Array(40).keys()]);
+  });
+
+  it('ordered: lanes run in parallel up to maxInFlight', async () => {
+    h = harness(fn.url, deliveryConfig({ ordering: 'ordered', maxInFlight: 3 }));
+    fn.setDelay(50);
+    const admissions = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => h!.pipeline.admit(message({ lane: `p${i % 3}` }))));
+    await Promise.all(admissions.map((a) => a.settled));
+    expect(fn.maxConcurrency).toBe(3);
+  });
+
+  it('key: parallel across keys, in order within a key', async () => {
+    h = harness(fn.url, deliveryConfig({ ordering: 'key', maxInFlight: 4 }));
+    fn.setDelay(10);
+    const settled: Promise<Settlement>[] = [];
+    for (let i = 0; i < 24; i += 1) {
+      const key = `k${i % 3}`;
+      settled.push((await h.pipeline.admit(message({ key, body: Buffer.from(`${key}:${i}`) }))).settled);
+    }
+    await Promise.all(settled);
+    expect(fn.maxConcurrency).toBeGreaterThan(1);
+    expect(fn.maxConcurrency).toBeLessThanOrEqual(3);
+    for (const key of ['k0', 'k1', 'k2']) {
+      const seen = fn.delivered.map((r) => r.text).filter((t) => t.startsWith(`${key}:`)).map((t) => Number(t.split(':')[1]));
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      expect(seen).toHaveLength(8);
+    }
+  });
+
+  it('unordered: up to maxInFlight requests at once, never more', async () => {
+    h = harness(fn.url, deliveryConfig({ ordering: 'unordered', maxInFlight: 4 }));
+    fn.setDelay(30);
+    const settled: Promise<Settlement>[] = [];
+    for (let i = 0; i < 20; i += 1) settled.push((await h.pipeline.admit(message())).settled);
+    await Promise.all(settled);
+    expect(fn.maxConcurrency).toBe(4);
+  });
+
+  it('does not admit more than maxInFlight unsettled messages (backpressure)', async () => {
+    h = harness(fn.url, deliveryConfig({ ordering: 'unordered', maxInFlight: 2 }));
+    fn.setDelay(200);
+    await h.pipeline.admit(message());
+    await h.pipeline.admit(message());
+    let third = false;
+    const admitted = h.pipeline.admit(message()).then((a) => { third = true; return a; });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(third).toBe(false);
+    expect(h.pipeline.pending).toBe(2);
+    await (await admitted).settled;
+    expect(third).toBe(true);
+  });
+});
+
+describe('shutdown', () => {
+  it('finishes the request in flight, releases queued messages, and refuses new ones', async () => {
+    h = harness(fn.url, deliveryConfig({ ordering: 'ordered', maxInFlight: 3 }));
+    fn.setDelay(300);
+    const first = await h.pipeline.admit(message());
+    const second = await h.pipeline.admit(message());
+    await fn.waitFor((s) => s.requests.length === 1, 2_000);
+    const drained = h.pipeline.drain(5_000);
+    await expect(second.settled).rejects.toBeInstanceOf(ReleasedError);
+    await expect(h.pipeline.admit(message())).rejects.toBeInstanceOf(ReleasedError);
+    await expect(first.settled).resolves.toMatchObject({ outcome: 'delivered' });
+    await drained;
+    expect(fn.requests).toHaveLength(1);
+  });
+
+  it('releases a message waiting in backoff at once', async () => {
+    h = harness(fn.url, deliveryConfig());
+    h.clock.blockFrom = 1;
+    fn.setDefault({ status: 503 });
+    const admission = await h.pipeline.admit(message());
+    await fn.waitFor((s) => s.requests.length === 1, 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await h.pipeline.drain(5_000);
+    await expect(admission.settled).rejects.toBeInstanceOf(ReleasedError);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_deliveries_total', { outcome: 'released' })).toBe(1);
+  });
+
+  it('aborts a request still running when the grace period ends, and releases it', async () => {
+    h = harness(fn.url, deliveryConfig({ timeoutMs: 10_000 }));
+    fn.setDelay(5_000);
+    const admission = await h.pipeline.admit(message());
+    await fn.waitFor((s) => s.requests.length === 1, 2_000);
+    const started = Date.now();
+    await h.pipeline.drain(200);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await expect(admission.settled).rejects.toBeInstanceOf(ReleasedError);
+  });
+});
