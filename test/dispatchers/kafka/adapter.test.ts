@@ -1,0 +1,205 @@
+import type { Kafka } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FunctionServer } from '../../support/function-server.js';
+import { committedOffsets, createTopic, kafkaTarget, startKafka, testKafka, uniqueName } from '../../support/kafka-mock.js';
+import type { KafkaTestCluster } from '../../support/kafka-mock.js';
+import { kafkaEnv, startInProcess } from './in-process.js';
+import type { InProcessDispatcher } from './in-process.js';
+
+let cluster: KafkaTestCluster;
+let kafka: Kafka;
+let fn: FunctionServer;
+const running: InProcessDispatcher[] = [];
+
+beforeAll(async () => {
+  cluster = await startKafka();
+  kafka = testKafka(cluster);
+});
+afterAll(async () => {
+  await cluster.stop();
+});
+afterEach(async () => {
+  for (const dispatcher of running.splice(0)) await dispatcher.stop(1_000).catch(() => undefined);
+  await fn.close();
+});
+
+async function produce(topic: string, messages: { key?: string; value: string; headers?: Record<string, string>; partition?: number }[]): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers, partition: m.partition })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function consumeAll(topic: string, count: number, timeoutMs = 15_000): Promise<{ key: string | undefined; value: string; headers: Record<string, string> }[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), sessionTimeout: 6_000, rebalanceTimeout: 6_000, heartbeatInterval: 500 });
+  const seen: { key: string | undefined; value: string; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+      seen.push({ key: message.key?.toString(), value: message.value?.toString() ?? '', headers });
+      if (seen.length >= count) done();
+      return Promise.resolve();
+    },
+  });
+  const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs));
+  await Promise.race([finished, timer]);
+  await consumer.disconnect();
+  return seen;
+}
+
+async function start(topic: string, group: string, extra: Record<string, string> = {}): Promise<InProcessDispatcher> {
+  const dispatcher = await startInProcess(kafkaEnv(cluster, topic, group, fn.url, extra));
+  running.push(dispatcher);
+  return dispatcher;
+}
+
+describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
+  it('delivers every record with ce-id topic/partition/offset, the record headers and the key', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-headers');
+    await createTopic(cluster, topic);
+    await produce(topic, [
+      { key: 'k-1', value: '{"n":1}', headers: { 'X-Tenant': 'acme', traceparent: '00-abc-01' }, partition: 0 },
+      { value: 'plain', headers: { 'content-type': 'text/plain' }, partition: 0 },
+    ]);
+    await start(topic, uniqueName('group'));
+    await fn.waitForDistinctDelivered(2, 20_000);
+    const [first, second] = fn.delivered;
+    expect(first?.headers['ce-id']).toBe(`${topic}/0/0`);
+    expect(first?.headers['x-tenant']).toBe('acme');
+    expect(first?.headers.traceparent).toBe('00-abc-01');
+    expect(first?.headers['event-namespace']).toBe('kafkatriggers.kubeless.io');
+    expect(first?.text).toBe('{"n":1}');
+    expect(second?.headers['ce-id']).toBe(`${topic}/0/1`);
+    expect(second?.headers['content-type']).toBe('text/plain');
+  });
+
+  it('commits only the contiguous prefix: a record held by retries blocks the commit of later, delivered ones', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-prefix');
+    const group = uniqueName('group');
+    await createTopic(cluster, topic);
+    let release = false;
+    // Record 2 fails until released; unordered mode lets 3..5 pass it.
+    fn.behave((request) => (request.text === 'm2' && !release ? { status: 503 } : undefined));
+    await produce(topic, ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'].map((value) => ({ value, partition: 0 })));
+    await start(topic, group, { DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    await fn.waitFor((server) => ['m0', 'm1', 'm3', 'm4', 'm5'].every((m) => server.delivered.some((r) => r.text === m)), 20_000, 'all but m2');
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect((await committedOffsets(cluster, group, topic)).get(0)).toBe(2n);
+    release = true;
+    await fn.waitForDistinctDelivered(6, 20_000);
+    await expect.poll(async () => (await committedOffsets(cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(6n);
+  });
+
+  it('never commits past a record whose dead-letter publish keeps failing', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-dlq-fail');
+    const group = uniqueName('group');
+    await createTopic(cluster, topic);
+    fn.behave((request) => (request.text === 'poison' ? { status: 400 } : undefined));
+    const dispatcher = await start(topic, group, { DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', DELIVERY_DEAD_LETTER_TOPIC: uniqueName('dlq') });
+    let publishes = 0;
+    // The broker refuses the dead-letter publish: the core keeps retrying and never settles the record.
+    dispatcher.adapter.publish = () => {
+      publishes += 1;
+      return Promise.reject(new Error('broker refused'));
+    };
+    await produce(topic, ['a', 'poison', 'b', 'c'].map((value) => ({ value, partition: 0 })));
+    await fn.waitForDistinctDelivered(3, 20_000);
+    await expect.poll(() => publishes, { timeout: 10_000 }).toBeGreaterThan(2);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect((await committedOffsets(cluster, group, topic)).get(0)).toBe(1n);
+    await dispatcher.stop(500);
+    running.splice(running.indexOf(dispatcher), 1);
+    expect((await committedOffsets(cluster, group, topic)).get(0)).toBe(1n);
+  });
+
+  it('dead-letters with the original key and an envelope, then commits past it', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-dlq');
+    const dlq = uniqueName('dlq');
+    const group = uniqueName('group');
+    await createTopic(cluster, topic);
+    await createTopic(cluster, dlq);
+    fn.behave((request) => (request.text === 'poison' ? { status: 422, body: 'nope' } : undefined));
+    await produce(topic, [{ value: 'poison', key: 'order-7', headers: { 'x-tenant': 'acme' }, partition: 0 }, { value: 'fine', partition: 0 }]);
+    await start(topic, group, { DELIVERY_DEAD_LETTER_TOPIC: dlq });
+    await fn.waitFor((server) => server.delivered.some((r) => r.text === 'fine'), 20_000, 'fine delivered');
+    const [letter] = await consumeAll(dlq, 1);
+    expect(letter?.key).toBe('order-7');
+    const envelope = JSON.parse(letter?.value ?? '{}') as Record<string, unknown>;
+    expect(JSON.stringify(envelope)).toContain('acme');
+    expect(JSON.stringify(envelope)).toContain(`${topic}/0/0`);
+    await expect.poll(async () => (await committedOffsets(cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(2n);
+  });
+
+  it('publishes the function reply with the original key', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-reply');
+    const replies = uniqueName('replies');
+    await createTopic(cluster, topic);
+    await createTopic(cluster, replies);
+    fn.setDefault({ status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } });
+    await produce(topic, [{ value: 'question', key: 'conv-1', partition: 0 }]);
+    await start(topic, uniqueName('group'), { DELIVERY_REPLY_TOPIC: replies });
+    const [reply] = await consumeAll(replies, 1);
+    expect(reply).toMatchObject({ key: 'conv-1', value: '{"ok":true}' });
+    expect(reply?.headers['kurier-reply-to']).toBe(`${topic}/0/0`);
+  });
+
+  it('exports consumer lag per topic and partition, down to 0 once everything is committed', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-lag');
+    await createTopic(cluster, topic);
+    await produce(topic, Array.from({ length: 20 }, (_, i) => ({ value: `m${String(i)}`, partition: i % 2 })));
+    const dispatcher = await start(topic, uniqueName('group'));
+    await fn.waitForDistinctDelivered(20, 20_000);
+    await expect
+      .poll(async () => (await dispatcher.metrics.registry.getSingleMetric('kurier_dispatcher_consumer_lag')?.get())?.values, { timeout: 10_000 })
+      .toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ labels: { topic, partition: '0' }, value: 0 }),
+          expect.objectContaining({ labels: { topic, partition: '1' }, value: 0 }),
+        ]),
+      );
+  });
+
+  it('keeps per-key order in key mode while keys run in parallel within a partition', async () => {
+    fn = await FunctionServer.start({ random: mulberry(7) });
+    fn.failFraction(0.3);
+    fn.setDelay(5);
+    const topic = uniqueName('kafka-keys');
+    await createTopic(cluster, topic);
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const perKey = 20;
+    const records = [];
+    for (let i = 0; i < perKey; i += 1) for (const key of keys) records.push({ key, value: `${key}:${String(i)}` });
+    await produce(topic, records);
+    await start(topic, uniqueName('group'), { DELIVERY_ORDERING: 'key', DELIVERY_MAX_IN_FLIGHT: '8' });
+    await fn.waitForDistinctDelivered(records.length, 30_000);
+    for (const key of keys) {
+      const sequence = fn.delivered.filter((r) => r.text.startsWith(`${key}:`)).map((r) => Number(r.text.split(':')[1]));
+      expect(sequence, `order of key ${key}`).toEqual(Array.from({ length: perKey }, (_, i) => i));
+    }
+    expect(fn.maxConcurrency, 'keys ran in parallel').toBeGreaterThan(1);
+  });
+});
+
+function mulberry(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

@@ -1,0 +1,83 @@
+/** The Kafka adapter wired to the real core pipeline in the test process (no child process). */
+import { parseConfig } from '../../../dispatchers/core/config.js';
+import { EnvReader } from '../../../dispatchers/core/env-reader.js';
+import { createFunctionClient } from '../../../dispatchers/core/http-client.js';
+import { createMetrics } from '../../../dispatchers/core/metrics.js';
+import type { DispatcherMetrics } from '../../../dispatchers/core/metrics.js';
+import { createPipeline } from '../../../dispatchers/core/pipeline.js';
+import type { DispatchPipeline } from '../../../dispatchers/core/pipeline.js';
+import type { Logger } from '../../../dispatchers/core/types.js';
+import { KafkaAdapter } from '../../../dispatchers/kafka/adapter.js';
+import { parseKafkaConfig } from '../../../dispatchers/kafka/config.js';
+import type { KafkaConfig } from '../../../dispatchers/kafka/config.js';
+import type { KafkaTestCluster } from '../../support/kafka-mock.js';
+
+export const quietLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Group timeouts short enough for the mock cluster (see TESTING.md). */
+export const FAST_GROUP_ENV = {
+  KAFKA_SESSION_TIMEOUT: '6s',
+  KAFKA_REBALANCE_TIMEOUT: '6s',
+  KAFKA_HEARTBEAT_INTERVAL: '500ms',
+} as const;
+
+export interface InProcessDispatcher {
+  readonly adapter: KafkaAdapter;
+  readonly pipeline: DispatchPipeline;
+  readonly metrics: DispatcherMetrics;
+  readonly config: KafkaConfig;
+  /** The SIGTERM path: drain, pause, close (commit, leave the group). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function kafkaEnv(cluster: KafkaTestCluster, topic: string, groupId: string, functionUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    TRIGGER_KIND: 'KafkaTrigger',
+    TRIGGER_NAME: 'orders',
+    TRIGGER_NAMESPACE: 'shop',
+    FUNCTION_URL: functionUrl,
+    KAFKA_BROKERS: cluster.brokers.join(','),
+    KAFKA_TOPIC: topic,
+    KAFKA_GROUP_ID: groupId,
+    KAFKA_FROM_BEGINNING: 'true',
+    DELIVERY_RETRY_INITIAL_DELAY: '20ms',
+    DELIVERY_RETRY_MAX_DELAY: '200ms',
+    DELIVERY_TIMEOUT: '5s',
+    ...FAST_GROUP_ENV,
+    ...extra,
+  };
+}
+
+export async function startInProcess(env: Record<string, string>, logger: Logger = quietLogger): Promise<InProcessDispatcher> {
+  const reader = new EnvReader(env);
+  const common = parseConfig(reader, 'kafka');
+  const config = parseKafkaConfig(reader, common.trigger);
+  reader.check();
+  const metrics = createMetrics();
+  const adapter = new KafkaAdapter(config, { trigger: common.trigger, logger, registry: metrics.registry });
+  const client = createFunctionClient(common.functionUrl, common.delivery.maxInFlight);
+  const pipeline = createPipeline({
+    source: 'kafka',
+    trigger: common.trigger,
+    functionUrl: common.functionUrl,
+    delivery: common.delivery,
+    client,
+    publisher: adapter,
+    metrics,
+    logger,
+  });
+  await adapter.start(pipeline);
+  return {
+    adapter,
+    pipeline,
+    metrics,
+    config,
+    stop: async (graceMs = 5_000) => {
+      const drained = pipeline.drain(graceMs);
+      await adapter.pause();
+      await drained;
+      await adapter.close();
+      client.close();
+    },
+  };
+}
