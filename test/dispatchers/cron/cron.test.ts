@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DispatcherProcess } from '../../support/dispatcher-process.js';
+import { FunctionServer } from '../../support/function-server.js';
+
+let fn: FunctionServer;
+let dispatcher: DispatcherProcess | undefined;
+
+beforeEach(async () => {
+  fn = await FunctionServer.start();
+});
+afterEach(async () => {
+  await dispatcher?.stop();
+  dispatcher = undefined;
+  await fn.close();
+});
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    FUNCTION_URL: fn.url,
+    TRIGGER_KIND: 'CronTrigger',
+    TRIGGER_NAME: 'heartbeat',
+    TRIGGER_NAMESPACE: 'ops',
+    CRON_SCHEDULE: '* * * * * *',
+    CRON_PAYLOAD: '{"ping":true}',
+    DELIVERY_RETRY_INITIAL_DELAY: '50ms',
+    DELIVERY_RETRY_MAX_DELAY: '200ms',
+    ...extra,
+  };
+}
+
+describe('cron dispatcher (real process, real HTTP function)', () => {
+  it('fires every tick with the payload and a ce-id derived from the scheduled time', async () => {
+    dispatcher = await DispatcherProcess.start('cron', env());
+    await fn.waitFor((s) => s.delivered.length >= 3, 10_000);
+    const ids = fn.delivered.map((r) => String(r.headers['ce-id']));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const request of fn.delivered) {
+      const id = String(request.headers['ce-id']);
+      expect(id).toMatch(/^ops\/heartbeat@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+      expect(request.headers['ce-time']).toBe(id.split('@')[1]);
+      expect(request.headers['event-namespace']).toBe('cronjobtriggers.kubeless.io');
+      expect(request.headers['content-type']).toBe('application/json');
+      expect(request.text).toBe('{"ping":true}');
+    }
+    const seconds = ids.map((id) => Date.parse(id.split('@')[1]!) / 1000).sort((a, b) => a - b);
+    expect(seconds.at(-1)! - seconds[0]!).toBe(seconds.length - 1);
+  });
+
+  it('never overlaps runs: a tick that comes while the previous is still delivering is skipped', async () => {
+    fn.setDelay(2_200);
+    dispatcher = await DispatcherProcess.start('cron', env());
+    await fn.waitFor((s) => s.delivered.length >= 2, 12_000);
+    expect(fn.maxConcurrency).toBe(1);
+    expect(dispatcher.logs.some((l) => l.msg === 'previous tick still being delivered: tick skipped')).toBe(true);
+  });
+
+  it('retries a failing tick with backoff and stops cleanly with exit 0 on SIGTERM', async () => {
+    fn.answer({ status: 503 }, { status: 503 });
+    dispatcher = await DispatcherProcess.start('cron', env());
+    await fn.waitFor((s) => s.delivered.length >= 1, 10_000);
+    expect(await dispatcher.metric('kurier_dispatcher_retries_total')).toBeGreaterThanOrEqual(2);
+    const exit = await dispatcher.terminate();
+    expect(exit.code).toBe(0);
+    expect(dispatcher.logs.some((l) => l.msg === 'dispatcher stopped')).toBe(true);
+  });
+
+  it('refuses a bad schedule, a bad time zone and a dead-letter topic, naming each', async () => {
+    dispatcher = DispatcherProcess.spawn('cron', env({ CRON_SCHEDULE: 'every minute', CRON_TIMEZONE: 'Mars/Olympus', DELIVERY_DEAD_LETTER_TOPIC: 'dlq' }));
+    const exit = await dispatcher.waitExit(20_000);
+    expect(exit.code).toBe(1);
+    expect(dispatcher.stderr.trim().split('\n')).toEqual([
+      'kurier dispatch cron: CRON_SCHEDULE="every minute" is not a valid 5- or 6-field cron expression',
+      'kurier dispatch cron: CRON_TIMEZONE="Mars/Olympus" is not an IANA time zone',
+      'kurier dispatch cron: DELIVERY_DEAD_LETTER_TOPIC is not supported by the cron dispatcher (there is no broker to publish to)',
+    ]);
+  });
+});
