@@ -56,7 +56,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   const { trigger } = config;
   const logger = createLogger({ trigger: `${trigger.namespace}/${trigger.name}`, source }, options.logDestination);
   const metrics = createMetrics({ defaultMetrics: true });
-  const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry });
+  const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry, delivery: config.delivery });
   const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
   const pipeline = createPipeline({
     source,

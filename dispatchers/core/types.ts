@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { DeliveryConfig } from './config.js';
 import type { EnvReader } from './env-reader.js';
 
 /**
@@ -69,9 +70,10 @@ export interface Admission {
 /** What the core gives an adapter. */
 export interface Pipeline {
   /**
-   * Admits a message. Resolves when the message has been taken (it may start now under the
-   * ordering mode and `maxInFlight`); awaiting it before fetching more is the backpressure.
-   * Rejects with {@link ReleasedError} when the pipeline is draining.
+   * Admits a message. Resolves when the message has been taken: it holds one of the
+   * `maxInFlight` slots and starts as soon as its lane (ordered) or lane+key (key) is free.
+   * Awaiting it before fetching more is the backpressure; admit in broker order, since admission
+   * order is delivery order within a lane. Rejects with {@link ReleasedError} when draining.
    */
   admit(message: Message): Promise<Admission>;
   /** True once shutdown began: adapters stop fetching. */
@@ -119,6 +121,11 @@ export interface AdapterContext {
   readonly logger: Logger;
   /** prom-client registry, for source-specific metrics such as consumer lag. */
   readonly registry: Registry;
+  /**
+   * The parsed DELIVERY_* settings (ordering, maxInFlight, …), e.g. to size a prefetch or a fetch
+   * batch. Always set by the runtime; optional so adapter tests may omit it.
+   */
+  readonly delivery?: DeliveryConfig | undefined;
 }
 
 /**
