@@ -133,7 +133,13 @@ function checkRetryOn(value: unknown, report: Report): void {
 /** Checks a topic / subject / queue name as the source understands it; returns an error message or undefined. */
 type TargetCheck = (name: string) => string | undefined;
 
-function checkDelivery(spec: Obj, report: Report, target: TargetCheck | undefined, consumed: readonly string[]): void {
+/** How a source names its topics; the same destination may be written several ways (Pulsar's short names). */
+interface Target {
+  readonly problem: TargetCheck;
+  readonly canonical: (name: string) => string;
+}
+
+function checkDelivery(spec: Obj, report: Report, target: Target | undefined, consumed: readonly string[]): void {
   const delivery = asObj(spec.delivery);
   if (delivery === undefined) return;
   checkDuration('spec.delivery.timeout', delivery.timeout, report, { positive: true });
@@ -151,9 +157,9 @@ function checkDelivery(spec: Obj, report: Report, target: TargetCheck | undefine
     const name = text(asObj(delivery[key])?.topic);
     if (name === undefined || target === undefined) continue;
     const path = `spec.delivery.${key}.topic`;
-    const problem = target(name);
+    const problem = target.problem(name);
     if (problem !== undefined) report.error(path, problem);
-    else if (consumed.includes(name)) report.error(path, `${show(name)} is what this trigger consumes; it would feed its own output back to the function`);
+    else if (consumed.map(target.canonical).includes(target.canonical(name))) report.error(path, `${show(name)} is what this trigger consumes; it would feed its own output back to the function`);
   }
 }
 
@@ -233,23 +239,23 @@ const PULSAR_FULL = /^(persistent|non-persistent):\/\/([^/\s]+)\/([^/\s]+)\/([^/
 const PULSAR_NAME = /^[-=:.\w]+$/;
 
 const pulsarTopicProblem: TargetCheck = (name) => {
-  const expected = 'write persistent://TENANT/NAMESPACE/TOPIC, non-persistent://TENANT/NAMESPACE/TOPIC or a short name (expanded to persistent://public/default/NAME)';
-  if (name.includes('://')) {
-    const match = PULSAR_FULL.exec(name);
-    if (match === null) return `${show(name)} is not a Pulsar topic: ${expected}`;
-    const [, , tenant = '', namespace = ''] = match;
+  const expected = 'write persistent://TENANT/NAMESPACE/TOPIC, non-persistent://TENANT/NAMESPACE/TOPIC, TENANT/NAMESPACE/TOPIC or a short name (expanded to persistent://public/default/NAME)';
+  const full = name.includes('://') ? PULSAR_FULL.exec(name) : PULSAR_FULL.exec(`persistent://${name}`);
+  if (name.includes('/') || name.includes('://')) {
+    if (full === null) return `${show(name)} is not a Pulsar topic: ${expected}`;
+    const [, , tenant = '', namespace = ''] = full;
     if (!PULSAR_NAME.test(tenant)) return `${show(tenant)} is not a valid Pulsar tenant name`;
     if (!PULSAR_NAME.test(namespace)) return `${show(namespace)} is not a valid Pulsar namespace name`;
     return undefined;
   }
-  if (name.includes('/')) return `${show(name)} is not a Pulsar topic: a topic with a tenant and namespace needs its domain, e.g. persistent://${name}`;
   if (/\s/.test(name) || name === '') return `${show(name)} is not a Pulsar topic: ${expected}`;
   return undefined;
 };
 
-/** The full Pulsar topic URL a short name stands for. */
+/** The full Pulsar topic URL a name stands for (the rule render applies). */
 function pulsarTopicUrl(name: string): string {
-  return name.includes('://') ? name : `persistent://public/default/${name}`;
+  if (name.includes('://')) return name;
+  return name.split('/').length === 3 ? `persistent://${name}` : `persistent://public/default/${name}`;
 }
 
 function checkPulsarBroker(value: unknown, report: Report): string | undefined {
@@ -278,7 +284,7 @@ function checkPulsar(pulsar: Obj, report: Report): string[] {
   if (has(pulsar, 'tls') && scheme === 'pulsar') {
     report.warn('spec.pulsar.tls', 'tls settings apply only to a pulsar+ssl:// broker');
   }
-  return topic === undefined ? [] : [topic, pulsarTopicUrl(topic)];
+  return topic === undefined ? [] : [topic];
 }
 
 // --- NATS ----------------------------------------------------------------------------------------
@@ -423,11 +429,12 @@ function checkCron(cron: Obj, report: Report): void {
 
 // --- the whole trigger ---------------------------------------------------------------------------
 
-const TARGETS: Readonly<Record<string, TargetCheck>> = {
-  kafka: kafkaTopicProblem,
-  pulsar: pulsarTopicProblem,
-  nats: (name) => natsSubjectProblem(name, false),
-  rabbitmq: rabbitQueueProblem,
+const same = (name: string): string => name;
+const TARGETS: Readonly<Record<string, Target>> = {
+  kafka: { problem: kafkaTopicProblem, canonical: same },
+  pulsar: { problem: pulsarTopicProblem, canonical: pulsarTopicUrl },
+  nats: { problem: (name) => natsSubjectProblem(name, false), canonical: same },
+  rabbitmq: { problem: rabbitQueueProblem, canonical: same },
 };
 
 function checkSource(kind: KindSchema, spec: Obj, report: Report): string[] {

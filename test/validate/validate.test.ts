@@ -81,7 +81,8 @@ describe('validateTrigger', () => {
     ['a Kafka broker without a port', 'kafka', (d) => { d.spec.kafka.brokers = ['kafka:9092', 'kafka-1']; }, 'spec.kafka.brokers[1]', 'must be host:port'],
     ['a SASL block with two user names', 'kafka', (d) => { d.spec.kafka.sasl = { mechanism: 'plain', username: 'u', usernameSecretRef: { name: 'a', key: 'b' }, passwordSecretRef: { name: 'a', key: 'c' } }; }, 'spec.kafka.sasl', 'set exactly one of username or usernameSecretRef (both are set)'],
     ['a client certificate without its key', 'kafka', (d) => { d.spec.kafka.tls = { certSecretRef: { name: 'a', key: 'b' } }; }, 'spec.kafka.tls.keySecretRef', 'certSecretRef and keySecretRef go together'],
-    ['a Pulsar topic without its domain', 'pulsar', (d) => { d.spec.pulsar.topic = 'public/default/orders'; }, 'spec.pulsar.topic', 'needs its domain, e.g. persistent://public/default/orders'],
+    ['a Pulsar topic with a namespace but no tenant', 'pulsar', (d) => { d.spec.pulsar.topic = 'default/orders'; }, 'spec.pulsar.topic', '"default/orders" is not a Pulsar topic: write persistent://TENANT/NAMESPACE/TOPIC'],
+    ['a Pulsar topic whose name has a slash', 'pulsar', (d) => { d.spec.pulsar.topic = 'persistent://public/default/orders/eu'; }, 'spec.pulsar.topic', 'is not a Pulsar topic'],
     ['a Pulsar topic with an unknown domain', 'pulsar', (d) => { d.spec.pulsar.topic = 'durable://public/default/orders'; }, 'spec.pulsar.topic', 'is not a Pulsar topic: write persistent://TENANT/NAMESPACE/TOPIC'],
     ['a Pulsar topic missing its namespace', 'pulsar', (d) => { d.spec.pulsar.topic = 'persistent://public/orders'; }, 'spec.pulsar.topic', 'is not a Pulsar topic'],
     ['a Pulsar broker with another scheme', 'pulsar', (d) => { d.spec.pulsar.broker = 'http://pulsar:8080'; }, 'spec.pulsar.broker', 'must be a pulsar:// or pulsar+ssl:// service URL'],
@@ -106,6 +107,7 @@ describe('validateTrigger', () => {
     ['a reserved amq. queue name to declare', 'rabbitmq', (d) => { d.spec.rabbitmq.queue = 'amq.orders'; }, 'spec.rabbitmq.queue', 'reserved'],
     ['a dead-letter queue that is the consumed queue', 'rabbitmq', (d) => { d.spec.delivery = { deadLetter: { topic: 'orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
     ['a Pulsar dead-letter topic that is the consumed one in its full form', 'pulsar', (d) => { d.spec.delivery = { deadLetter: { topic: 'persistent://public/default/orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
+    ['a Pulsar dead-letter topic that is the consumed one in its tenant/ns form', 'pulsar', (d) => { d.spec.pulsar.topic = 'persistent://acme/shop/orders'; d.spec.delivery = { deadLetter: { topic: 'acme/shop/orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
     ['a dead-letter target on a CronTrigger', 'cron', (d) => { d.spec.delivery = { deadLetter: { topic: 'x' } }; }, 'spec.delivery.deadLetter', 'unknown field "deadLetter"'],
   ];
 
@@ -161,6 +163,7 @@ describe('validateTrigger', () => {
     ['persistent://tenant/ns/topic', 'persistent://acme/orders/created'],
     ['non-persistent://tenant/ns/topic', 'non-persistent://acme/orders/created'],
     ['a short name', 'orders-created'],
+    ['tenant/ns/topic', 'acme/orders/created'],
     ['a partition of a partitioned topic', 'persistent://public/default/orders-partition-3'],
   ])('accepts a Pulsar topic written as %s', (_case, topic) => {
     const doc = base.pulsar!();
