@@ -1,5 +1,5 @@
 /** Kubernetes Events about triggers, with repeats folded into one Event's count. */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread --
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
    client-node's models are plain data classes: its serializer reads their fields, never their prototype */
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
@@ -53,9 +53,15 @@ export class KubeEventRecorder implements EventRecorder {
     const previous = this.#seen.get(key);
     try {
       if (previous?.metadata.name !== undefined) {
-        const next: CoreV1Event = { ...previous, count: (previous.count ?? 1) + 1, lastTimestamp: now };
+        const count = (previous.count ?? 1) + 1;
         try {
-          this.#remember(key, await this.#api.replaceEvent(namespace, previous.metadata.name, next));
+          this.#remember(
+            key,
+            await this.#api.patchEvent(namespace, previous.metadata.name, [
+              { op: 'replace', path: '/count', value: count },
+              { op: 'replace', path: '/lastTimestamp', value: now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+            ]),
+          );
           return;
         } catch (err) {
           // the Event expired (TTL) or changed under us: start a new one

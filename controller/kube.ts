@@ -24,6 +24,12 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
+export interface JsonPatchOp {
+  op: 'add' | 'replace' | 'remove' | 'test';
+  path: string;
+  value?: unknown;
+}
+
 export interface KubeList {
   metadata?: { resourceVersion?: string };
   items: KubeObject[];
@@ -90,7 +96,8 @@ export interface KubeApi {
   /** Deletes; resolves `false` when it was already gone. */
   delete(resource: Resource, namespace: string, name: string): Promise<boolean>;
   createEvent(namespace: string, event: CoreV1Event): Promise<CoreV1Event>;
-  replaceEvent(namespace: string, name: string, event: CoreV1Event): Promise<CoreV1Event>;
+  /** Applies a JSON patch (RFC 6902) to an Event. */
+  patchEvent(namespace: string, name: string, ops: readonly JsonPatchOp[]): Promise<CoreV1Event>;
 }
 
 /**
@@ -150,8 +157,9 @@ export function kubeApi(kc: KubeConfig): KubeApi {
     async createEvent(namespace, event) {
       return core.createNamespacedEvent({ namespace, body: event });
     },
-    async replaceEvent(namespace, name, event) {
-      return core.replaceNamespacedEvent({ namespace, name, body: event });
+    async patchEvent(namespace, name, ops) {
+      // the generated client sends the first media type it lists: application/json-patch+json
+      return core.patchNamespacedEvent({ namespace, name, body: ops });
     },
   };
 }

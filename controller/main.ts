@@ -1,6 +1,121 @@
-import { notYet } from '../cli/stub.js';
+/** `kurier controller`: the composition root of the controller (the only place reading process.env). */
+import { hostname } from 'node:os';
+import { env, pid, stderr } from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { ControllerConfigError, CONTROLLER_USAGE, parseControllerConfig, type ControllerConfig } from './config.js';
+import { Controller, type StopReason } from './controller.js';
+import { startHealthServer } from './health.js';
+import { loadKubeConfig } from './kube.js';
+import { createLogger, type Logger } from './logger.js';
+import { render, RenderError } from './render.js';
+import { loadTemplates, type Templates } from './templates.js';
+import type { Trigger } from './trigger.js';
+import { loadSchemas, validateTrigger, type TriggerSchemas } from './validate.js';
+
+/** The checkout's (or image's) root: this file lives in controller/ or dist/controller/. */
+const ROOT = fileURLToPath(new URL('../', import.meta.url)).replace(/dist\/$/, '');
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function load(config: ControllerConfig, log: Logger): Promise<{ templates: Templates; schemas: TriggerSchemas } | undefined> {
+  try {
+    const templates = await loadTemplates(config.templatesDir);
+    const schemas = loadSchemas(config.crdPath);
+    return { templates, schemas };
+  } catch (err) {
+    log.error({ err, templates: config.templatesDir, crd: config.crdPath }, `cannot start: ${describe(err)}`);
+    return undefined;
+  }
+}
 
 /** `kurier controller`: exit code 0 ok, 1 failure, 2 usage. */
-export function runController(_args: readonly string[]): Promise<number> {
-  return Promise.resolve(notYet('controller'));
+export async function runController(args: readonly string[]): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    stderr.write(CONTROLLER_USAGE);
+    return 0;
+  }
+  let config: ControllerConfig;
+  try {
+    config = parseControllerConfig(args, env, {
+      templatesDir: `${ROOT}templates`,
+      crdPath: `${ROOT}crd.yaml`,
+      identity: `${hostname()}-${String(pid)}`,
+    });
+  } catch (err) {
+    if (!(err instanceof ControllerConfigError)) throw err;
+    for (const problem of err.problems) stderr.write(`kurier controller: ${problem}\n`);
+    stderr.write('run "kurier controller --help" for the flags\n');
+    return 2;
+  }
+  const log = createLogger(config.logLevel);
+  const loaded = await load(config, log);
+  if (loaded === undefined) return 1;
+  const { templates, schemas } = loaded;
+
+  let kube;
+  try {
+    kube = loadKubeConfig({ kubeconfig: config.kubeconfig, env });
+  } catch (err) {
+    log.error({ err }, `cannot start: ${describe(err)}`);
+    return 1;
+  }
+
+  const controller = new Controller({
+    kubeConfig: kube.kubeConfig,
+    kinds: [...templates.kinds.values()].map((k) => ({ kind: k.kind, plural: k.plural })),
+    render: (trigger: Trigger) => render(trigger, templates, { allowCrossNamespace: config.allowCrossNamespace }),
+    isRenderError: (err): err is Error => err instanceof RenderError,
+    validate: (trigger: Trigger) => validateTrigger(trigger, schemas),
+    namespaces: config.namespaces,
+    workers: config.workers,
+    resyncPeriodMs: config.resyncPeriodMs,
+    leaderElection: config.leaderElect
+      ? {
+          namespace: config.leaderElectionNamespace,
+          name: config.leaderElectionId,
+          identity: config.identity,
+          leaseDurationMs: config.leaseDurationMs,
+          renewDeadlineMs: config.renewDeadlineMs,
+          retryPeriodMs: config.retryPeriodMs,
+        }
+      : undefined,
+    identity: config.identity,
+    log,
+    defaultMetrics: true,
+  });
+
+  const health = await startHealthServer({
+    port: config.metricsPort,
+    registry: controller.metrics.registry,
+    live: () => true,
+    ready: () => controller.synced,
+  });
+  log.info(
+    {
+      kubeconfig: kube.source,
+      namespaces: config.namespaces ?? 'all',
+      kinds: [...templates.kinds.keys()],
+      workers: config.workers,
+      leaderElect: config.leaderElect,
+      identity: config.identity,
+      metricsPort: health.port,
+    },
+    'controller starting',
+  );
+
+  const onSignal = (): void => {
+    log.info({}, 'shutting down');
+    void controller.stop();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await controller.start();
+  const reason: StopReason = await controller.done;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  await health.close();
+  // a replica that lost its lease exits non-zero so Kubernetes restarts it as a fresh candidate
+  return reason === 'lost-leadership' ? 1 : 0;
 }

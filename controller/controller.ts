@@ -1,0 +1,357 @@
+/**
+ * The controller: informers for every trigger kind and for the Deployments it manages, a work
+ * queue of trigger keys, N workers running the reconciler, a periodic resync, and (optionally)
+ * leader election so that of several replicas exactly one reconciles.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { systemClock, type Clock } from './clock.js';
+import { KubeEventRecorder, type EventRecorder } from './events.js';
+import { ResilientInformer, runResync } from './informers.js';
+import { DEPLOYMENTS, kubeApi, type KubeApi, type KubeObject } from './kube.js';
+import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
+import type { Logger } from './logger.js';
+import { createMetrics, ReconcileResult, type ControllerMetrics } from './metrics.js';
+import {
+  LABEL_KIND,
+  LABEL_MANAGED_BY,
+  LABEL_TRIGGER,
+  LABEL_TRIGGER_NAMESPACE,
+  LEGACY_LABEL,
+  LEGACY_VALUE,
+  Outcome,
+  Reconciler,
+  triggerKey,
+  type KindInfo,
+  type SpecProblem,
+} from './reconciler.js';
+import { GROUP, VERSION, type Trigger } from './trigger.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  /** Defaults to the real client built from `kubeConfig`. */
+  api?: KubeApi;
+  kinds: readonly KindInfo[];
+  render(trigger: Trigger): KubeObject & { metadata: { name: string; namespace: string } };
+  isRenderError(err: unknown): err is Error;
+  validate(trigger: Trigger): readonly SpecProblem[];
+  /** `undefined` watches every namespace. */
+  namespaces?: readonly string[] | undefined;
+  workers?: number;
+  /** 0 disables the periodic resync. */
+  resyncPeriodMs?: number;
+  /** Without it this instance reconciles at once. */
+  leaderElection?: LeaderElectionConfig | undefined;
+  identity?: string;
+  queue?: { baseDelayMs?: number; maxDelayMs?: number };
+  informerRestart?: { baseMs?: number; maxMs?: number };
+  clock?: Clock;
+  log: Logger;
+  events?: EventRecorder;
+  defaultMetrics?: boolean;
+}
+
+/** Why the controller stopped. */
+export type StopReason = 'stopped' | 'lost-leadership';
+
+export class Controller {
+  readonly metrics: ControllerMetrics;
+  readonly queue: WorkQueue;
+  readonly #o: ControllerOptions;
+  readonly #api: KubeApi;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #kinds: Map<string, KindInfo>;
+  readonly #kindByLower: Map<string, string>;
+  /** kind → namespace ('' = all) → informer */
+  readonly #triggerInformers = new Map<string, Map<string, ResilientInformer>>();
+  readonly #deploymentInformers = new Map<string, ResilientInformer>();
+  readonly #legacyInformers: ResilientInformer[] = [];
+  readonly #reconciler: Reconciler;
+  readonly #abort = new AbortController();
+  #workers: Promise<void>[] = [];
+  #elector: LeaderElector | undefined;
+  #electorRun: Promise<void> | undefined;
+  #reconciling = false;
+  #stopped = false;
+  #resolveDone!: (reason: StopReason) => void;
+  /** Resolves when the controller stops, saying why. */
+  readonly done: Promise<StopReason>;
+
+  constructor(options: ControllerOptions) {
+    this.#o = options;
+    this.#api = options.api ?? kubeApi(options.kubeConfig);
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log;
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.queue = new WorkQueue({ clock: this.#clock, ...options.queue });
+    this.metrics = createMetrics({ queueDepth: () => this.queue.length, defaultMetrics: options.defaultMetrics ?? false });
+    this.#kinds = new Map(options.kinds.map((k) => [k.kind, k]));
+    this.#kindByLower = new Map(options.kinds.map((k) => [k.kind.toLowerCase(), k.kind]));
+    const events =
+      options.events ?? new KubeEventRecorder(this.#api, { clock: this.#clock, instance: options.identity ?? 'kurier-controller', log: this.#log });
+    const scopes: (string | undefined)[] = options.namespaces === undefined ? [undefined] : [...options.namespaces];
+    const informerOptions = {
+      clock: this.#clock,
+      log: this.#log,
+      ...(options.informerRestart?.baseMs === undefined ? {} : { restartBaseMs: options.informerRestart.baseMs }),
+      ...(options.informerRestart?.maxMs === undefined ? {} : { restartMaxMs: options.informerRestart.maxMs }),
+    };
+
+    for (const kind of options.kinds) {
+      const byNs = new Map<string, ResilientInformer>();
+      for (const ns of scopes) {
+        const informer = new ResilientInformer(
+          options.kubeConfig,
+          this.#api,
+          { ...informerOptions, name: `${kind.plural}${ns === undefined ? '' : `@${ns}`}`, resource: { group: GROUP, version: VERSION, plural: kind.plural }, namespace: ns },
+          {
+            onChange: (obj) => {
+              this.#enqueueTrigger(kind.kind, obj);
+            },
+            onDelete: (obj) => {
+              this.#enqueueTrigger(kind.kind, obj);
+            },
+          },
+        );
+        byNs.set(ns ?? '', informer);
+      }
+      this.#triggerInformers.set(kind.kind, byNs);
+    }
+    for (const ns of scopes) {
+      this.#deploymentInformers.set(
+        ns ?? '',
+        new ResilientInformer(
+          options.kubeConfig,
+          this.#api,
+          { ...informerOptions, name: `deployments${ns === undefined ? '' : `@${ns}`}`, resource: DEPLOYMENTS, namespace: ns, labelSelector: `${LABEL_MANAGED_BY}=kurier` },
+          {
+            onChange: (obj) => {
+              this.#enqueueOwner(obj);
+            },
+            onDelete: (obj) => {
+              this.#enqueueOwner(obj);
+            },
+          },
+        ),
+      );
+      if (this.#kinds.has('PulsarTrigger')) {
+        this.#legacyInformers.push(
+          new ResilientInformer(
+            options.kubeConfig,
+            this.#api,
+            {
+              ...informerOptions,
+              name: `legacy-deployments${ns === undefined ? '' : `@${ns}`}`,
+              resource: DEPLOYMENTS,
+              namespace: ns,
+              labelSelector: `${LEGACY_LABEL}=${LEGACY_VALUE}`,
+            },
+            {
+              onChange: (obj) => {
+                this.#enqueueLegacy(obj);
+              },
+              onDelete: (obj) => {
+                this.#enqueueLegacy(obj);
+              },
+            },
+          ),
+        );
+      }
+    }
+
+    this.#reconciler = new Reconciler({
+      api: this.#api,
+      kinds: this.#kinds,
+      trigger: (kind, namespace, name) => this.#triggerInformer(kind, namespace)?.get(namespace, name) as Trigger | undefined,
+      cachedDeployment: (namespace, name) => this.#deploymentInformer(namespace)?.get(namespace, name),
+      legacyDeployments: () => this.#legacyInformers.flatMap((i) => i.list()),
+      render: (trigger) => options.render(trigger),
+      isRenderError: (err): err is Error => options.isRenderError(err),
+      validate: (trigger) => options.validate(trigger),
+      events,
+      clock: this.#clock,
+      log: this.#log,
+    });
+  }
+
+  /** True once every informer listed successfully (for `/readyz`). */
+  get synced(): boolean {
+    return this.#allInformers().every((i) => i.synced);
+  }
+
+  /** True while this instance runs reconciles (leader, or no leader election). */
+  get reconciling(): boolean {
+    return this.#reconciling;
+  }
+
+  /** Starts the informers, then reconciles at once or after winning the leader election. */
+  async start(): Promise<void> {
+    await Promise.all(this.#allInformers().map((i) => i.start()));
+    void runResync(
+      this.#clock,
+      this.#o.resyncPeriodMs ?? 600_000,
+      () => {
+        this.enqueueAll();
+      },
+      this.#abort.signal,
+    );
+    const election = this.#o.leaderElection;
+    if (election === undefined) {
+      this.#startWorkers();
+      return;
+    }
+    this.#elector = new LeaderElector(this.#api, election, { clock: this.#clock, log: this.#log });
+    this.#electorRun = this.#elector.run(
+      {
+        onStartedLeading: () => {
+          this.#startWorkers();
+        },
+        onStoppedLeading: () => {
+          if (!this.#stopped) {
+            this.#log.error({ identity: election.identity }, 'lost the leader lease; stopping reconciles');
+            void this.#shutdown('lost-leadership');
+          }
+        },
+      },
+      this.#abort.signal,
+    );
+  }
+
+  /** Stops reconciling (finishing what is in process), releases the lease, stops the informers. */
+  async stop(): Promise<void> {
+    await this.#shutdown('stopped');
+  }
+
+  /**
+   * Stops everything without releasing the lease or finishing work, as if the process died
+   * (tests use it to show that another replica takes over once the lease expires).
+   */
+  async crash(): Promise<void> {
+    this.#stopped = true;
+    this.#reconciling = false;
+    this.queue.shutDown();
+    await Promise.all(this.#allInformers().map((i) => i.stop()));
+    this.#resolveDone('stopped');
+  }
+
+  /** Queues every trigger in the caches. */
+  enqueueAll(): void {
+    for (const [kind, byNs] of this.#triggerInformers) {
+      for (const informer of byNs.values()) {
+        for (const obj of informer.list()) this.#enqueueTrigger(kind, obj);
+      }
+    }
+  }
+
+  async #shutdown(reason: StopReason): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#reconciling = false;
+    this.metrics.leader.set(0);
+    // not the abort yet: a lost lease must not be released, a clean stop releases after the drain
+    await this.queue.shutDownWithDrain();
+    await Promise.all(this.#workers);
+    this.#abort.abort();
+    await this.#electorRun;
+    await Promise.all(this.#allInformers().map((i) => i.stop()));
+    this.#log.info({ reason }, 'controller stopped');
+    this.#resolveDone(reason);
+  }
+
+  #startWorkers(): void {
+    if (this.#stopped || this.#reconciling) return;
+    this.#reconciling = true;
+    this.metrics.leader.set(1);
+    this.enqueueAll();
+    const n = this.#o.workers ?? 2;
+    this.#workers = Array.from({ length: n }, () => this.#work());
+  }
+
+  async #work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.#process(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  async #process(key: string): Promise<void> {
+    const end = this.metrics.reconcileDuration.startTimer();
+    try {
+      const outcome = await this.#reconciler.reconcile(key);
+      this.queue.forget(key);
+      const result =
+        outcome === Outcome.Invalid ? ReconcileResult.Invalid : outcome === Outcome.Refused ? ReconcileResult.Refused : ReconcileResult.Success;
+      this.metrics.reconciles.inc({ result });
+    } catch (err) {
+      this.metrics.reconciles.inc({ result: ReconcileResult.Error });
+      if (this.#stopped) return;
+      this.metrics.retries.inc();
+      const delay = this.queue.addRateLimited(key);
+      this.#log.warn({ trigger: key, err, retryInMs: delay, attempt: this.queue.numRequeues(key) }, 'reconcile failed; will retry');
+    } finally {
+      end();
+    }
+  }
+
+  #allInformers(): ResilientInformer[] {
+    return [
+      ...[...this.#triggerInformers.values()].flatMap((m) => [...m.values()]),
+      ...this.#deploymentInformers.values(),
+      ...this.#legacyInformers,
+    ];
+  }
+
+  #triggerInformer(kind: string, namespace: string): ResilientInformer | undefined {
+    const byNs = this.#triggerInformers.get(kind);
+    return byNs?.get('') ?? byNs?.get(namespace);
+  }
+
+  #deploymentInformer(namespace: string): ResilientInformer | undefined {
+    return this.#deploymentInformers.get('') ?? this.#deploymentInformers.get(namespace);
+  }
+
+  #enqueueTrigger(kind: string, obj: KubeObject): void {
+    this.queue.add(triggerKey(kind, obj.metadata.namespace ?? 'default', obj.metadata.name));
+  }
+
+  /** A managed Deployment changed: queue the trigger it belongs to. */
+  #enqueueOwner(obj: KubeObject): void {
+    const labels = obj.metadata.labels ?? {};
+    const kind = this.#kindByLower.get(labels[LABEL_KIND] ?? '');
+    if (kind === undefined) return;
+    const owner = (obj.metadata.ownerReferences ?? []).find((o) => o.controller === true && o.kind === kind);
+    const namespace = labels[LABEL_TRIGGER_NAMESPACE] ?? obj.metadata.namespace ?? 'default';
+    if (owner !== undefined) {
+      this.queue.add(triggerKey(kind, namespace, owner.name));
+      return;
+    }
+    const label = labels[LABEL_TRIGGER];
+    if (label === undefined) return;
+    const direct = this.#triggerInformer(kind, namespace)?.get(namespace, label);
+    if (direct !== undefined) {
+      this.queue.add(triggerKey(kind, namespace, label));
+      return;
+    }
+    // a shortened label (long trigger name): find the trigger whose Deployment this is
+    for (const trigger of this.#triggerInformer(kind, namespace)?.list() ?? []) {
+      const status = (trigger as unknown as Trigger).status?.deployment;
+      if (status?.name === obj.metadata.name && status.namespace === obj.metadata.namespace) {
+        this.queue.add(triggerKey(kind, namespace, trigger.metadata.name));
+      }
+    }
+  }
+
+  #enqueueLegacy(obj: KubeObject): void {
+    for (const informer of this.#triggerInformers.get('PulsarTrigger')?.values() ?? []) {
+      for (const trigger of informer.list()) {
+        if (trigger.metadata.name === obj.metadata.name) this.#enqueueTrigger('PulsarTrigger', trigger);
+      }
+    }
+  }
+}

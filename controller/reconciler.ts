@@ -1,0 +1,338 @@
+/**
+ * One reconcile pass for one trigger key (`Kind/namespace/name`): read the trigger from the cache,
+ * validate, render, compare with the live Deployment, write only the difference, then write
+ * status only when it changed. Level-based: a second pass over the same state writes nothing.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from './clock.js';
+import { EventType, type EventRecorder } from './events.js';
+import { isSubset, stableStringify } from './json.js';
+import { DEPLOYMENTS, statusCode, type KubeApi, type KubeObject, type Resource } from './kube.js';
+import type { Logger } from './logger.js';
+import { labelValue } from './names.js';
+import {
+  buildStatus,
+  ConditionType,
+  legacyMessage,
+  readinessOf,
+  readyCondition,
+  Reason,
+  statusUnchanged,
+  type Observation,
+} from './status.js';
+import { GROUP, VERSION, type Trigger, type TriggerStatus } from './trigger.js';
+
+export const FINALIZER = 'kurier.dev/cleanup';
+export const SPEC_HASH = 'kurier.dev/spec-hash';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_TRIGGER = 'kurier.dev/trigger';
+export const LABEL_KIND = 'kurier.dev/kind';
+export const LABEL_TRIGGER_NAMESPACE = 'kurier.dev/trigger-namespace';
+export const LEGACY_LABEL = 'created-by';
+export const LEGACY_VALUE = 'kubeless-pulsar-trigger';
+
+/** What the controller needs to know about a kind. */
+export interface KindInfo {
+  readonly kind: string;
+  readonly plural: string;
+}
+
+/** A problem found by validation (only errors stop a trigger). */
+export interface SpecProblem {
+  path: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface ReconcilerDeps {
+  api: KubeApi;
+  kinds: ReadonlyMap<string, KindInfo>;
+  /** The trigger as the informer cache holds it. */
+  trigger(kind: string, namespace: string, name: string): Trigger | undefined;
+  /** A kurier-managed Deployment as the informer cache holds it (a miss is confirmed with a GET). */
+  cachedDeployment(namespace: string, name: string): KubeObject | undefined;
+  /** Deployments labelled created-by=kubeless-pulsar-trigger. */
+  legacyDeployments(): readonly KubeObject[];
+  /** Pure render; throws an error `isRenderError` recognises for spec problems and policy refusals. */
+  render(trigger: Trigger): KubeObject & { metadata: { name: string; namespace: string } };
+  isRenderError(err: unknown): err is Error;
+  validate(trigger: Trigger): readonly SpecProblem[];
+  events: EventRecorder;
+  clock: Clock;
+  log: Logger;
+}
+
+/** How a pass ended; errors are thrown instead (the caller requeues them with backoff). */
+export const Outcome = {
+  /** Converged, or nothing to do. */
+  Success: 'success',
+  /** The spec is invalid: reported, not retried until the trigger changes. */
+  Invalid: 'invalid',
+  /** The render policy or ownership refused: reported, not retried until something changes. */
+  Refused: 'refused',
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+export interface TriggerKey {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** `Kind/namespace/name`. */
+export function triggerKey(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+export function parseTriggerKey(key: string): TriggerKey | undefined {
+  const [kind, namespace, name, ...rest] = key.split('/');
+  if (kind === undefined || namespace === undefined || name === undefined || rest.length > 0) return undefined;
+  return { kind, namespace, name };
+}
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function fingerprint(value: unknown): string {
+  return createHash('sha256').update(stableStringify(value)).digest('base64');
+}
+
+function dropNulls<T extends object>(meta: T): T {
+  return Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== null && v !== undefined)) as T;
+}
+
+export class Reconciler {
+  readonly #d: ReconcilerDeps;
+  /** Fingerprint of each Deployment's spec as the API server returned it after our last write. */
+  readonly #written = new Map<string, string>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(key: string): Promise<Outcome> {
+    const parsed = parseTriggerKey(key);
+    if (parsed === undefined) return Outcome.Success;
+    const kind = this.#d.kinds.get(parsed.kind);
+    if (kind === undefined) return Outcome.Success;
+    const trigger = this.#d.trigger(parsed.kind, parsed.namespace, parsed.name);
+    // gone: same-namespace Deployments are collected through their owner reference
+    if (trigger === undefined) return Outcome.Success;
+    if (trigger.metadata.deletionTimestamp !== undefined) {
+      await this.#finalize(kind, trigger);
+      return Outcome.Success;
+    }
+
+    const errors = this.#d.validate(trigger).filter((p) => p.severity === 'error');
+    if (errors.length > 0) {
+      const message = errors.map((p) => `${p.path}: ${p.message}`).join('; ');
+      await this.#reportProblem(kind, trigger, Reason.InvalidSpec, `invalid trigger: ${message}`);
+      return Outcome.Invalid;
+    }
+    let desired: KubeObject & { metadata: { name: string; namespace: string } };
+    try {
+      desired = this.#d.render(trigger);
+    } catch (err) {
+      if (!this.#d.isRenderError(err)) throw err;
+      await this.#reportProblem(kind, trigger, Reason.RenderRefused, `cannot render the dispatcher Deployment: ${err.message}`);
+      return Outcome.Invalid;
+    }
+    return this.#converge(kind, trigger, desired);
+  }
+
+  async #converge(kind: KindInfo, initial: Trigger, desired: KubeObject & { metadata: { name: string; namespace: string } }): Promise<Outcome> {
+    const { api } = this.#d;
+    let trigger = initial;
+    const triggerNs = trigger.metadata.namespace ?? 'default';
+    const target = { name: desired.metadata.name, namespace: desired.metadata.namespace };
+    const crossNamespace = target.namespace !== triggerNs;
+    const hasFinalizer = (trigger.metadata.finalizers ?? []).includes(FINALIZER);
+    if (crossNamespace && !hasFinalizer) {
+      // before the Deployment exists, so a delete can never leave it behind
+      trigger = await this.#setFinalizer(kind, trigger, true);
+    }
+
+    const previous = trigger.status?.deployment;
+    if (previous !== undefined && (previous.name !== target.name || previous.namespace !== target.namespace)) {
+      await this.#deleteIfOwned(trigger, previous);
+    }
+
+    const deploymentKey = `${target.namespace}/${target.name}`;
+    let live = this.#d.cachedDeployment(target.namespace, target.name) ?? (await api.get(DEPLOYMENTS, target.namespace, target.name));
+    const body: KubeObject = { ...desired, metadata: dropNulls(desired.metadata) };
+    if (live === undefined) {
+      live = await api.create(DEPLOYMENTS, target.namespace, body);
+      this.#written.set(deploymentKey, fingerprint(live['spec']));
+      this.#d.log.info({ trigger: this.#keyOf(trigger), deployment: deploymentKey }, 'created the dispatcher Deployment');
+      await this.#d.events.record(this.#subject(trigger), EventType.Normal, 'DeploymentCreated', `Created Deployment ${deploymentKey}`);
+    } else if (!this.#owns(live, trigger, crossNamespace)) {
+      await this.#reportProblem(
+        kind,
+        trigger,
+        Reason.DeploymentNotOwned,
+        `Deployment ${deploymentKey} exists and is not managed by this trigger (no owner reference to it and no kurier labels for it); Kurier will not touch it: delete or rename it`,
+      );
+      return Outcome.Refused;
+    } else {
+      const why = this.#difference(live, desired, deploymentKey);
+      if (why !== undefined) {
+        const merged: KubeObject = {
+          ...live,
+          metadata: {
+            ...live.metadata,
+            labels: { ...live.metadata.labels, ...desired.metadata.labels },
+            annotations: { ...live.metadata.annotations, ...desired.metadata.annotations },
+            ...(Array.isArray(desired.metadata.ownerReferences) ? { ownerReferences: desired.metadata.ownerReferences } : {}),
+          },
+          spec: desired['spec'],
+        };
+        delete merged['status'];
+        live = await api.replace(DEPLOYMENTS, target.namespace, target.name, merged);
+        this.#written.set(deploymentKey, fingerprint(live['spec']));
+        this.#d.log.info({ trigger: this.#keyOf(trigger), deployment: deploymentKey, why }, 'updated the dispatcher Deployment');
+        await this.#d.events.record(this.#subject(trigger), EventType.Normal, 'DeploymentUpdated', `Updated Deployment ${deploymentKey}: ${why}`);
+      }
+    }
+
+    const readiness = readinessOf(live);
+    const legacy = this.#legacyFor(trigger);
+    const observation: Observation = {
+      ready: { status: readiness.status, reason: readiness.reason, message: readiness.message },
+      deployment: target,
+      replicas: readiness.replicas,
+      readyReplicas: readiness.readyReplicas,
+      legacy,
+    };
+    const hadLegacy = trigger.status?.conditions?.some((c) => c.type === ConditionType.LegacyDeployment) === true;
+    if (legacy.length > 0 && !hadLegacy) {
+      await this.#d.events.record(this.#subject(trigger), EventType.Warning, Reason.LegacyDeploymentFound, legacyMessage(legacy));
+    }
+    trigger = await this.#writeStatus(kind, trigger, buildStatus(trigger, observation, rfc3339(this.#d.clock.now())));
+    if (!crossNamespace && (trigger.metadata.finalizers ?? []).includes(FINALIZER)) {
+      await this.#setFinalizer(kind, trigger, false);
+    }
+    return Outcome.Success;
+  }
+
+  /** Why the live Deployment must be rewritten, or `undefined` when it matches. */
+  #difference(live: KubeObject, desired: KubeObject & { metadata: { name: string } }, deploymentKey: string): string | undefined {
+    const liveHash = live.metadata.annotations?.[SPEC_HASH];
+    const wantHash = desired.metadata.annotations?.[SPEC_HASH];
+    if (liveHash !== wantHash) return 'the trigger changed';
+    if (!isSubset(desired.metadata.labels ?? {}, live.metadata.labels ?? {})) return 'its labels were edited';
+    const wantOwners = Array.isArray(desired.metadata.ownerReferences) ? desired.metadata.ownerReferences : [];
+    const liveOwners = live.metadata.ownerReferences ?? [];
+    if (!wantOwners.every((o) => liveOwners.some((l) => l.uid === o.uid && l.controller === o.controller))) {
+      return 'its owner reference was removed';
+    }
+    // unchanged since our own write: the API server's defaults may differ from what we sent
+    if (this.#written.get(deploymentKey) === fingerprint(live['spec'])) return undefined;
+    if (!isSubset(desired['spec'], live['spec'])) return 'its spec was edited';
+    return undefined;
+  }
+
+  #owns(live: KubeObject, trigger: Trigger, crossNamespace: boolean): boolean {
+    const labels = live.metadata.labels ?? {};
+    if (crossNamespace) {
+      return (
+        labels[LABEL_MANAGED_BY] === 'kurier' &&
+        labels[LABEL_TRIGGER] === labelValue(trigger.metadata.name) &&
+        labels[LABEL_KIND] === trigger.kind.toLowerCase() &&
+        labels[LABEL_TRIGGER_NAMESPACE] === (trigger.metadata.namespace ?? 'default')
+      );
+    }
+    const uid = trigger.metadata.uid;
+    return uid !== undefined && (live.metadata.ownerReferences ?? []).some((o) => o.uid === uid && o.controller === true);
+  }
+
+  #legacyFor(trigger: Trigger): string[] {
+    if (trigger.kind !== 'PulsarTrigger') return [];
+    return this.#d
+      .legacyDeployments()
+      .filter((d) => d.metadata.name === trigger.metadata.name && d.metadata.labels?.[LEGACY_LABEL] === LEGACY_VALUE)
+      .map((d) => `${d.metadata.namespace ?? 'default'}/${d.metadata.name}`)
+      .sort();
+  }
+
+  async #reportProblem(kind: KindInfo, trigger: Trigger, reason: Reason, message: string): Promise<void> {
+    const before = readyCondition(trigger.status);
+    const observation: Observation = { ready: { status: 'False', reason, message }, legacy: this.#legacyFor(trigger) };
+    const current = trigger.status ?? {};
+    if (current.deployment !== undefined) observation.deployment = current.deployment;
+    if (current.replicas !== undefined) observation.replicas = current.replicas;
+    if (current.readyReplicas !== undefined) observation.readyReplicas = current.readyReplicas;
+    if (before?.reason !== reason || before.message !== message) {
+      this.#d.log.warn({ trigger: this.#keyOf(trigger), reason, msg: message }, 'trigger not reconciled');
+      await this.#d.events.record(this.#subject(trigger), EventType.Warning, reason, message);
+    }
+    await this.#writeStatus(kind, trigger, buildStatus(trigger, observation, rfc3339(this.#d.clock.now())));
+  }
+
+  async #writeStatus(kind: KindInfo, trigger: Trigger, status: TriggerStatus): Promise<Trigger> {
+    if (statusUnchanged(trigger.status, status)) return trigger;
+    const ns = trigger.metadata.namespace ?? 'default';
+    const updated = await this.#d.api.replaceStatus(this.#resource(kind), ns, trigger.metadata.name, {
+      ...(trigger as unknown as KubeObject),
+      status,
+    });
+    return updated as unknown as Trigger;
+  }
+
+  async #setFinalizer(kind: KindInfo, trigger: Trigger, present: boolean): Promise<Trigger> {
+    const others = (trigger.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+    const finalizers = present ? [...others, FINALIZER] : others;
+    const ns = trigger.metadata.namespace ?? 'default';
+    const updated = await this.#d.api.replace(this.#resource(kind), ns, trigger.metadata.name, {
+      ...(trigger as unknown as KubeObject),
+      metadata: { ...trigger.metadata, finalizers },
+    });
+    return updated as unknown as Trigger;
+  }
+
+  async #finalize(kind: KindInfo, trigger: Trigger): Promise<void> {
+    if (!(trigger.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    const places: { name: string; namespace: string }[] = [];
+    if (trigger.status?.deployment !== undefined) places.push(trigger.status.deployment);
+    try {
+      const desired = this.#d.render(trigger);
+      places.push({ name: desired.metadata.name, namespace: desired.metadata.namespace });
+    } catch (err) {
+      if (!this.#d.isRenderError(err)) throw err;
+    }
+    for (const place of places) await this.#deleteIfOwned(trigger, place);
+    await this.#setFinalizer(kind, trigger, false);
+    this.#d.log.info({ trigger: this.#keyOf(trigger) }, 'cleaned up after a deleted trigger');
+  }
+
+  async #deleteIfOwned(trigger: Trigger, place: { name: string; namespace: string }): Promise<void> {
+    const triggerNs = trigger.metadata.namespace ?? 'default';
+    const crossNamespace = place.namespace !== triggerNs;
+    const live = await this.#d.api.get(DEPLOYMENTS, place.namespace, place.name);
+    if (live === undefined || !this.#owns(live, trigger, crossNamespace)) return;
+    try {
+      await this.#d.api.delete(DEPLOYMENTS, place.namespace, place.name);
+      this.#written.delete(`${place.namespace}/${place.name}`);
+      await this.#d.events.record(
+        this.#subject(trigger),
+        EventType.Normal,
+        'DeploymentDeleted',
+        `Deleted Deployment ${place.namespace}/${place.name}`,
+      );
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+    }
+  }
+
+  #resource(kind: KindInfo): Resource {
+    return { group: GROUP, version: VERSION, plural: kind.plural };
+  }
+
+  #subject(trigger: Trigger): { apiVersion: string; kind: string; metadata: Trigger['metadata'] } {
+    return { apiVersion: trigger.apiVersion, kind: trigger.kind, metadata: trigger.metadata };
+  }
+
+  #keyOf(trigger: Trigger): string {
+    return triggerKey(trigger.kind, trigger.metadata.namespace ?? 'default', trigger.metadata.name);
+  }
+}

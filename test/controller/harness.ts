@@ -1,0 +1,182 @@
+/** A controller wired to its own API server double, through the real @kubernetes/client-node. */
+import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Controller } from '../../controller/controller.js';
+import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
+import type { LeaderElectionConfig } from '../../controller/leader-election.js';
+import { silentLogger } from '../../controller/logger.js';
+import { render, RenderError } from '../../controller/render.js';
+import { loadTemplates, type Templates } from '../../controller/templates.js';
+import type { Trigger } from '../../controller/trigger.js';
+import { loadSchemas, validateTrigger, type TriggerSchemas } from '../../controller/validate.js';
+import { startApiServer, type ApiServerDouble, type RequestRecord } from '../support/apiserver/index.js';
+import { repoRoot } from '../support/run-kurier.js';
+
+export const CRD = `${repoRoot}crd.yaml`;
+export const TEMPLATES = `${repoRoot}templates`;
+
+/**
+ * A KubeConfig for the double. client-node 2 refuses plain http:// unless the cluster sets
+ * skipTLSVerify, so the double's own kubeconfig is not used as is.
+ */
+export function kubeConfigFor(server: ApiServerDouble): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'double', server: server.url, skipTLSVerify: true }],
+    users: [{ name: 'double', token: 'test' }],
+    contexts: [{ name: 'double', cluster: 'double', user: 'double' }],
+    currentContext: 'double',
+  });
+  return kc;
+}
+
+/** The same, as a kubeconfig file (for a controller in a child process). */
+export function kubeconfigYaml(url: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: double',
+    '  cluster:',
+    `    server: ${url}`,
+    '    insecure-skip-tls-verify: true',
+    'users:',
+    '- name: double',
+    '  user:',
+    '    token: test',
+    'contexts:',
+    '- name: double',
+    '  context: { cluster: double, user: double }',
+    'current-context: double',
+    '',
+  ].join('\n');
+}
+
+let loaded: { templates: Templates; schemas: TriggerSchemas } | undefined;
+
+export async function templatesAndSchemas(): Promise<{ templates: Templates; schemas: TriggerSchemas }> {
+  loaded ??= { templates: await loadTemplates(TEMPLATES), schemas: loadSchemas(CRD) };
+  return loaded;
+}
+
+export interface ControllerSetup {
+  allowCrossNamespace?: boolean;
+  resyncPeriodMs?: number;
+  leaderElection?: LeaderElectionConfig;
+  identity?: string;
+  namespaces?: string[];
+}
+
+/** A controller with short backoffs, suitable for tests. */
+export async function makeController(server: ApiServerDouble, setup: ControllerSetup = {}): Promise<Controller> {
+  const { templates, schemas } = await templatesAndSchemas();
+  return new Controller({
+    kubeConfig: kubeConfigFor(server),
+    kinds: [...templates.kinds.values()].map((k) => ({ kind: k.kind, plural: k.plural })),
+    render: (trigger: Trigger) => render(trigger, templates, { allowCrossNamespace: setup.allowCrossNamespace ?? false }),
+    isRenderError: (err): err is Error => err instanceof RenderError,
+    validate: (trigger: Trigger) => validateTrigger(trigger, schemas),
+    namespaces: setup.namespaces,
+    workers: 2,
+    resyncPeriodMs: setup.resyncPeriodMs ?? 0,
+    leaderElection: setup.leaderElection,
+    identity: setup.identity ?? 'test-controller',
+    queue: { baseDelayMs: 10, maxDelayMs: 200 },
+    informerRestart: { baseMs: 20, maxMs: 200 },
+    log: silentLogger,
+  });
+}
+
+export interface Env {
+  server: ApiServerDouble;
+  api: KubeApi;
+  controller: Controller;
+  ns: string;
+  close(): Promise<void>;
+}
+
+/** A fresh API server double, a namespace with a unique name, and a started controller. */
+export async function startEnv(setup: ControllerSetup & { extraNamespaces?: string[] } = {}): Promise<Env> {
+  const server = await startApiServer({ crds: [CRD] });
+  const ns = `t-${randomBytes(3).toString('hex')}`;
+  server.ensureNamespace(ns);
+  for (const extra of setup.extraNamespaces ?? []) server.ensureNamespace(extra);
+  const api = kubeApi(kubeConfigFor(server));
+  const controller = await makeController(server, setup);
+  await controller.start();
+  return {
+    server,
+    api,
+    controller,
+    ns,
+    async close() {
+      await controller.stop();
+      await server.close();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than `undefined`/`false`, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | undefined;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err instanceof Error ? err.message : JSON.stringify(err);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${last}`}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Requests that changed something (create, update, patch, delete) and succeeded. */
+export function writes(requests: readonly RequestRecord[]): RequestRecord[] {
+  return requests.filter((r) => ['create', 'update', 'patch', 'delete'].includes(r.verb) && r.status < 400);
+}
+
+/** `verb resource[/subresource]` of each write, e.g. `create deployments`, `update kafkatriggers/status`. */
+export function describeWrites(requests: readonly RequestRecord[]): string[] {
+  return writes(requests).map((r) => `${r.verb} ${r.resource}${r.subresource === undefined ? '' : `/${r.subresource}`}`);
+}
+
+export function kafkaTrigger(ns: string, name: string, topic = 'orders', extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'kurier.dev/v1alpha1',
+    kind: 'KafkaTrigger',
+    metadata: { name, namespace: ns },
+    spec: {
+      kafka: { brokers: ['kafka.kafka:9092'], topic },
+      function: { url: `http://${name}-fn.${ns}.svc.cluster.local:8080/` },
+      ...extra,
+    },
+  };
+}
+
+export const TRIGGERS = { group: 'kurier.dev', version: 'v1alpha1', plural: 'kafkatriggers' } as const;
+
+export function getTrigger(server: ApiServerDouble, ns: string, name: string, kind = 'KafkaTrigger'): Trigger | undefined {
+  return server.store.get('kurier.dev/v1alpha1', kind, ns, name) as Trigger | undefined;
+}
+
+export function getDeployment(server: ApiServerDouble, ns: string, name: string): KubeObject | undefined {
+  return server.store.get('apps/v1', 'Deployment', ns, name) as KubeObject | undefined;
+}
+
+export function readyOf(trigger: Trigger | undefined): { status: string; reason: string; message: string } | undefined {
+  return trigger?.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+export function eventsIn(server: ApiServerDouble, ns: string): { reason?: string; type?: string; message?: string; count?: number; involvedObject?: { name?: string } }[] {
+  return server.store.list('v1', 'Event', ns);
+}
+
+export function envOf(deployment: KubeObject | undefined): Record<string, string | undefined> {
+  const spec = deployment?.['spec'] as { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } } | undefined;
+  const dispatcher = spec?.template?.spec?.containers?.find((c) => c.name === 'dispatcher');
+  return Object.fromEntries((dispatcher?.env ?? []).map((e) => [e.name, e.value]));
+}
