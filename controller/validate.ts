@@ -494,7 +494,9 @@ export function validateTrigger(doc: unknown, schemas: TriggerSchemas): Problem[
     checkDelivery(spec, report, TARGETS[kind.source], consumed);
   }
   const semanticErrors = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
-  const schemaProblems = checkSchema(kind, doc)
+  // The status subresource ignores status in what users apply; the controller owns it.
+  const { status: _status, ...applied } = doc;
+  const schemaProblems = checkSchema(kind, applied)
     .filter((p) => !(REPLACEABLE.has(p.keyword) && semanticErrors.has(p.path)))
     .map(({ path, message, severity }): Problem => ({ path, message, severity }));
   const seen = new Set(schemaProblems.map((p) => `${p.path}\n${p.message}`));

@@ -184,6 +184,13 @@ describe('validateTrigger', () => {
     expect(validateTrigger(doc, schemas)).toEqual([]);
   });
 
+  it('ignores status, which the API server ignores in what users apply (kubectl get -o yaml output validates)', () => {
+    const doc = base.nats!();
+    doc.status = { observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True', reason: 'Available', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }], extra: 1 };
+    doc.metadata = { ...doc.metadata, uid: 'u-1', resourceVersion: '42', generation: 2, creationTimestamp: '2026-01-01T00:00:00Z', managedFields: [] };
+    expect(validateTrigger(doc, schemas)).toEqual([]);
+  });
+
   it('names apiVersion and kind of a document that is not a Kurier trigger', () => {
     const problems = validateTrigger({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' } }, schemas);
     expect(errors(problems)).toEqual([expect.stringMatching(/^kind: not a Kurier trigger: apiVersion "apps\/v1", kind "Deployment" \(known: kurier\.dev\/v1alpha1 KafkaTrigger, /)]);
