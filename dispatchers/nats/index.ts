@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { AckPolicy, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
+import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import { consumerLagGauge } from '../core/metrics.js';
+import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
+import { parseNatsConfig } from './config.js';
+import type { JetStreamConfig, NatsConfig } from './config.js';
+
+export type { NatsConfig } from './config.js';
+
+function headerRecord(headers: MsgHdrs | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers === undefined) return out;
+  for (const key of headers.keys()) out[key.toLowerCase()] = headers.get(key);
+  return out;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Core NATS message → neutral message. Core NATS has no redelivery, so the id is the publisher's Nats-Msg-Id or fresh. */
+export function coreMessage(msg: Msg, config: NatsConfig): Message {
+  const headers = headerRecord(msg.headers);
+  return {
+    id: headers['nats-msg-id'] ?? randomUUID(),
+    body: Buffer.from(msg.data),
+    headers,
+    contentType: headers['content-type'],
+    topic: msg.subject,
+    lane: config.subject,
+    key: msg.subject,
+    time: new Date(),
+    coordinates: { subject: msg.subject },
+  };
+}
+
+/** JetStream message → neutral message; the id `<stream>:<sequence>` is the same on every redelivery. */
+export function jetStreamMessage(msg: JsMsg, config: NatsConfig): Message {
+  const headers = headerRecord(msg.headers);
+  const { info } = msg;
+  return {
+    id: `${info.stream}:${info.streamSequence}`,
+    body: Buffer.from(msg.data),
+    headers,
+    contentType: headers['content-type'],
+    topic: msg.subject,
+    lane: config.subject,
+    key: msg.subject,
+    time: new Date(Math.floor(info.timestampNanos / 1_000_000)),
+    coordinates: { stream: info.stream, consumer: info.consumer, sequence: info.streamSequence, subject: msg.subject },
+    redeliveries: Math.max(0, info.deliveryCount - 1),
+  };
+}
+
+const DELIVER_POLICY: Readonly<Record<JetStreamConfig['deliverPolicy'], DeliverPolicy>> = {
+  all: DeliverPolicy.All,
+  new: DeliverPolicy.New,
+  last: DeliverPolicy.Last,
+};
+
+/**
+ * NATS source. Core NATS: a queue-group subscription, at-most-once (NATS cannot redeliver).
+ * JetStream: a durable pull consumer with explicit acks — ack when delivered, term when
+ * dead-lettered or dropped, nak when released; `working()` keeps the ack-wait alive while the
+ * core retries, so JetStream redelivers only after a crash.
+ */
+export class NatsAdapter implements SourceAdapter {
+  readonly source = 'nats' as const;
+  private readonly config: NatsConfig;
+  private readonly context: AdapterContext;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private subscription: Subscription | undefined;
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private isConnected = false;
+  private paused = false;
+  private warnedCoreDeadLetter = false;
+
+  constructor(config: NatsConfig, context: AdapterContext) {
+    this.config = config;
+    this.context = context;
+  }
+
+  private get maxInFlight(): number {
+    return this.context.delivery?.maxInFlight ?? 1;
+  }
+
+  private connectionOptions(): ConnectionOptions {
+    const { config } = this;
+    const options: ConnectionOptions = {
+      servers: [...config.servers],
+      name: config.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1_000,
+      waitOnFirstConnect: true,
+    };
+    if (config.token !== undefined) options.token = config.token;
+    if (config.username !== undefined) {
+      options.user = config.username;
+      options.pass = config.password;
+    }
+    if (config.credentials !== undefined) options.authenticator = credsAuthenticator(new TextEncoder().encode(config.credentials));
+    return options;
+  }
+
+  async start(pipeline: Pipeline): Promise<void> {
+    const { logger } = this.context;
+    const nc = await connect(this.connectionOptions());
+    this.nc = nc;
+    this.isConnected = true;
+    void this.watchStatus(nc);
+    if (this.config.jetstream === undefined) {
+      this.subscription = nc.subscribe(this.config.subject, { queue: this.config.queueGroup });
+      this.loop = this.consumeCore(this.subscription, pipeline);
+      logger.info({ subject: this.config.subject, queueGroup: this.config.queueGroup }, 'subscribed (core NATS, at-most-once)');
+    } else {
+      const js = await this.ensureConsumer(nc, this.config.jetstream);
+      this.js = js;
+      const consumer = await js.consumers.get(this.config.jetstream.stream, this.config.jetstream.consumer);
+      this.messages = await consumer.consume({ max_messages: this.maxInFlight });
+      this.loop = this.consumeJetStream(this.messages, pipeline, this.config.jetstream);
+      logger.info({ subject: this.config.subject, stream: this.config.jetstream.stream, consumer: this.config.jetstream.consumer }, 'consuming (JetStream durable pull consumer)');
+    }
+    this.loop.catch((error: unknown) => {
+      this.isConnected = false;
+      logger.error({ err: errorText(error) }, 'NATS consumer loop failed');
+    });
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === Events.Disconnect) {
+        this.isConnected = false;
+        this.context.logger.warn({ server: status.data }, 'disconnected from NATS; reconnecting');
+      } else if (status.type === Events.Reconnect) {
+        this.isConnected = true;
+        this.context.logger.info({ server: status.data }, 'reconnected to NATS');
+      }
+    }
+  }
+
+  private async ensureConsumer(nc: NatsConnection, jetstream: JetStreamConfig): Promise<JetStreamClient> {
+    const jsm = await nc.jetstreamManager();
+    const wanted: Partial<ConsumerConfig> = {
+      durable_name: jetstream.consumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(jetstream.ackWaitMs),
+      filter_subject: this.config.subject,
+      // The broker hands out no more unacknowledged messages than the dispatchers can work on.
+      max_ack_pending: this.maxInFlight,
+      max_deliver: -1,
+    };
+    try {
+      await jsm.consumers.info(jetstream.stream, jetstream.consumer);
+      await jsm.consumers.update(jetstream.stream, jetstream.consumer, {
+        ack_wait: wanted.ack_wait,
+        filter_subject: wanted.filter_subject,
+        max_ack_pending: wanted.max_ack_pending,
+      });
+    } catch (error) {
+      if (!/consumer not found/i.test(errorText(error))) {
+        throw new Error(`JetStream stream "${jetstream.stream}" / consumer "${jetstream.consumer}": ${errorText(error)}`, { cause: error });
+      }
+      await jsm.consumers.add(jetstream.stream, { ...wanted, deliver_policy: DELIVER_POLICY[jetstream.deliverPolicy] });
+    }
+    return nc.jetstream();
+  }
+
+  private async consumeCore(subscription: Subscription, pipeline: Pipeline): Promise<void> {
+    for await (const msg of subscription) {
+      const message = coreMessage(msg, this.config);
+      try {
+        const admission = await pipeline.admit(message);
+        admission.settled.catch(() => {
+          this.context.logger.warn({ id: message.id, subject: msg.subject }, 'released on shutdown: core NATS cannot redeliver, message lost');
+        });
+      } catch {
+        this.context.logger.warn({ id: message.id, subject: msg.subject }, 'released on shutdown: core NATS cannot redeliver, message lost');
+      }
+    }
+  }
+
+  private async consumeJetStream(messages: ConsumerMessages, pipeline: Pipeline, jetstream: JetStreamConfig): Promise<void> {
+    const lag = consumerLagGauge(this.context.registry);
+    for await (const msg of messages) {
+      if (this.paused) {
+        msg.nak();
+        continue;
+      }
+      lag.set({ lane: jetstream.stream }, msg.info.pending);
+      // Keeps the broker from redelivering while the core is still working on (or retrying) it.
+      const keepAlive = setInterval(() => { msg.working(); }, Math.max(500, Math.floor(jetstream.ackWaitMs / 3)));
+      let admission: Admission;
+      try {
+        admission = await pipeline.admit(jetStreamMessage(msg, this.config));
+      } catch {
+        clearInterval(keepAlive);
+        msg.nak();
+        continue;
+      }
+      admission.settled.then(
+        (settlement) => {
+          clearInterval(keepAlive);
+          if (settlement.outcome === 'delivered') msg.ack();
+          // No reason argument: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
+          else msg.term();
+        },
+        () => {
+          // Released (shutdown): back to the stream at once, for another replica or the next start.
+          clearInterval(keepAlive);
+          msg.nak();
+        },
+      );
+    }
+  }
+
+  async publish(destination: string, body: Buffer, headers: Readonly<Record<string, string>>): Promise<void> {
+    const nc = this.nc;
+    if (nc === undefined) throw new Error('not connected to NATS');
+    const hdrs = natsHeaders();
+    for (const [key, value] of Object.entries(headers)) hdrs.set(key, value);
+    if (this.js !== undefined) {
+      try {
+        await this.js.publish(destination, body, { headers: hdrs });
+        return;
+      } catch (error) {
+        if (!/503|no responders/i.test(errorText(error))) throw error;
+        if (!this.warnedCoreDeadLetter) {
+          this.warnedCoreDeadLetter = true;
+          this.context.logger.warn({ subject: destination }, 'no JetStream stream captures this subject: publishing with core NATS (at-most-once)');
+        }
+      }
+    }
+    nc.publish(destination, body, { headers: hdrs });
+    await nc.flush();
+  }
+
+  async pause(): Promise<void> {
+    this.paused = true;
+    if (this.subscription !== undefined) this.subscription.unsubscribe();
+    if (this.messages !== undefined) await this.messages.close();
+  }
+
+  async close(): Promise<void> {
+    this.paused = true;
+    const nc = this.nc;
+    this.isConnected = false;
+    if (nc === undefined || nc.isClosed()) return;
+    // drain() flushes the acks of what settled before closing.
+    await nc.drain();
+  }
+
+  connected(): boolean {
+    return this.isConnected && !this.paused;
+  }
+}
+
+export const sourceModule: SourceModule<NatsConfig> = {
+  source: 'nats',
+  parseConfig: parseNatsConfig,
+  createAdapter: (config, context) => new NatsAdapter(config, context),
+};

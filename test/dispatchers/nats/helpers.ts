@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import type { NatsConnection } from 'nats';
+import type { RecordedRequest } from '../../support/function-server.js';
+
+/** The shared broker; NATS_TEST_URL points the suite elsewhere. */
+export const SHARED_NATS = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
+    });
+  });
+}
+
+/** A private nats-server with JetStream (for restart tests: the shared one must never be restarted). */
+export class PrivateNatsServer {
+  readonly port: number;
+  readonly storeDir: string;
+  private child: ChildProcess | undefined;
+
+  private constructor(port: number, storeDir: string) {
+    this.port = port;
+    this.storeDir = storeDir;
+  }
+
+  static async start(): Promise<PrivateNatsServer> {
+    const server = new PrivateNatsServer(await freePort(), await mkdtemp(join(tmpdir(), 'kurier-nats-')));
+    await server.up();
+    return server;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async up(): Promise<void> {
+    const binary = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+    this.child = spawn(binary, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i += 1) {
+      try {
+        const nc = await connect({ servers: this.url, timeout: 500 });
+        await nc.close();
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    throw new Error(`nats-server on ${this.url} did not start`);
+  }
+
+  async down(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child?.exitCode !== null || child.killed) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => { resolve(); });
+      child.kill('SIGTERM');
+    });
+  }
+
+  async destroy(): Promise<void> {
+    await this.down();
+    await rm(this.storeDir, { recursive: true, force: true });
+  }
+}
+
+export async function connectNats(url = SHARED_NATS): Promise<NatsConnection> {
+  return connect({ servers: url });
+}
+
+/** Creates a stream capturing `<prefix>.>` and returns its name. */
+export async function createStream(nc: NatsConnection, name: string, subjects: string[]): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.add({ name, subjects });
+}
+
+export async function deleteStream(nc: NatsConnection, name: string): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.delete(name).catch(() => false);
+}
+
+/** Publishes `{"n":i}` for i in [from, to) through JetStream (each publish acknowledged by the stream). */
+export async function publishNumbered(nc: NatsConnection, subject: string, from: number, to: number): Promise<void> {
+  const js = nc.jetstream();
+  const pending: Promise<unknown>[] = [];
+  for (let i = from; i < to; i += 1) {
+    pending.push(js.publish(subject, JSON.stringify({ n: i })));
+    if (pending.length >= 100) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+}
+
+/** The numbers delivered with a 2xx, and how many deliveries were duplicates. */
+export function tally(delivered: readonly RecordedRequest[], expected: number): { missing: number[]; duplicates: number; distinct: number } {
+  const counts = new Map<number, number>();
+  for (const request of delivered) {
+    const n = (JSON.parse(request.text) as { n: number }).n;
+    counts.set(n, (counts.get(n) ?? 0) + 1);
+  }
+  const missing: number[] = [];
+  for (let i = 0; i < expected; i += 1) if (!counts.has(i)) missing.push(i);
+  let duplicates = 0;
+  for (const count of counts.values()) duplicates += count - 1;
+  return { missing, duplicates, distinct: counts.size };
+}
+
+export const numberOf = (request: RecordedRequest): string => String((JSON.parse(request.text) as { n: number }).n);

@@ -1,0 +1,200 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AckPolicy } from 'nats';
+import type { NatsConnection } from 'nats';
+import { DispatcherProcess } from '../../support/dispatcher-process.js';
+import { FunctionServer } from '../../support/function-server.js';
+import { PrivateNatsServer, SHARED_NATS, connectNats, createStream, deleteStream, numberOf, publishNumbered, tally, uniqueName } from './helpers.js';
+
+let nc: NatsConnection;
+const cleanup: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  nc = await connectNats();
+});
+afterAll(async () => {
+  await nc.close();
+});
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+interface Setup {
+  fn: FunctionServer;
+  stream: string;
+  subject: string;
+  env: Record<string, string>;
+}
+
+async function setup(extra: Record<string, string> = {}, url = SHARED_NATS, connection = nc): Promise<Setup> {
+  const stream = uniqueName('KURIER_JS');
+  const prefix = stream.toLowerCase();
+  await createStream(connection, stream, [`${prefix}.>`]);
+  cleanup.push(() => deleteStream(connection, stream));
+  const fn = await FunctionServer.start();
+  cleanup.push(() => fn.close());
+  return {
+    fn,
+    stream,
+    subject: `${prefix}.orders`,
+    env: {
+      FUNCTION_URL: fn.url,
+      TRIGGER_KIND: 'NATSTrigger',
+      TRIGGER_NAME: 'orders',
+      TRIGGER_NAMESPACE: 'shop',
+      NATS_URL: url,
+      NATS_SUBJECT: `${prefix}.orders`,
+      NATS_JETSTREAM_STREAM: stream,
+      NATS_JETSTREAM_CONSUMER: `${stream}-c`,
+      NATS_JETSTREAM_ACK_WAIT: '3s',
+      DELIVERY_RETRY_INITIAL_DELAY: '20ms',
+      DELIVERY_RETRY_MAX_DELAY: '200ms',
+      DELIVERY_TIMEOUT: '2s',
+      SHUTDOWN_GRACE_PERIOD: '10s',
+      ...extra,
+    },
+  };
+}
+
+async function start(env: Record<string, string>): Promise<DispatcherProcess> {
+  const dispatcher = await DispatcherProcess.start('nats', env);
+  cleanup.push(() => dispatcher.stop());
+  return dispatcher;
+}
+
+describe('NATS JetStream dispatcher (real nats-server)', () => {
+  it('delivers a numbered stream through a flaky function that is down for a while: zero missing', async () => {
+    const total = 600;
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '8' });
+    s.fn.failFraction(0.2);
+    await start(s.env);
+    await publishNumbered(nc, s.subject, 0, total);
+    await s.fn.waitFor((f) => f.delivered.length >= 150, 20_000);
+    await s.fn.goDown(1_500);
+    await s.fn.waitForDistinctDelivered(total, 40_000, numberOf);
+    const result = tally(s.fn.delivered, total);
+    console.log(`[jetstream flaky+down] ${total} published, ${result.distinct} delivered, ${result.missing.length} missing, ${result.duplicates} duplicates, ${s.fn.requests.length} requests`);
+    expect(result.missing).toEqual([]);
+  }, 60_000);
+
+  it('loses nothing when the dispatcher is SIGKILLed mid-stream and restarted', async () => {
+    const total = 600;
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    s.fn.setDelay(5);
+    const first = await start(s.env);
+    await publishNumbered(nc, s.subject, 0, total);
+    await s.fn.waitFor((f) => f.delivered.length >= 200, 20_000);
+    await first.kill();
+    const second = await first.restart();
+    cleanup.push(() => second.stop());
+    await s.fn.waitForDistinctDelivered(total, 40_000, numberOf);
+    const result = tally(s.fn.delivered, total);
+    console.log(`[jetstream SIGKILL] ${total} published, ${result.missing.length} missing, ${result.duplicates} duplicates (redelivered after ack-wait)`);
+    expect(result.missing).toEqual([]);
+  }, 60_000);
+
+  it('on SIGTERM finishes what is in flight, acks it and exits 0: zero missing and zero duplicates after restart', async () => {
+    const total = 600;
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    s.fn.setDelay(20);
+    const first = await start(s.env);
+    await publishNumbered(nc, s.subject, 0, total);
+    await s.fn.waitFor((f) => f.delivered.length >= 150, 20_000);
+    const exit = await first.terminate();
+    expect(exit.code).toBe(0);
+    const second = await first.restart();
+    cleanup.push(() => second.stop());
+    await s.fn.waitForDistinctDelivered(total, 40_000, numberOf);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const result = tally(s.fn.delivered, total);
+    console.log(`[jetstream SIGTERM] ${total} published, ${result.missing.length} missing, ${result.duplicates} duplicates`);
+    expect(result.missing).toEqual([]);
+    expect(result.duplicates).toBe(0);
+  }, 60_000);
+
+  it('keeps the ack-wait alive while a delivery is retried for longer than it, so JetStream does not redeliver', async () => {
+    const s = await setup({ NATS_JETSTREAM_ACK_WAIT: '1s' });
+    s.fn.setDefault({ status: 503 });
+    await start(s.env);
+    await publishNumbered(nc, s.subject, 0, 3);
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    s.fn.heal();
+    await s.fn.waitForDistinctDelivered(3, 10_000, numberOf);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const result = tally(s.fn.delivered, 3);
+    expect(result.missing).toEqual([]);
+    expect(result.duplicates).toBe(0);
+  }, 30_000);
+
+  it('keeps stream order in ordered mode, retries included', async () => {
+    const total = 200;
+    const s = await setup({ DELIVERY_ORDERING: 'ordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    s.fn.failFraction(0.25);
+    await start(s.env);
+    await publishNumbered(nc, s.subject, 0, total);
+    await s.fn.waitForDistinctDelivered(total, 30_000, numberOf);
+    expect(s.fn.maxConcurrency).toBe(1);
+    expect(s.fn.delivered.map((r) => Number(numberOf(r)))).toEqual([...Array(total).keys()]);
+  }, 40_000);
+
+  it('sends the dispatcher contract headers with ce-id = stream:sequence', async () => {
+    const s = await setup();
+    await start(s.env);
+    await publishNumbered(nc, s.subject, 0, 1);
+    await s.fn.waitFor((f) => f.delivered.length >= 1, 10_000);
+    const [request] = s.fn.delivered;
+    expect(request?.headers).toMatchObject({
+      'ce-id': `${s.stream}:1`,
+      'event-id': `${s.stream}:1`,
+      'ce-specversion': '1.0',
+      'ce-subject': s.subject,
+      'event-topic': s.subject,
+      'event-namespace': 'natstriggers.kubeless.io',
+      'content-type': 'application/json',
+    });
+  });
+
+  it('dead-letters a refused message to a subject on the same broker and does not redeliver it', async () => {
+    const s = await setup();
+    const dlq = s.subject.replace(/\.orders$/, '.dlq');
+    s.env.DELIVERY_DEAD_LETTER_TOPIC = dlq;
+    s.fn.behave((request) => (request.text === '{"n":2}' ? { status: 400, body: 'no such order' } : undefined));
+    await start(s.env);
+    await publishNumbered(nc, s.subject, 0, 5);
+    await s.fn.waitForDistinctDelivered(4, 10_000, numberOf);
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.consumers.add(s.stream, { filter_subject: dlq, ack_policy: AckPolicy.None });
+    const consumer = await nc.jetstream().consumers.get(s.stream, info.name);
+    const dead = await consumer.next({ expires: 5_000 });
+    expect(dead).not.toBeNull();
+    const envelope = JSON.parse(new TextDecoder().decode(dead!.data));
+    expect(Buffer.from(envelope.message.body, 'base64').toString()).toBe('{"n":2}');
+    expect(envelope.delivery).toMatchObject({ attempts: 1, lastStatus: 400, lastResponseBody: 'no such order' });
+    expect(envelope.source.coordinates).toMatchObject({ stream: s.stream, sequence: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(s.fn.requests.filter((r) => r.text === '{"n":2}')).toHaveLength(1);
+  }, 20_000);
+
+  it('reconnects after its NATS server restarts and continues the stream', async () => {
+    const server = await PrivateNatsServer.start();
+    cleanup.push(() => server.destroy());
+    const own = await connectNats(server.url);
+    cleanup.push(() => own.close());
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' }, server.url, own);
+    s.fn.setDelay(5);
+    const dispatcher = await start(s.env);
+    await publishNumbered(own, s.subject, 0, 200);
+    await s.fn.waitFor((f) => f.delivered.length >= 50, 20_000);
+    await server.down();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await server.up();
+    await dispatcher.waitForLog((l) => l.msg === 'reconnected to NATS', 20_000);
+    const again = await connectNats(server.url);
+    cleanup.push(() => again.close());
+    await publishNumbered(again, s.subject, 200, 400);
+    await s.fn.waitForDistinctDelivered(400, 40_000, numberOf);
+    const result = tally(s.fn.delivered, 400);
+    console.log(`[jetstream server restart] 400 published, ${result.missing.length} missing, ${result.duplicates} duplicates`);
+    expect(result.missing).toEqual([]);
+    expect(await dispatcher.get('/readyz')).toBe(200);
+  }, 60_000);
+});
