@@ -231,6 +231,9 @@ export class Controller {
     this.#stopped = true;
     this.#reconciling = false;
     this.queue.shutDown();
+    this.#elector?.keepLeaseOnCancel();
+    this.#abort.abort();
+    await this.#electorRun;
     await Promise.all(this.#allInformers().map((i) => i.stop()));
     this.#resolveDone('stopped');
   }

@@ -54,6 +54,7 @@ export class LeaderElector {
   #observed: KubeObject | undefined;
   #observedAt = 0;
   #leading = false;
+  #releaseOnCancel = true;
 
   constructor(api: KubeApi, config: LeaderElectionConfig, options: { clock?: Clock; log: Logger }) {
     this.#api = api;
@@ -64,6 +65,11 @@ export class LeaderElector {
 
   get leading(): boolean {
     return this.#leading;
+  }
+
+  /** Keep the lease on abort, as a crashed process would (tests of the takeover path). */
+  keepLeaseOnCancel(): void {
+    this.#releaseOnCancel = false;
   }
 
   /**
@@ -91,7 +97,7 @@ export class LeaderElector {
       }
     }
     this.#leading = false;
-    if (aborted()) await this.#release();
+    if (aborted() && this.#releaseOnCancel) await this.#release();
     this.#log.warn({ lease: this.#leaseKey(), identity: this.#config.identity }, 'stopped leading');
     callbacks.onStoppedLeading();
   }
