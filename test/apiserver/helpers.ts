@@ -1,0 +1,59 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- raw responses are read untyped by the assertions */
+import { randomBytes } from 'node:crypto';
+import { ApiException } from '@kubernetes/client-node';
+import { expect } from 'vitest';
+
+export interface Status {
+  kind: string;
+  code: number;
+  reason: string;
+  message: string;
+  details?: { name?: string; group?: string; kind?: string; causes?: { reason: string; message: string; field?: string }[] };
+}
+
+/** Awaits a client-node call that must fail and returns the Kubernetes Status it carried. */
+export async function failure(p: Promise<unknown>, code: number): Promise<Status> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ApiException);
+    const err = e as ApiException<unknown>;
+    expect(err.code).toBe(code);
+    const body = typeof err.body === 'string' ? (JSON.parse(err.body) as Status) : (err.body as Status);
+    expect(body.kind).toBe('Status');
+    expect(body.code).toBe(code);
+    return body;
+  }
+  throw new Error(`expected the call to fail with ${code}, it succeeded`);
+}
+
+/** A unique DNS-label name for one test's namespace or object. */
+export const unique = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+/** Polls until `fn` stops throwing (short interval; the double's background work runs on the next tick). */
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** Raw HTTP against the double (for what client-node does not expose: headers, odd content types). */
+export async function raw(url: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; headers: Headers; json: any }> {
+  const init: RequestInit = { method, headers: { 'Content-Type': contentType, Accept: 'application/json' } };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await fetch(`${url}${path}`, init);
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, headers: res.headers, json };
+}

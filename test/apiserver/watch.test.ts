@@ -1,0 +1,216 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread, @typescript-eslint/no-explicit-any --
+   client-node models are classes; tests write them as plain object literals (as the API sees them) and read responses untyped */
+import { ADD, CoreV1Api, DELETE, ERROR, UPDATE, Watch, makeInformer } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer } from '../support/apiserver/index.js';
+import type { ApiServerDouble } from '../support/apiserver/index.js';
+import { eventually, unique } from './helpers.js';
+
+let server: ApiServerDouble;
+let core: CoreV1Api;
+
+beforeAll(async () => {
+  server = await startApiServer({ bookmarkIntervalMs: 50 });
+  core = server.kubeConfig().makeApiClient(CoreV1Api);
+});
+afterAll(async () => {
+  await server.close();
+});
+
+async function namespace(): Promise<string> {
+  const name = unique('ns');
+  await core.createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+interface Seen {
+  type: string;
+  name?: string;
+  rv?: string;
+  code?: number;
+  object: any;
+}
+
+/** Starts a raw client-node Watch and records every event until stopped. */
+async function watch(path: string, query: Record<string, string | boolean>): Promise<{ events: Seen[]; done: Promise<unknown>; stop(): void }> {
+  const events: Seen[] = [];
+  let resolveDone: (v: unknown) => void = () => undefined;
+  const done = new Promise((r) => {
+    resolveDone = r;
+  });
+  const ctl = await new Watch(server.kubeConfig()).watch(
+    path,
+    query,
+    (type: string, object: any) => {
+      events.push({ type, name: object?.metadata?.name, rv: object?.metadata?.resourceVersion, code: object?.code, object });
+    },
+    (err: unknown) => {
+      resolveDone(err);
+    },
+  );
+  return {
+    events,
+    done,
+    stop() {
+      ctl.abort();
+    },
+  };
+}
+
+describe('watch', () => {
+  it('streams only the changes after the given resourceVersion, in order, with their resourceVersions', async () => {
+    const ns = await namespace();
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'before' } } });
+    const list = await core.listNamespacedConfigMap({ namespace: ns });
+    const a = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'a' }, data: { v: '1' } } });
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: list.metadata!.resourceVersion! });
+    const a2 = await core.replaceNamespacedConfigMap({ name: 'a', namespace: ns, body: { ...a, data: { v: '2' } } });
+    await core.deleteNamespacedConfigMap({ name: 'a', namespace: ns });
+    await eventually(() => {
+      expect(w.events.map((e) => `${e.type}:${e.name}`)).toEqual(['ADDED:a', 'MODIFIED:a', 'DELETED:a']);
+    });
+    expect(w.events[0]!.rv).toBe(a.metadata!.resourceVersion);
+    expect(w.events[1]!.rv).toBe(a2.metadata!.resourceVersion);
+    expect(Number(w.events[2]!.rv)).toBeGreaterThan(Number(a2.metadata!.resourceVersion));
+    expect(w.events[0]!.object.kind).toBe('ConfigMap');
+    w.stop();
+  });
+
+  it('starts with synthetic ADDED events for existing objects when no resourceVersion is given', async () => {
+    const ns = await namespace();
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, {});
+    await eventually(() => {
+      expect(w.events.map((e) => `${e.type}:${e.name}`)).toEqual(['ADDED:x']);
+    });
+    w.stop();
+  });
+
+  it('applies label selectors to watches: leaving the selection is a DELETED event, entering it an ADDED', async () => {
+    const ns = await namespace();
+    const rv = server.resourceVersion();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: rv, labelSelector: 'team=a' });
+    const c = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c', labels: { team: 'b' } } } });
+    const c2 = await core.replaceNamespacedConfigMap({ name: 'c', namespace: ns, body: { ...c, metadata: { ...c.metadata, labels: { team: 'a' } } } });
+    await core.replaceNamespacedConfigMap({ name: 'c', namespace: ns, body: { ...c2, metadata: { ...c2.metadata, labels: { team: 'z' } } } });
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'd', labels: { team: 'a' } } } });
+    await eventually(() => {
+      expect(w.events.map((e) => `${e.type}:${e.name}`)).toEqual(['ADDED:c', 'DELETED:c', 'ADDED:d']);
+    });
+    w.stop();
+  });
+
+  it('applies field selectors to watches (metadata.name)', async () => {
+    const ns = await namespace();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion(), fieldSelector: 'metadata.name=want' });
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'skip' } } });
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'want' } } });
+    await eventually(() => {
+      expect(w.events.map((e) => e.name)).toEqual(['want']);
+    });
+    w.stop();
+  });
+
+  it('sends BOOKMARK events carrying the current resourceVersion when asked to', async () => {
+    const ns = await namespace();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion(), allowWatchBookmarks: true });
+    await eventually(() => {
+      const b = w.events.find((e) => e.type === 'BOOKMARK');
+      expect(b?.rv).toBe(server.resourceVersion());
+    });
+    w.stop();
+  });
+
+  it('answers a watch from an expired resourceVersion with an ERROR event carrying a 410 Status, then closes', async () => {
+    const ns = await namespace();
+    const old = server.resourceVersion();
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
+    server.faults.expireResourceVersions();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: old });
+    await w.done;
+    expect(w.events).toHaveLength(1);
+    expect(w.events[0]).toMatchObject({ type: 'ERROR', code: 410, object: { kind: 'Status', status: 'Failure', reason: 'Expired' } });
+  });
+
+  it('closes every open watch on faults.closeWatches()', async () => {
+    const ns = await namespace();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion() });
+    server.faults.closeWatches();
+    expect(await w.done).toBeNull();
+  });
+
+  it('ends a watch after timeoutSeconds', async () => {
+    const ns = await namespace();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion(), timeoutSeconds: '1' });
+    expect(await w.done).toBeNull();
+  });
+});
+
+describe('informer (client-node makeInformer)', () => {
+  it('lists, then follows changes; survives a dropped watch by resuming from its resourceVersion', async () => {
+    const ns = await namespace();
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'first' } } });
+    const informer = makeInformer<V1ConfigMap>(server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => core.listNamespacedConfigMap({ namespace: ns }));
+    const seen: string[] = [];
+    informer.on(ADD, (o) => seen.push(`add:${o.metadata?.name}`));
+    informer.on(UPDATE, (o) => seen.push(`update:${o.metadata?.name}`));
+    informer.on(DELETE, (o) => seen.push(`delete:${o.metadata?.name}`));
+    const errors: unknown[] = [];
+    informer.on(ERROR, (e) => errors.push(e));
+    await informer.start();
+    try {
+      await eventually(() => {
+        expect(seen).toEqual(['add:first']);
+      });
+      server.resetRequests();
+      server.faults.closeWatches();
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'during-gap' } } });
+      await eventually(() => {
+        expect(seen).toEqual(['add:first', 'add:during-gap']);
+      }, 5000);
+      // resumed with a watch from its last resourceVersion, without a relist
+      expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(0);
+      expect(server.requests.some((r) => r.namespace === ns && r.verb === 'watch' && /resourceVersion=\d+/.test(r.query))).toBe(true);
+      await core.deleteNamespacedConfigMap({ name: 'first', namespace: ns });
+      await eventually(() => {
+        expect(seen).toContain('delete:first');
+      });
+      expect(errors).toEqual([]);
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  it('relists after a 410 Gone and catches up with what changed meanwhile', async () => {
+    const ns = await namespace();
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'keep' } } });
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'gone' } } });
+    const informer = makeInformer<V1ConfigMap>(server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => core.listNamespacedConfigMap({ namespace: ns }));
+    const deleted: string[] = [];
+    informer.on(DELETE, (o) => deleted.push(o.metadata?.name ?? ''));
+    await informer.start();
+    try {
+      await eventually(() => {
+        expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['gone', 'keep']);
+      });
+      // compact history, then drop the watch: the informer resumes from a resourceVersion that is gone
+      server.faults.expireResourceVersions();
+      server.resetRequests();
+      server.faults.closeWatches();
+      await eventually(() => {
+        expect(server.requests.some((r) => r.namespace === ns && r.verb === 'watch')).toBe(true);
+      });
+      // between the 410 and its relist (client-node waits 1 s), change what it would miss
+      await core.deleteNamespacedConfigMap({ name: 'gone', namespace: ns });
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'new' } } });
+      await eventually(() => {
+        expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['keep', 'new']);
+      }, 5000);
+      expect(deleted).toContain('gone');
+      expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list').length).toBeGreaterThan(0);
+    } finally {
+      await informer.stop();
+    }
+  });
+});

@@ -1,0 +1,164 @@
+/** Object metadata as stored. */
+export interface Meta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+  managedFields?: ManagedFieldsEntry[];
+  [k: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: object;
+  subresource?: string;
+}
+
+/** A Kubernetes object as the double stores it. */
+export interface KObj {
+  apiVersion?: string;
+  kind?: string;
+  metadata: Meta;
+  [k: string]: unknown;
+}
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** One change, kept in the history that watches replay. */
+export interface StoredEvent {
+  rv: number;
+  type: EventType;
+  storage: string;
+  obj: KObj;
+  prev: KObj | undefined;
+}
+
+/** A live watch: gets each change of its storage as it happens. */
+export interface WatchSink {
+  storage: string;
+  deliver(ev: StoredEvent): void;
+}
+
+const keyOf = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
+
+/**
+ * Objects by storage, one global resourceVersion counter (as etcd's revision), a bounded change history for
+ * watches, and the low-water mark below which resourceVersions count as compacted (410 Gone).
+ */
+export class Store {
+  private rv = 1000;
+  private readonly objects = new Map<string, Map<string, KObj>>();
+  readonly history: StoredEvent[] = [];
+  readonly sinks = new Set<WatchSink>();
+  /** Watches (and exact lists) from a resourceVersion below this answer 410 Gone. */
+  compactedBelow = 0;
+  readonly historyLimit: number;
+
+  constructor(historyLimit = 10_000) {
+    this.historyLimit = historyLimit;
+  }
+
+  get currentRv(): number {
+    return this.rv;
+  }
+
+  /** The oldest resourceVersion a watch can still resume from. */
+  get oldestResumable(): number {
+    const first = this.history[0];
+    const fromHistory = first && this.history.length >= this.historyLimit ? first.rv : 0;
+    return Math.max(this.compactedBelow, fromHistory);
+  }
+
+  private bucket(storage: string): Map<string, KObj> {
+    let b = this.objects.get(storage);
+    if (!b) {
+      b = new Map();
+      this.objects.set(storage, b);
+    }
+    return b;
+  }
+
+  get(storage: string, ns: string | undefined, name: string): KObj | undefined {
+    const o = this.bucket(storage).get(keyOf(ns, name));
+    return o ? structuredClone(o) : undefined;
+  }
+
+  list(storage: string, ns?: string): KObj[] {
+    const out: KObj[] = [];
+    for (const o of this.bucket(storage).values()) if (ns === undefined || o.metadata.namespace === ns) out.push(structuredClone(o));
+    out.sort((a, b) => keyOf(a.metadata.namespace, a.metadata.name ?? '').localeCompare(keyOf(b.metadata.namespace, b.metadata.name ?? '')));
+    return out;
+  }
+
+  storages(): string[] {
+    return [...this.objects.keys()];
+  }
+
+  /** Writes an object under a new resourceVersion and tells the watches. */
+  put(storage: string, obj: KObj): KObj {
+    const b = this.bucket(storage);
+    const key = keyOf(obj.metadata.namespace, obj.metadata.name ?? '');
+    const prev = b.get(key);
+    const stored = structuredClone(obj);
+    stored.metadata.resourceVersion = String(++this.rv);
+    b.set(key, stored);
+    this.record({ rv: this.rv, type: prev ? 'MODIFIED' : 'ADDED', storage, obj: stored, prev });
+    return structuredClone(stored);
+  }
+
+  /** Removes an object; the DELETED event carries the deletion's resourceVersion, as etcd's does. */
+  remove(storage: string, ns: string | undefined, name: string): KObj | undefined {
+    const b = this.bucket(storage);
+    const key = keyOf(ns, name);
+    const prev = b.get(key);
+    if (!prev) return undefined;
+    b.delete(key);
+    const gone = structuredClone(prev);
+    gone.metadata.resourceVersion = String(++this.rv);
+    this.record({ rv: this.rv, type: 'DELETED', storage, obj: gone, prev });
+    return structuredClone(gone);
+  }
+
+  private record(ev: StoredEvent): void {
+    this.history.push(ev);
+    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    for (const s of [...this.sinks]) if (s.storage === ev.storage) s.deliver(ev);
+  }
+
+  /** Events of a storage after `rv`, oldest first. */
+  since(storage: string, rv: number): StoredEvent[] {
+    return this.history.filter((e) => e.storage === storage && e.rv > rv);
+  }
+
+  /** Every stored object (for garbage collection). */
+  *all(): Generator<{ storage: string; obj: KObj }> {
+    for (const [storage, b] of this.objects) for (const obj of b.values()) yield { storage, obj };
+  }
+
+  findByUid(uid: string): { storage: string; obj: KObj } | undefined {
+    for (const e of this.all()) if (e.obj.metadata.uid === uid) return e;
+    return undefined;
+  }
+}
