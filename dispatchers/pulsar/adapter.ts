@@ -1,0 +1,192 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ReleasedError, Source } from '../core/types.js';
+import type { AdapterContext, Logger, Pipeline, SourceAdapter } from '../core/types.js';
+import type { PulsarClient, PulsarClientConfig, PulsarConsumer, PulsarConsumerConfig, PulsarMessage, PulsarModule, PulsarProducer } from './client-api.js';
+import type { PulsarConfig } from './config.js';
+import { loadPulsarClient } from './load.js';
+import { messageFromPulsar } from './message.js';
+
+export interface PulsarAdapterDependencies {
+  /** Provides the `pulsar-client` module: the real one by default, a fake in tests. */
+  readonly load?: () => Promise<PulsarModule>;
+}
+
+const RETRY_RECEIVE_MS = 1_000;
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+/** The consumer options the adapter subscribes with (exported for tests and docs). */
+export function consumerConfig(config: PulsarConfig, consumerName?: string): PulsarConsumerConfig {
+  return {
+    topic: config.topic,
+    subscription: config.subscription,
+    subscriptionType: config.clientSubscriptionType,
+    subscriptionInitialPosition: config.initialPosition,
+    // Off: a delivery may be retried for longer than any timeout, and the dispatcher always
+    // acknowledges or negatively acknowledges; a dead dispatcher's messages come back on disconnect.
+    ackTimeoutMs: 0,
+    nAckRedeliverTimeoutMs: config.nackRedeliveryMs,
+    receiverQueueSize: config.receiverQueueSize,
+    ...(consumerName === undefined ? {} : { consumerName }),
+    ...(config.deadLetterTopic !== undefined && config.maxRedeliverCount > 0
+      ? { deadLetterPolicy: { deadLetterTopic: config.deadLetterTopic, maxRedeliverCount: config.maxRedeliverCount } }
+      : {}),
+  };
+}
+
+/**
+ * The Pulsar source: one consumer on the trigger's subscription, pulled with `receive` so the
+ * pipeline's admission is the backpressure; acknowledged after the pipeline settled a message,
+ * negatively acknowledged (redelivered after the nack delay) when it was released.
+ */
+export class PulsarAdapter implements SourceAdapter {
+  readonly source = Source.Pulsar;
+  private readonly config: PulsarConfig;
+  private readonly context: AdapterContext;
+  private readonly logger: Logger;
+  private readonly load: () => Promise<PulsarModule>;
+  private client: PulsarClient | undefined;
+  private consumer: PulsarConsumer | undefined;
+  private readonly producers = new Map<string, Promise<PulsarProducer>>();
+  private readonly acks = new Set<Promise<void>>();
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private tlsDir: string | undefined;
+
+  constructor(config: PulsarConfig, context: AdapterContext, dependencies: PulsarAdapterDependencies = {}) {
+    this.config = config;
+    this.context = context;
+    this.logger = context.logger;
+    this.load = dependencies.load ?? loadPulsarClient;
+  }
+
+  async start(pipeline: Pipeline): Promise<void> {
+    const pulsar = await this.load();
+    const clientConfig: PulsarClientConfig = {
+      serviceUrl: this.config.serviceUrl,
+      operationTimeoutSeconds: 30,
+      tlsAllowInsecureConnection: this.config.tls.allowInsecureConnection,
+      tlsValidateHostname: this.config.tls.validateHostname,
+      // The native client logs to stdout by default; keep one JSON object a line.
+      log: (level, file, line, message) => {
+        const fields = { source: 'pulsar', file, line };
+        if (level >= 3) this.logger.error(fields, message);
+        else if (level === 2) this.logger.warn(fields, message);
+        else this.logger.debug(fields, message);
+      },
+    };
+    if (this.config.authToken !== undefined) clientConfig.authentication = new pulsar.AuthenticationToken({ token: this.config.authToken });
+    if (this.config.tls.trustCerts !== undefined) {
+      this.tlsDir = await mkdtemp(join(tmpdir(), 'kurier-pulsar-'));
+      const path = join(this.tlsDir, 'trust.pem');
+      await writeFile(path, this.config.tls.trustCerts, { mode: 0o600 });
+      clientConfig.tlsTrustCertsFilePath = path;
+    }
+    const client = new pulsar.Client(clientConfig);
+    this.client = client;
+    const { trigger } = this.context;
+    this.consumer = await client.subscribe(consumerConfig(this.config, `kurier-${trigger.namespace}-${trigger.name}`));
+    this.logger.info(
+      { source: 'pulsar', topic: this.config.topic, subscription: this.config.subscription, subscriptionType: this.config.subscriptionType },
+      'pulsar consumer subscribed',
+    );
+    this.loop = this.receiveLoop(this.consumer, pipeline);
+  }
+
+  private async receiveLoop(consumer: PulsarConsumer, pipeline: Pipeline): Promise<void> {
+    while (!this.isStopping()) {
+      let received: PulsarMessage;
+      try {
+        received = await consumer.receive(this.config.receiveTimeoutMs);
+      } catch (error) {
+        if (this.isStopping()) break;
+        if (/timeout/i.test(errorText(error))) continue;
+        this.logger.warn({ source: 'pulsar', err: errorText(error) }, 'receive failed; retrying');
+        await sleep(RETRY_RECEIVE_MS);
+        continue;
+      }
+      if (this.isStopping()) {
+        consumer.negativeAcknowledge(received);
+        break;
+      }
+      const message = messageFromPulsar(received);
+      try {
+        const admission = await pipeline.admit(message);
+        this.track(
+          admission.settled.then(
+            () => consumer.acknowledge(received).then(() => undefined),
+            (error: unknown) => {
+              // Released on shutdown (or a core bug): redeliver, never acknowledge.
+              if (!(error instanceof ReleasedError)) this.logger.error({ source: 'pulsar', id: message.id, err: errorText(error) }, 'settlement failed');
+              consumer.negativeAcknowledge(received);
+            },
+          ),
+          message.id,
+        );
+      } catch (error) {
+        consumer.negativeAcknowledge(received);
+        if (!(error instanceof ReleasedError)) this.logger.error({ source: 'pulsar', id: message.id, err: errorText(error) }, 'admit failed');
+      }
+    }
+  }
+
+  /** A method, not the field: the flag changes while the loop awaits. */
+  private isStopping(): boolean {
+    return this.stopping;
+  }
+
+  private track(work: Promise<void>, id: string): void {
+    const tracked = work.catch((error: unknown) => {
+      // The broker redelivers what it did not see acknowledged: a duplicate, never a loss.
+      this.logger.warn({ source: 'pulsar', id, err: errorText(error) }, 'acknowledge failed; the message will be redelivered');
+    });
+    this.acks.add(tracked);
+    void tracked.finally(() => this.acks.delete(tracked));
+  }
+
+  async pause(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    // Acks and nacks of everything the pipeline settled or released, before the consumer goes.
+    await Promise.allSettled([...this.acks]);
+    await this.consumer?.close().catch((error: unknown) => {
+      this.logger.warn({ source: 'pulsar', err: errorText(error) }, 'closing the consumer failed');
+    });
+    for (const producer of this.producers.values()) {
+      await producer.then((ready) => ready.close()).catch(() => undefined);
+    }
+    await this.client?.close().catch(() => undefined);
+    if (this.tlsDir !== undefined) await rm(this.tlsDir, { recursive: true, force: true });
+  }
+
+  connected(): boolean {
+    return this.consumer?.isConnected() ?? false;
+  }
+
+  async publish(destination: string, body: Buffer, headers: Readonly<Record<string, string>>, key?: string): Promise<void> {
+    const client = this.client;
+    if (client === undefined) throw new Error('pulsar adapter not started: cannot publish');
+    let producer = this.producers.get(destination);
+    if (producer === undefined) {
+      producer = client.createProducer({ topic: destination, sendTimeoutMs: 30_000, batchingEnabled: false });
+      this.producers.set(destination, producer);
+      // A failed creation is retried by the next publish.
+      producer.catch(() => this.producers.delete(destination));
+    }
+    await (await producer).send({ data: body, properties: { ...headers }, ...(key === undefined ? {} : { partitionKey: key, orderingKey: key }) });
+  }
+}
