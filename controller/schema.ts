@@ -22,7 +22,8 @@ export interface KindSchema {
   /** The source block's key under `spec` (`kafka`, `pulsar`, …). */
   readonly source: string;
   readonly openAPIV3Schema: SchemaNode;
-  readonly check: ValidateFunction;
+  /** ajv's errors for `doc` (none when valid); the schema is compiled on first use. */
+  readonly check: (doc: unknown) => readonly ErrorObject[];
 }
 
 /** Every trigger kind in a crd.yaml, by kind name. */
@@ -116,6 +117,11 @@ function kindFrom(crd: unknown, ajv: Ajv): KindSchema[] {
       const schema = isRecord(version.schema) ? version.schema.openAPIV3Schema : undefined;
       if (!isRecord(schema)) throw new SchemaError(`${kind}: version ${String(version.name)} has no openAPIV3Schema`);
       const openAPIV3Schema = schema as SchemaNode;
+      let compiled: ValidateFunction | undefined;
+      const check = (doc: unknown): readonly ErrorObject[] => {
+        compiled ??= ajv.compile(closeObjects(openAPIV3Schema));
+        return compiled(doc) ? [] : (compiled.errors ?? []);
+      };
       return {
         kind,
         group,
@@ -123,7 +129,7 @@ function kindFrom(crd: unknown, ajv: Ajv): KindSchema[] {
         plural,
         source: sourceOf(kind, singular, openAPIV3Schema),
         openAPIV3Schema,
-        check: ajv.compile(closeObjects(openAPIV3Schema)),
+        check,
       };
     });
 }
@@ -247,10 +253,9 @@ export interface SchemaProblem extends Problem {
 
 /** Every schema problem of `doc` against `kind`'s schema; objects are closed, so unknown fields are errors. */
 export function checkSchema(kind: KindSchema, doc: unknown): SchemaProblem[] {
-  if (kind.check(doc)) return [];
+  const errors = kind.check(doc);
   const problems: SchemaProblem[] = [];
   const seen = new Set<string>();
-  const errors = kind.check.errors ?? [];
   const intOrString = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   for (const error of errors) {
     if (error.keyword === 'type' && intOrString.has(error.instancePath)) {

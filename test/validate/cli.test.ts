@@ -37,13 +37,7 @@ describe('kurier validate', () => {
     ]);
   });
 
-  it.each(examples)('accepts examples/%s (exit 0)', async (file) => {
-    const result = await runKurier(['validate', '-f', `examples/${file}`]);
-    expect(result.stderr.split('\n').filter((line) => line !== '' && !line.includes('warning:'))).toEqual([]);
-    expect(result.code).toBe(0);
-  });
-
-  it('accepts the whole examples directory, printing only the inline auth-token warnings', async () => {
+  it('accepts every example in one run over the examples directory, printing only the inline auth-token warnings', async () => {
     const result = await runKurier(['validate', '-f', 'examples']);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${examples.length} of ${examples.length} triggers valid, 2 warnings\n`);

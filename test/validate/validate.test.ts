@@ -1,4 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { isValid, loadSchemas, validateTrigger, type Problem } from '../../controller/validate.js';
 import { repoRoot } from '../support/run-kurier.js';
 
@@ -25,6 +27,16 @@ const warnings = (problems: Problem[]): string[] => problems.filter((p) => p.sev
 describe('validateTrigger', () => {
   it.each(Object.keys(base))('accepts a minimal %s trigger', (source) => {
     expect(validateTrigger(base[source]!(), schemas)).toEqual([]);
+  });
+
+  it.each(readdirSync(`${repoRoot}examples`).filter((file) => file.endsWith('.yaml')))('accepts examples/%s', (file) => {
+    const documents = parseAllDocuments(readFileSync(`${repoRoot}examples/${file}`, 'utf8'));
+    expect(documents.length).toBeGreaterThan(0);
+    for (const document of documents) {
+      const problems = validateTrigger(document.toJS(), schemas);
+      expect(errors(problems)).toEqual([]);
+      expect(warnings(problems)).toEqual(file.startsWith('kubeless-pulsar-trigger') ? [expect.stringMatching(/^spec\.pulsar\.auth-token: /)] : []);
+    }
   });
 
   it('accepts a trigger that sets every optional common field', () => {
