@@ -88,7 +88,8 @@ export class PulsarAdapter implements SourceAdapter {
     if (this.config.tls.trustCerts !== undefined) {
       this.tlsDir = await mkdtemp(join(tmpdir(), 'kurier-pulsar-'));
       const path = join(this.tlsDir, 'trust.pem');
-      await writeFile(path, this.config.tls.trustCerts, { mode: 0o600 });
+      const pem = this.config.tls.trustCerts;
+      await writeFile(path, pem.endsWith('\n') ? pem : `${pem}\n`, { mode: 0o600 });
       clientConfig.tlsTrustCertsFilePath = path;
     }
     const client = new pulsar.Client(clientConfig);

@@ -238,6 +238,7 @@ class FakeSubscription {
         const sorted = [...open].sort((a, b) => a.id - b.id);
         const owner = sorted[hash(key) % sorted.length];
         if (owner?.hasPermit() === true) return owner;
+        // The key's consumer is full: later messages of that key wait too, so the key stays in order.
         blockedKeys.add(key);
         return undefined;
       }
@@ -251,11 +252,7 @@ class FakeSubscription {
       const stored = this.topic.messages[index];
       if (stored === undefined) break;
       const entry = this.tracking(index);
-      if (entry.state !== 'available') {
-        // Key_Shared keeps a key's order: nothing of a key passes an earlier message of it still out.
-        if (this.type === 'KeyShared' && entry.state !== 'acked') blockedKeys.add(this.keyOf(stored));
-        continue;
-      }
+      if (entry.state !== 'available') continue;
       const consumer = this.chooseConsumer(stored, blockedKeys);
       if (consumer === 'stop') return;
       if (consumer === undefined) continue;
