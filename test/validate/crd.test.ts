@@ -104,7 +104,7 @@ describe('crd.yaml', () => {
     expect(spec.properties.pulsar.properties['auth-token'].type).toBe('string');
     expect(spec.properties.kubeless.properties.function.type).toBe('string');
     expect(spec.required).toEqual(['pulsar']);
-    expect(spec['x-kubernetes-validations'][0].rule).toBe('has(self.function) != has(self.kubeless)');
+    expect(spec['x-kubernetes-validations'][0].rule).toBe('has(self.__function__) != has(self.kubeless)');
   });
 
   it('writes CEL rules with dashed field names escaped the Kubernetes way', () => {
