@@ -1,0 +1,218 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import amqp from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DispatcherProcess } from '../../support/dispatcher-process.js';
+import { FunctionServer } from '../../support/function-server.js';
+import type { RecordedRequest } from '../../support/function-server.js';
+
+const run = promisify(execFile);
+const RABBITMQ = process.env.RABBITMQ_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+let connection: ChannelModel;
+let channel: Channel;
+const cleanup: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  connection = await amqp.connect(RABBITMQ);
+  channel = await connection.createChannel();
+});
+afterAll(async () => {
+  await connection.close();
+});
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+const numberOf = (request: RecordedRequest): string => String((JSON.parse(request.text) as { n: number }).n);
+
+function tally(delivered: readonly RecordedRequest[], expected: number): { missing: number[]; duplicates: number } {
+  const counts = new Map<number, number>();
+  for (const request of delivered) counts.set(Number(numberOf(request)), (counts.get(Number(numberOf(request))) ?? 0) + 1);
+  const missing = [...Array(expected).keys()].filter((i) => !counts.has(i));
+  return { missing, duplicates: [...counts.values()].reduce((sum, count) => sum + count - 1, 0) };
+}
+
+async function fixture(extra: Record<string, string> = {}): Promise<{ fn: FunctionServer; queue: string; name: string; env: Record<string, string> }> {
+  const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const queue = `kurier.test.${suffix}`;
+  const name = `rt-${suffix}`;
+  await channel.assertQueue(queue, { durable: true });
+  cleanup.push(() => channel.deleteQueue(queue));
+  const fn = await FunctionServer.start();
+  cleanup.push(() => fn.close());
+  return {
+    fn,
+    queue,
+    name,
+    env: {
+      FUNCTION_URL: fn.url,
+      TRIGGER_KIND: 'RabbitMQTrigger',
+      TRIGGER_NAME: name,
+      TRIGGER_NAMESPACE: 'shop',
+      RABBITMQ_URL: RABBITMQ,
+      RABBITMQ_QUEUE: queue,
+      DELIVERY_RETRY_INITIAL_DELAY: '20ms',
+      DELIVERY_RETRY_MAX_DELAY: '200ms',
+      DELIVERY_TIMEOUT: '2s',
+      SHUTDOWN_GRACE_PERIOD: '10s',
+      ...extra,
+    },
+  };
+}
+
+async function start(env: Record<string, string>): Promise<DispatcherProcess> {
+  const dispatcher = await DispatcherProcess.start('rabbitmq', env);
+  cleanup.push(() => dispatcher.stop());
+  return dispatcher;
+}
+
+async function publishNumbered(queue: string, from: number, to: number): Promise<void> {
+  const confirm = await connection.createConfirmChannel();
+  for (let i = from; i < to; i += 1) {
+    confirm.sendToQueue(queue, Buffer.from(JSON.stringify({ n: i })), { persistent: true, messageId: `m-${i}`, contentType: 'application/json' });
+  }
+  await confirm.waitForConfirms();
+  await confirm.close();
+}
+
+/** Closes this dispatcher's connection from the broker side (never the whole server: it is shared). */
+async function dropConnection(connectionName: string): Promise<void> {
+  const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties']);
+  const pids = stdout.split('\n').filter((line) => line.includes(connectionName)).map((line) => line.split('\t')[0]!);
+  expect(pids.length).toBeGreaterThan(0);
+  for (const pid of pids) await run('rabbitmqctl', ['close_connection', pid, 'kurier test: broker drops the connection']);
+}
+
+describe('RabbitMQ dispatcher (real RabbitMQ)', () => {
+  it('delivers a numbered queue through a flaky function that is down for a while: zero missing', async () => {
+    const total = 600;
+    const { fn, queue, env } = await fixture({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '8' });
+    fn.failFraction(0.2);
+    await start(env);
+    await publishNumbered(queue, 0, total);
+    await fn.waitFor((f) => f.delivered.length >= 150, 20_000);
+    await fn.goDown(1_500);
+    await fn.waitForDistinctDelivered(total, 40_000, numberOf);
+    const result = tally(fn.delivered, total);
+    console.log(`[rabbitmq flaky+down] ${total} published, ${result.missing.length} missing, ${result.duplicates} duplicates, ${fn.requests.length} requests`);
+    expect(result.missing).toEqual([]);
+  }, 60_000);
+
+  it('loses nothing when the dispatcher is SIGKILLed mid-stream and restarted', async () => {
+    const total = 600;
+    const { fn, queue, env } = await fixture({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    fn.setDelay(5);
+    const first = await start(env);
+    await publishNumbered(queue, 0, total);
+    await fn.waitFor((f) => f.delivered.length >= 200, 20_000);
+    await first.kill();
+    const second = await first.restart();
+    cleanup.push(() => second.stop());
+    await fn.waitForDistinctDelivered(total, 40_000, numberOf);
+    const result = tally(fn.delivered, total);
+    console.log(`[rabbitmq SIGKILL] ${total} published, ${result.missing.length} missing, ${result.duplicates} duplicates`);
+    expect(result.missing).toEqual([]);
+  }, 60_000);
+
+  it('on SIGTERM finishes what is in flight, acks it and exits 0: zero missing and zero duplicates after restart', async () => {
+    const total = 600;
+    const { fn, queue, env } = await fixture({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    fn.setDelay(20);
+    const first = await start(env);
+    await publishNumbered(queue, 0, total);
+    await fn.waitFor((f) => f.delivered.length >= 150, 20_000);
+    expect((await first.terminate()).code).toBe(0);
+    const second = await first.restart();
+    cleanup.push(() => second.stop());
+    await fn.waitForDistinctDelivered(total, 40_000, numberOf);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const result = tally(fn.delivered, total);
+    console.log(`[rabbitmq SIGTERM] ${total} published, ${result.missing.length} missing, ${result.duplicates} duplicates`);
+    expect(result.missing).toEqual([]);
+    expect(result.duplicates).toBe(0);
+  }, 60_000);
+
+  it('reconnects after the broker drops its connection and continues: zero missing', async () => {
+    const { fn, queue, name, env } = await fixture({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    fn.setDelay(5);
+    const dispatcher = await start(env);
+    await publishNumbered(queue, 0, 300);
+    await fn.waitFor((f) => f.delivered.length >= 100, 20_000);
+    await dropConnection(`kurier-shop-${name}`);
+    await dispatcher.waitForLog((l) => l.msg === 'reconnected to RabbitMQ', 20_000);
+    await publishNumbered(queue, 300, 400);
+    await fn.waitForDistinctDelivered(400, 40_000, numberOf);
+    const result = tally(fn.delivered, 400);
+    console.log(`[rabbitmq connection dropped] 400 published, ${result.missing.length} missing, ${result.duplicates} duplicates`);
+    expect(result.missing).toEqual([]);
+    expect(await dispatcher.get('/readyz')).toBe(200);
+  }, 60_000);
+
+  it('keeps queue order in ordered mode, retries included', async () => {
+    const total = 200;
+    const { fn, queue, env } = await fixture({ DELIVERY_ORDERING: 'ordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    fn.failFraction(0.25);
+    await start(env);
+    await publishNumbered(queue, 0, total);
+    await fn.waitForDistinctDelivered(total, 30_000, numberOf);
+    expect(fn.maxConcurrency).toBe(1);
+    expect(fn.delivered.map((r) => Number(numberOf(r)))).toEqual([...Array(total).keys()]);
+  }, 40_000);
+
+  it('declares and binds the queue to an exchange, and passes message id, headers and content type', async () => {
+    const { fn, queue, env } = await fixture();
+    const exchange = `${queue}.x`;
+    cleanup.push(() => channel.deleteExchange(exchange));
+    await start({ ...env, RABBITMQ_QUEUE: `${queue}.bound`, RABBITMQ_EXCHANGE: exchange, RABBITMQ_ROUTING_KEY: 'orders.*' });
+    cleanup.push(() => channel.deleteQueue(`${queue}.bound`));
+    channel.publish(exchange, 'orders.created', Buffer.from('{"n":1}'), { messageId: 'order-1', contentType: 'application/json', headers: { 'X-Tenant': 'acme', attempt: 3 } });
+    channel.publish(exchange, 'invoices.created', Buffer.from('{"n":2}'));
+    await fn.waitFor((s) => s.delivered.length >= 1, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(fn.delivered).toHaveLength(1);
+    expect(fn.delivered[0]?.headers).toMatchObject({
+      'ce-id': 'order-1',
+      'x-tenant': 'acme',
+      attempt: '3',
+      'content-type': 'application/json',
+      'event-namespace': 'rabbitmqtriggers.kubeless.io',
+      'event-topic': `${queue}.bound`,
+    });
+  });
+
+  it('dead-letters a refused message to a queue on the same broker and acks it', async () => {
+    const { fn, queue, env } = await fixture({ DELIVERY_DEAD_LETTER_TOPIC: '' });
+    const dlq = `${queue}.dlq`;
+    cleanup.push(() => channel.deleteQueue(dlq));
+    fn.behave((request) => (request.text === '{"n":1}' ? { status: 422, body: 'unprocessable' } : undefined));
+    await start({ ...env, DELIVERY_DEAD_LETTER_TOPIC: dlq });
+    await publishNumbered(queue, 0, 3);
+    await fn.waitForDistinctDelivered(2, 10_000, numberOf);
+    let dead: amqp.GetMessage | false = false;
+    for (let i = 0; i < 50 && dead === false; i += 1) {
+      dead = await channel.get(dlq, { noAck: true });
+      if (dead === false) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(dead).not.toBe(false);
+    const envelope = JSON.parse((dead as amqp.GetMessage).content.toString());
+    expect(Buffer.from(envelope.message.body, 'base64').toString()).toBe('{"n":1}');
+    expect(envelope).toMatchObject({ id: 'm-1', delivery: { lastStatus: 422, attempts: 1, lastResponseBody: 'unprocessable' }, source: { type: 'rabbitmq', topic: queue } });
+    const state = await channel.checkQueue(queue);
+    expect(state.messageCount).toBe(0);
+  });
+
+  it('reports every bad RabbitMQ variable by name', async () => {
+    const dispatcher = DispatcherProcess.spawn('rabbitmq', { FUNCTION_URL: 'http://127.0.0.1:1/', RABBITMQ_URL: 'http://x', RABBITMQ_PREFETCH: 'lots', RABBITMQ_ROUTING_KEY: 'a.b' });
+    const exit = await dispatcher.waitExit(20_000);
+    expect(exit.code).toBe(1);
+    expect(dispatcher.stderr.trim().split('\n')).toEqual([
+      'kurier dispatch rabbitmq: RABBITMQ_URL="http://x" must use amqp or amqps',
+      'kurier dispatch rabbitmq: RABBITMQ_QUEUE is required (the queue to consume)',
+      'kurier dispatch rabbitmq: RABBITMQ_ROUTING_KEY needs RABBITMQ_EXCHANGE (it configures the binding)',
+      'kurier dispatch rabbitmq: RABBITMQ_PREFETCH="lots" is not an integer in [1, 65535]',
+    ]);
+  });
+});
