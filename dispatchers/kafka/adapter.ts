@@ -68,6 +68,8 @@ export function kafkaClientConfig(config: KafkaConfig, logger: Logger): KafkaJsC
 export class KafkaAdapter implements SourceAdapter {
   readonly source = Source.Kafka;
   private readonly config: KafkaConfig;
+  /** Unsettled messages per partition before it is paused. */
+  private readonly window: number;
   private readonly logger: Logger;
   private readonly kafka: Kafka;
   private readonly tracker = new OffsetTracker();
@@ -87,6 +89,8 @@ export class KafkaAdapter implements SourceAdapter {
 
   constructor(config: KafkaConfig, context: AdapterContext, dependencies: KafkaAdapterDependencies = {}) {
     this.config = config;
+    const { delivery } = context;
+    this.window = delivery === undefined ? config.partitionWindow : delivery.ordering === 'ordered' ? 1 : delivery.maxInFlight;
     this.logger = context.logger;
     this.kafka = dependencies.kafka ?? new Kafka(kafkaClientConfig(config, context.logger));
     const existing = context.registry.getSingleMetric(LAG_METRIC);
@@ -220,7 +224,7 @@ export class KafkaAdapter implements SourceAdapter {
   /** True once the partition's window has room; false after `windowWaitMs` or when draining. */
   private async waitForWindow(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<boolean> {
     const deadline = Date.now() + this.config.windowWaitMs;
-    while (this.tracker.inFlight(topic, partition) >= this.config.partitionWindow) {
+    while (this.tracker.inFlight(topic, partition) >= this.window) {
       const remaining = deadline - Date.now();
       if (this.draining || remaining <= 0) return false;
       await this.waitForProgress(keyOf(topic, partition), remaining);
@@ -256,7 +260,7 @@ export class KafkaAdapter implements SourceAdapter {
   }
 
   private hasRoom(topic: string, partition: number): boolean {
-    return !this.draining && this.tracker.inFlight(topic, partition) < this.config.partitionWindow;
+    return !this.draining && this.tracker.inFlight(topic, partition) < this.window;
   }
 
   private pausePartition(topic: string, partition: number): void {

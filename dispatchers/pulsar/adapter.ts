@@ -63,7 +63,12 @@ export class PulsarAdapter implements SourceAdapter {
   private tlsDir: string | undefined;
 
   constructor(config: PulsarConfig, context: AdapterContext, dependencies: PulsarAdapterDependencies = {}) {
-    this.config = config;
+    // The runtime's parsed delivery settings win over the lenient reading in parseConfig.
+    this.config = {
+      ...config,
+      receiverQueueSize: context.delivery?.maxInFlight ?? config.receiverQueueSize,
+      deadLetterTopic: context.delivery === undefined ? config.deadLetterTopic : context.delivery.deadLetterTopic,
+    };
     this.context = context;
     this.logger = context.logger;
     this.load = dependencies.load ?? loadPulsarClient;

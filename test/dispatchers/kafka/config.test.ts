@@ -121,7 +121,6 @@ describe('Kafka record to neutral message', () => {
       timestamp: '1767225600000',
       attributes: 0,
       offset: '42',
-      size: 0,
       headers: { 'Content-Type': Buffer.from('application/json'), 'X-Trace': [Buffer.from('a'), Buffer.from('b')] },
     });
     expect(message).toMatchObject({

@@ -54,7 +54,7 @@ export async function startInProcess(env: Record<string, string>, logger: Logger
   const config = parseKafkaConfig(reader, common.trigger);
   reader.check();
   const metrics = createMetrics();
-  const adapter = new KafkaAdapter(config, { trigger: common.trigger, logger, registry: metrics.registry });
+  const adapter = new KafkaAdapter(config, { trigger: common.trigger, logger, registry: metrics.registry, delivery: common.delivery });
   const client = createFunctionClient(common.functionUrl, common.delivery.maxInFlight);
   const pipeline = createPipeline({
     source: 'kafka',

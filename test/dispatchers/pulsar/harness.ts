@@ -113,7 +113,7 @@ export async function startDispatcher(target: PulsarTarget, env: Record<string, 
   const { config: common, sourceConfig } = readConfiguration('pulsar', module, env);
   const config = sourceConfig as PulsarConfig;
   const metrics = createMetrics();
-  const adapter = new PulsarAdapter(config, { trigger: common.trigger, logger: quietLogger, registry: metrics.registry }, { load: () => target.load() });
+  const adapter = new PulsarAdapter(config, { trigger: common.trigger, logger: quietLogger, registry: metrics.registry, delivery: common.delivery }, { load: () => target.load() });
   const client = createFunctionClient(common.functionUrl, common.delivery.maxInFlight);
   const pipeline = createPipeline({
     source: 'pulsar',
