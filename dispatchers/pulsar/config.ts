@@ -59,7 +59,10 @@ export function fullTopicName(topic: string): string {
  */
 export function parsePulsarConfig(reader: EnvReader, trigger: TriggerIdentity): PulsarConfig {
   const serviceUrl = reader.required('PULSAR_BROKER', 'the broker URL, pulsar:// or pulsar+ssl://');
-  if (serviceUrl !== '') reader.url('PULSAR_BROKER', ['pulsar', 'pulsar+ssl']);
+  // Not `new URL`: a service URL may list several hosts (pulsar://a:6650,b:6650).
+  if (serviceUrl !== '' && !/^pulsar(\+ssl)?:\/\/[^\s/,]+(,[^\s/,]+)*\/?$/.test(serviceUrl)) {
+    reader.problems.push(`PULSAR_BROKER=${JSON.stringify(serviceUrl)} must be pulsar://host:port or pulsar+ssl://host:port (several hosts comma-separated)`);
+  }
   const topic = reader.required('PULSAR_TOPIC', 'the topic, e.g. persistent://public/default/orders');
   if (topic !== '' && !/^((non-)?persistent:\/\/)?[^/\s]+(\/[^/\s]+\/[^/\s]+)?$/.test(topic)) {
     reader.problems.push(`PULSAR_TOPIC=${JSON.stringify(topic)} is not a topic name (persistent://tenant/namespace/topic or a short name)`);

@@ -57,6 +57,10 @@ describe('Pulsar configuration from the env contract', () => {
     });
   });
 
+  it('accepts a service URL with several hosts', () => {
+    expect(parse({ PULSAR_BROKER: 'pulsar+ssl://a:6651,b:6651', PULSAR_TOPIC: 't' }).serviceUrl).toBe('pulsar+ssl://a:6651,b:6651');
+  });
+
   it('expands a short topic name the way Pulsar does', () => {
     expect(fullTopicName('orders')).toBe('persistent://public/default/orders');
     expect(fullTopicName('acme/prod/orders')).toBe('persistent://acme/prod/orders');
@@ -88,7 +92,7 @@ describe('Pulsar configuration from the env contract', () => {
 
   it('reports every bad variable by name', () => {
     expect(problems({ PULSAR_BROKER: 'http://b:8080', PULSAR_SUBSCRIPTION_TYPE: 'Broadcast', PULSAR_INITIAL_POSITION: 'Middle', PULSAR_TLS_ALLOW_INSECURE_CONNECTION: 'maybe' })).toEqual([
-      'PULSAR_BROKER="http://b:8080" must use pulsar or pulsar+ssl',
+      'PULSAR_BROKER="http://b:8080" must be pulsar://host:port or pulsar+ssl://host:port (several hosts comma-separated)',
       'PULSAR_TOPIC is required (the topic, e.g. persistent://public/default/orders)',
       'PULSAR_SUBSCRIPTION_TYPE="Broadcast" must be one of Exclusive, Shared, Key_Shared, Failover',
       'PULSAR_INITIAL_POSITION="Middle" must be one of Latest, Earliest',
