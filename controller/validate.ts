@@ -427,6 +427,29 @@ function checkCron(cron: Obj, report: Report): void {
   }
 }
 
+// --- spec.deployment -----------------------------------------------------------------------------
+
+/** What an override sets that the controller owns, or that the default policy refuses. */
+function checkDeployment(doc: Obj, spec: Obj, report: Report): void {
+  const deployment = asObj(spec.deployment);
+  if (deployment === undefined) return;
+  const metadata = asObj(deployment.metadata);
+  if (metadata?.name !== undefined) {
+    report.warn('spec.deployment.metadata.name', 'ignored: the controller names the Deployment (one per trigger and kind)');
+  }
+  const namespace = metadata?.namespace;
+  const own = asObj(doc.metadata)?.namespace;
+  if (typeof namespace === 'string' && namespace !== own) {
+    report.warn(
+      'spec.deployment.metadata.namespace',
+      `moves the dispatcher out of the trigger's namespace${typeof own === 'string' ? ` "${own}"` : ''}: the default policy refuses this unless the admin allows it (--allow-cross-namespace)`,
+    );
+  }
+  if (asObj(deployment.spec)?.selector !== undefined) {
+    report.error('spec.deployment.spec.selector', "the controller owns the selector (one per trigger, matching the pod labels it sets); remove it");
+  }
+}
+
 // --- the whole trigger ---------------------------------------------------------------------------
 
 const same = (name: string): string => name;
@@ -492,6 +515,7 @@ export function validateTrigger(doc: unknown, schemas: TriggerSchemas): Problem[
     checkFunction(spec, kind, report);
     const consumed = checkSource(kind, spec, report);
     checkDelivery(spec, report, TARGETS[kind.source], consumed);
+    checkDeployment(doc, spec, report);
   }
   const semanticErrors = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
   // The status subresource ignores status in what users apply; the controller owns it.

@@ -37,12 +37,13 @@ describe('kurier validate', () => {
     ]);
   });
 
-  it('accepts every example in one run over the examples directory, printing only the inline auth-token warnings', async () => {
+  it('accepts every example in one run over the examples directory, printing only the inline auth-token and cross-namespace warnings', async () => {
     const result = await runKurier(['validate', '-f', 'examples']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`${examples.length} of ${examples.length} triggers valid, 2 warnings\n`);
+    expect(result.stdout).toBe(`${examples.length} of ${examples.length} triggers valid, 3 warnings\n`);
     expect(result.stderr.trim().split('\n')).toEqual([
       'examples/kubeless-pulsar-trigger-minimal.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
+      'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.deployment.metadata.namespace: warning: moves the dispatcher out of the trigger\'s namespace "default": the default policy refuses this unless the admin allows it (--allow-cross-namespace)',
       'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
     ]);
   });

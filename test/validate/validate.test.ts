@@ -35,7 +35,9 @@ describe('validateTrigger', () => {
     for (const document of documents) {
       const problems = validateTrigger(document.toJS(), schemas);
       expect(errors(problems)).toEqual([]);
-      expect(warnings(problems)).toEqual(file.startsWith('kubeless-pulsar-trigger') ? [expect.stringMatching(/^spec\.pulsar\.auth-token: /)] : []);
+      const expected = file.startsWith('kubeless-pulsar-trigger') ? [expect.stringMatching(/^spec\.pulsar\.auth-token: /)] : [];
+      if (file === 'kubeless-pulsar-trigger.yaml') expected.unshift(expect.stringMatching(/^spec\.deployment\.metadata\.namespace: moves the dispatcher/));
+      expect(warnings(problems)).toEqual(expected);
     }
   });
 
@@ -120,6 +122,7 @@ describe('validateTrigger', () => {
     ['a dead-letter queue that is the consumed queue', 'rabbitmq', (d) => { d.spec.delivery = { deadLetter: { topic: 'orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
     ['a Pulsar dead-letter topic that is the consumed one in its full form', 'pulsar', (d) => { d.spec.delivery = { deadLetter: { topic: 'persistent://public/default/orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
     ['a Pulsar dead-letter topic that is the consumed one in its tenant/ns form', 'pulsar', (d) => { d.spec.pulsar.topic = 'persistent://acme/shop/orders'; d.spec.delivery = { deadLetter: { topic: 'acme/shop/orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
+    ['a selector in the Deployment override', 'kafka', (d) => { d.spec.deployment = { spec: { selector: { matchLabels: { app: 'x' } } } }; }, 'spec.deployment.spec.selector', 'the controller owns the selector'],
     ['a dead-letter target on a CronTrigger', 'cron', (d) => { d.spec.delivery = { deadLetter: { topic: 'x' } }; }, 'spec.delivery.deadLetter', 'unknown field "deadLetter"'],
   ];
 
@@ -162,6 +165,8 @@ describe('validateTrigger', () => {
     ['a password inside a RabbitMQ URL', 'rabbitmq', (d: Doc) => { d.spec.rabbitmq.url = 'amqp://guest:guest@rabbitmq:5672'; }, 'spec.rabbitmq.url: the URL carries a password'],
     ['a cron payload that is not JSON sent as JSON', 'cron', (d: Doc) => { d.spec.cron.payload = 'tick'; }, 'spec.cron.payload: is not valid JSON'],
     ['Pulsar tls settings with a plain pulsar:// broker', 'pulsar', (d: Doc) => { d.spec.pulsar.tls = { validateHostname: true }; }, 'spec.pulsar.tls: tls settings apply only to a pulsar+ssl:// broker'],
+    ['an override that moves the Deployment to another namespace', 'kafka', (d: Doc) => { d.spec.deployment = { metadata: { namespace: 'elsewhere' } }; }, 'spec.deployment.metadata.namespace: moves the dispatcher out of the trigger\'s namespace "shop": the default policy refuses this'],
+    ['an override that names the Deployment', 'kafka', (d: Doc) => { d.spec.deployment = { metadata: { name: 'mine' } }; }, 'spec.deployment.metadata.name: ignored: the controller names the Deployment'],
     ['SASL PLAIN without TLS', 'kafka', (d: Doc) => { d.spec.kafka.sasl = { mechanism: 'plain', username: 'u', passwordSecretRef: { name: 'a', key: 'b' } }; }, 'spec.kafka.sasl.mechanism: SASL PLAIN without tls'],
   ])('warns about %s', (_case, source, mutate, expected) => {
     const doc = base[source]!();
