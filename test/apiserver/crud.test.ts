@@ -1,11 +1,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread, @typescript-eslint/no-explicit-any --
    client-node models are classes; tests write them as plain object literals (as the API sees them) and read responses untyped */
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, EventsV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer } from '../support/apiserver/index.js';
 import type { ApiServerDouble } from '../support/apiserver/index.js';
-import { failure, raw, unique } from './helpers.js';
+import { deployment, failure, raw, unique } from './helpers.js';
 
 let server: ApiServerDouble;
 let core: CoreV1Api;
@@ -24,20 +23,6 @@ async function namespace(): Promise<string> {
   const name = unique('ns');
   await core.createNamespace({ body: { metadata: { name } } });
   return name;
-}
-
-export function deployment(name: string, extra: Partial<V1Deployment> = {}): V1Deployment {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'example/app:1.0' }] } },
-    },
-    ...extra,
-  };
 }
 
 describe('create, get and list', () => {

@@ -1,6 +1,7 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- raw responses are read untyped by the assertions */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-class-instance-assignment -- raw responses are read untyped; client-node models written as literals */
 import { randomBytes } from 'node:crypto';
 import { ApiException } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 
 export interface Status {
@@ -57,3 +58,19 @@ export async function raw(url: string, method: string, path: string, body?: unkn
   }
   return { status: res.status, headers: res.headers, json };
 }
+
+/** A minimal valid apps/v1 Deployment whose selector matches its template. */
+export function deployment(name: string, extra: Partial<V1Deployment> = {}): V1Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: { app: name } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'example/app:1.0' }] } },
+    },
+    ...extra,
+  };
+}
+

@@ -666,6 +666,13 @@ export class ApiServerCore {
     };
     try {
       const bodyText = await readBody(req);
+      if (bodyText !== '' && /protobuf|cbor/.test(req.headers['content-type'] ?? '')) {
+        // client-go retries in JSON after a 415 to a protobuf request, as against a server without protobuf
+        this.classify(url, rec);
+        const err = new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+        send(415, err.toStatus());
+        return;
+      }
       if (this.latencyMs > 0) await sleep(this.latencyMs);
       const fault = this.faults.find((f) => f.remaining > 0 && (!f.match || f.match({ method: rec.method, path: rec.path })));
       if (fault) {
