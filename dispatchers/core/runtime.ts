@@ -97,6 +97,12 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
       await adapter.close().catch(() => undefined);
       return 1;
     }
+    if (signals > 0) {
+      // Told to stop before the source was even connected: nothing was taken, nothing to drain.
+      await adapter.close().catch(() => undefined);
+      logger.info({}, 'dispatcher stopped before it started');
+      return 0;
+    }
     started = true;
     logger.info(
       { function: config.functionUrl, ordering: config.delivery.ordering, maxInFlight: config.delivery.maxInFlight },

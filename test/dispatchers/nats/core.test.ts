@@ -92,6 +92,39 @@ describe('core NATS dispatcher (real nats-server, at-most-once by nature)', () =
     });
   });
 
+  it('publishes the function response to the reply subject', async () => {
+    const { fn, subject, env } = await fixture({ DELIVERY_REPLY_TOPIC: '' });
+    const replies = nc.subscribe(`${subject}.replies`, { max: 1 });
+    await start({ ...env, DELIVERY_REPLY_TOPIC: `${subject}.replies` });
+    fn.answer({ status: 200, body: '{"total":42}', headers: { 'content-type': 'application/json' } });
+    nc.publish(subject, '{"n":1}');
+    for await (const reply of replies) {
+      expect(new TextDecoder().decode(reply.data)).toBe('{"total":42}');
+      expect(reply.headers?.get('content-type')).toBe('application/json');
+      expect(reply.headers?.get('kurier-reply-to')).toBe(String(fn.delivered[0]?.headers['ce-id']));
+    }
+  });
+
+  it('waits for an unreachable server without being ready, and still stops cleanly on SIGTERM', async () => {
+    const { env } = await fixture();
+    const dispatcher = DispatcherProcess.spawn('nats', { ...env, NATS_URL: 'nats://127.0.0.1:1' });
+    cleanup.push(() => dispatcher.stop());
+    await dispatcher.waitForLog((l) => l.msg === 'health and metrics server listening');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await dispatcher.get('/readyz')).toBe(503);
+    expect(await dispatcher.get('/healthz')).toBe(200);
+    expect((await dispatcher.terminate(10_000)).code).toBe(0);
+  });
+
+  it('exits 1 with a clear error when the JetStream stream does not exist', async () => {
+    const { env } = await fixture();
+    const dispatcher = DispatcherProcess.spawn('nats', { ...env, NATS_JETSTREAM_STREAM: uniqueName('NO_SUCH_STREAM') });
+    const exit = await dispatcher.waitExit(20_000);
+    expect(exit.code).toBe(1);
+    const failure = dispatcher.logs.find((l) => l.msg === 'could not start the source');
+    expect(String(failure?.err)).toMatch(/JetStream stream "NO_SUCH_STREAM_[^"]+".*stream not found/);
+  });
+
   it('reports every bad NATS variable by name', async () => {
     const dispatcher = DispatcherProcess.spawn('nats', {
       FUNCTION_URL: 'http://127.0.0.1:1/',
