@@ -140,7 +140,9 @@ export class PulsarAdapter implements SourceAdapter {
         );
       } catch (error) {
         consumer.negativeAcknowledge(received);
-        if (!(error instanceof ReleasedError)) this.logger.error({ source: 'pulsar', id: message.id, err: errorText(error) }, 'admit failed');
+        // Released: the pipeline is draining and takes nothing more.
+        if (error instanceof ReleasedError) break;
+        this.logger.error({ source: 'pulsar', id: message.id, err: errorText(error) }, 'admit failed');
       }
     }
   }

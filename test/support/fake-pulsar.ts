@@ -14,7 +14,7 @@
  *   the minimum) a received, unacknowledged message is redelivered with the count + 1;
  * - a closed consumer's unacknowledged messages go back to the subscription at once (count unchanged);
  * - subscription types by the client's names: `Exclusive` refuses a second consumer
- *   (ConsumerBusy), `Failover` feeds only the first connected consumer, `Shared` round-robins,
+ *   (ConsumerBusy), `Failover` feeds only the first consumer by name, `Shared` round-robins,
  *   `KeyShared` routes by ordering key, else partition key, so one key goes to one consumer;
  *   an unknown type name subscribes Exclusive, as the real client does silently;
  * - the client-side dead-letter policy: a message due for redelivery that was already
@@ -219,7 +219,8 @@ class FakeSubscription {
     switch (this.type) {
       case 'Exclusive':
       case 'Failover': {
-        const [active] = open;
+        // Failover on a non-partitioned topic: the broker sorts consumers by name; the first is active.
+        const [active] = [...open].sort((a, b) => (a.config.consumerName ?? '').localeCompare(b.config.consumerName ?? '') || a.id - b.id);
         return active?.hasPermit() === true ? active : 'stop';
       }
       case 'Shared': {

@@ -141,6 +141,41 @@ for (const { name, make, skip } of targets) {
       }
     });
 
+    it(t('Failover feeds only the active consumer; when it closes, the standby takes over its unacknowledged messages'), async () => {
+      target = make();
+      const topic = uniqueTopic('failover');
+      const active = await consumer({ topic, subscription: 's', subscriptionType: 'Failover', consumerName: 'a-active' });
+      const standby = await consumer({ topic, subscription: 's', subscriptionType: 'Failover', consumerName: 'b-standby' });
+      await publish(target, topic, [{ data: Buffer.from('1') }, { data: Buffer.from('2') }]);
+      const first = await active.receive(5_000);
+      expect(first.getData().toString()).toBe('1');
+      await expect(standby.receive(300)).rejects.toThrow(/TimeOut/);
+      await active.close();
+      const taken = await receiveAll(standby, 2, 3_000);
+      expect(taken.map((m) => m.getData().toString())).toEqual(['1', '2']);
+    });
+
+    it(t('a listener gets messages pushed without calling receive'), async () => {
+      target = make();
+      const topic = uniqueTopic('listener');
+      const got: string[] = [];
+      let done!: () => void;
+      const all = new Promise<void>((resolve) => (done = resolve));
+      await consumer({
+        topic,
+        subscription: 's',
+        subscriptionType: 'Shared',
+        listener: (message, from) => {
+          got.push(message.getData().toString());
+          void from.acknowledge(message);
+          if (got.length === 3) done();
+        },
+      });
+      await publish(target, topic, ['a', 'b', 'c'].map((text) => ({ data: Buffer.from(text) })));
+      await all;
+      expect(got).toEqual(['a', 'b', 'c']);
+    });
+
     it(t('Exclusive refuses a second consumer on the subscription'), async () => {
       target = make();
       const topic = uniqueTopic('exclusive');
