@@ -213,8 +213,16 @@ function checkKafka(kafka: Obj, report: Report): string[] {
   const session = checkDuration('spec.kafka.sessionTimeout', kafka.sessionTimeout, report, { positive: true });
   checkDuration('spec.kafka.rebalanceTimeout', kafka.rebalanceTimeout, report, { positive: true });
   const heartbeat = checkDuration('spec.kafka.heartbeatInterval', kafka.heartbeatInterval, report, { positive: true });
-  if (session !== undefined && heartbeat !== undefined && heartbeat >= session) {
-    report.error('spec.kafka.heartbeatInterval', `must be less than sessionTimeout (${String(kafka.heartbeatInterval)} >= ${String(kafka.sessionTimeout)})`);
+  if (session !== undefined || heartbeat !== undefined) {
+    // kafkajs' defaults (session 30s, heartbeat 3s) apply to the one not given.
+    const [sessionMs, heartbeatMs] = [session ?? 30_000, heartbeat ?? 3_000];
+    if (heartbeatMs >= sessionMs) {
+      const shown = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : `${fallback} by default`);
+      report.error(
+        heartbeat !== undefined ? 'spec.kafka.heartbeatInterval' : 'spec.kafka.sessionTimeout',
+        `heartbeatInterval must be less than sessionTimeout (${shown(kafka.heartbeatInterval, '3s')} >= ${shown(kafka.sessionTimeout, '30s')})`,
+      );
+    }
   }
   const sasl = asObj(kafka.sasl);
   if (sasl !== undefined) {
@@ -341,7 +349,8 @@ function checkNats(nats: Obj, report: Report): string[] {
         report.error(`spec.nats.jetstream.${key}`, `${show(name)} is not a valid JetStream ${key} name: no whitespace, '.', '*', '>', '/' or '\\'`);
       }
     }
-    checkDuration('spec.nats.jetstream.ackWait', jetstream.ackWait, report, { positive: true });
+    const ackWait = checkDuration('spec.nats.jetstream.ackWait', jetstream.ackWait, report);
+    if (ackWait !== undefined && ackWait < 1000) report.error('spec.nats.jetstream.ackWait', `must be at least 1s (got ${String(jetstream.ackWait)})`);
   }
   checkNatsAuth(nats, report);
   return subject === undefined ? [] : [subject];
