@@ -115,6 +115,10 @@ describe.skipIf(!hasKubectl)('the real kubectl against the double (skipped only 
     await ok(['patch', 'deployment', 'web', '-n', ns, '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.28"}]}}}}']);
     const d = JSON.parse(await ok(['get', 'deploy', 'web', '-n', ns, '-o', 'json']));
     expect(d.spec.template.spec.containers.map((c: any) => `${c.name}=${c.image}`)).toEqual(['nginx=nginx:1.28']);
+    await ok(['label', 'widget', 'w', '-n', ns, 'stage=prod']);
+    await ok(['annotate', 'widget', 'w', '-n', ns, 'note=hi']);
+    expect(await ok(['wait', '--for=jsonpath={.spec.size}=7', 'widget/w', '-n', ns, '--timeout=5s'])).toContain('condition met');
+    expect(await ok(['get', 'widgets', '-n', ns, '-l', 'stage=prod', '-o', 'name'])).toBe('widget.example.test/w\n');
     expect(await ok(['delete', 'widget', 'w', '-n', ns])).toContain('deleted');
     expect(server.store.get('example.test/v1', 'Widget', ns, 'w')).toBeUndefined();
     await ok(['delete', 'namespace', ns]);

@@ -194,6 +194,21 @@ describe('server-side apply', () => {
     expect(res.json.status).toBeUndefined();
   });
 
+  it('applies to /status with its own managed fields entry (subresource: status), leaving spec alone', async () => {
+    const ns = await namespace();
+    const path = `/apis/${G}/v1/namespaces/${ns}/widgets/w`;
+    await apply(path, { apiVersion: `${G}/v1`, kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } }, 'kurier-controller');
+    const st = await apply(`${path}/status`, { apiVersion: `${G}/v1`, kind: 'Widget', metadata: { name: 'w' }, spec: { size: 9 }, status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] } }, 'kurier-controller');
+    expect(st.status).toBe(200);
+    expect(st.json.spec.size).toBe(1);
+    expect(st.json.status.conditions[0].status).toBe('True');
+    const entry = st.json.metadata.managedFields.find((m: any) => m.subresource === 'status');
+    expect(entry).toMatchObject({ manager: 'kurier-controller', operation: 'Apply' });
+    expect(Object.keys(entry.fieldsV1)).toEqual(['f:status']);
+    const smaller = await apply(`${path}/status`, { apiVersion: `${G}/v1`, kind: 'Widget', metadata: { name: 'w' }, status: { observedGeneration: 1 } }, 'kurier-controller');
+    expect(smaller.json.status).toEqual({ observedGeneration: 1 });
+  });
+
   it('requires a fieldManager', async () => {
     const ns = await namespace();
     const res = await raw(server.url, 'PATCH', `/api/v1/namespaces/${ns}/configmaps/c`, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }), 'application/apply-patch+yaml');

@@ -439,6 +439,7 @@ export class ApiServerCore {
       throw conflict(rt.group, rt.resource, name, `Precondition failed: UID in precondition: ${old.metadata.uid ?? ''}, UID in object meta: ${next.metadata.uid}`);
     }
     const sub = t.subresource;
+    const appliedManagedFields = next.metadata.managedFields;
     if (sub === 'status') {
       next = { ...clone(old), status: next.status };
       if (next.status === undefined) delete next.status;
@@ -456,7 +457,8 @@ export class ApiServerCore {
         else next.status = clone(old.status);
       }
     }
-    if (op !== 'apply') next.metadata.managedFields = old.metadata.managedFields;
+    next.metadata.managedFields = op === 'apply' ? appliedManagedFields : old.metadata.managedFields;
+    if (next.metadata.managedFields === undefined) delete next.metadata.managedFields;
     delete next.metadata.resourceVersion;
     this.admit(rt, next, old, ctx, sub);
     this.bumpGeneration(rt, old, next);
@@ -1013,8 +1015,12 @@ export class ApiServerCore {
     res.flushHeaders();
     let closed = false;
     const timers: NodeJS.Timeout[] = [];
+    const table = wantsTable(req.headers.accept);
     const write = (type: string, object: unknown): void => {
-      if (!closed) res.write(`${JSON.stringify({ type, object })}\n`);
+      if (closed) return;
+      // kubectl get -w asks for Tables; each event then carries a one-row Table (not for ERROR/BOOKMARK)
+      const o = table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') ? renderTable(t.rt, [object as KObj], String(this.store.currentRv), q.get('includeObject')) : object;
+      res.write(`${JSON.stringify({ type, object: o })}\n`);
     };
     const sink: WatchSink = {
       storage: t.rt.storage,
