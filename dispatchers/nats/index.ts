@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
+import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
 import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { consumerLagGauge } from '../core/metrics.js';
 import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
@@ -73,10 +73,13 @@ export class NatsAdapter implements SourceAdapter {
   private js: JetStreamClient | undefined;
   private subscription: Subscription | undefined;
   private messages: ConsumerMessages | undefined;
-  private loop: Promise<void> | undefined;
+  private loop: Promise<void> = Promise.resolve();
   private isConnected = false;
   private paused = false;
   private warnedCoreDeadLetter = false;
+  /** Stream sequences taken and not yet settled (JetStream), and the newest one seen. */
+  private readonly unsettled = new Set<number>();
+  private newestSeen = 0;
 
   constructor(config: NatsConfig, context: AdapterContext) {
     this.config = config;
@@ -116,17 +119,26 @@ export class NatsAdapter implements SourceAdapter {
       this.loop = this.consumeCore(this.subscription, pipeline);
       logger.info({ subject: this.config.subject, queueGroup: this.config.queueGroup }, 'subscribed (core NATS, at-most-once)');
     } else {
-      const js = await this.ensureConsumer(nc, this.config.jetstream);
-      this.js = js;
-      const consumer = await js.consumers.get(this.config.jetstream.stream, this.config.jetstream.consumer);
-      this.messages = await consumer.consume({ max_messages: this.maxInFlight });
-      this.loop = this.consumeJetStream(this.messages, pipeline, this.config.jetstream);
+      this.js = await this.ensureConsumer(nc, this.config.jetstream);
+      await this.consumeFrom(nc, this.js, this.config.jetstream, pipeline);
       logger.info({ subject: this.config.subject, stream: this.config.jetstream.stream, consumer: this.config.jetstream.consumer }, 'consuming (JetStream durable pull consumer)');
     }
-    this.loop.catch((error: unknown) => {
+    this.watchLoop(this.loop);
+  }
+
+  private watchLoop(loop: Promise<void>): void {
+    loop.catch((error: unknown) => {
       this.isConnected = false;
-      logger.error({ err: errorText(error) }, 'NATS consumer loop failed');
+      this.context.logger.error({ err: errorText(error) }, 'NATS consumer loop failed');
     });
+  }
+
+  private async consumeFrom(nc: NatsConnection, js: JetStreamClient, jetstream: JetStreamConfig, pipeline: Pipeline): Promise<void> {
+    const consumer = await js.consumers.get(jetstream.stream, jetstream.consumer);
+    const messages = await consumer.consume({ max_messages: this.maxInFlight });
+    this.messages = messages;
+    this.loop = this.consumeJetStream(messages, pipeline, jetstream);
+    void this.watchConsumer(nc, messages, jetstream, pipeline);
   }
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
@@ -141,7 +153,35 @@ export class NatsAdapter implements SourceAdapter {
     }
   }
 
-  private async ensureConsumer(nc: NatsConnection, jetstream: JetStreamConfig): Promise<JetStreamClient> {
+  /** Recreates the durable consumer if someone deletes it; the running pull loop picks it up again. */
+  private async watchConsumer(nc: NatsConnection, messages: ConsumerMessages, jetstream: JetStreamConfig, pipeline: Pipeline): Promise<void> {
+    for await (const status of await messages.status()) {
+      if (this.paused || this.messages !== messages) return;
+      if (status.type !== ConsumerEvents.ConsumerDeleted && status.type !== ConsumerEvents.ConsumerNotFound) continue;
+      const resumeAt = this.resumeSequence();
+      this.isConnected = false;
+      this.context.logger.warn({ stream: jetstream.stream, consumer: jetstream.consumer, event: status.type, resumeAt }, 'JetStream consumer is gone; recreating it');
+      try {
+        const js = await this.ensureConsumer(nc, jetstream, resumeAt);
+        await messages.close();
+        await this.consumeFrom(nc, js, jetstream, pipeline);
+        this.watchLoop(this.loop);
+        this.isConnected = true;
+        this.context.logger.info({ stream: jetstream.stream, consumer: jetstream.consumer }, 'JetStream consumer recreated');
+        return;
+      } catch (error) {
+        this.context.logger.error({ err: errorText(error) }, 'could not recreate the JetStream consumer; will try again');
+      }
+    }
+  }
+
+  /** Where a recreated consumer starts: the oldest message not yet settled, else just after the newest seen. */
+  private resumeSequence(): number | undefined {
+    if (this.unsettled.size > 0) return Math.min(...this.unsettled);
+    return this.newestSeen > 0 ? this.newestSeen + 1 : undefined;
+  }
+
+  private async ensureConsumer(nc: NatsConnection, jetstream: JetStreamConfig, resumeAt?: number): Promise<JetStreamClient> {
     const jsm = await nc.jetstreamManager();
     const wanted: Partial<ConsumerConfig> = {
       durable_name: jetstream.consumer,
@@ -163,7 +203,12 @@ export class NatsAdapter implements SourceAdapter {
       if (!/consumer not found/i.test(errorText(error))) {
         throw new Error(`JetStream stream "${jetstream.stream}" / consumer "${jetstream.consumer}": ${errorText(error)}`, { cause: error });
       }
-      await jsm.consumers.add(jetstream.stream, { ...wanted, deliver_policy: DELIVER_POLICY[jetstream.deliverPolicy] });
+      await jsm.consumers.add(
+        jetstream.stream,
+        resumeAt === undefined
+          ? { ...wanted, deliver_policy: DELIVER_POLICY[jetstream.deliverPolicy] }
+          : { ...wanted, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAt },
+      );
     }
     return nc.jetstream();
   }
@@ -190,6 +235,9 @@ export class NatsAdapter implements SourceAdapter {
         continue;
       }
       lag.set({ lane: jetstream.stream }, msg.info.pending);
+      const sequence = msg.info.streamSequence;
+      this.newestSeen = Math.max(this.newestSeen, sequence);
+      this.unsettled.add(sequence);
       // Keeps the broker from redelivering while the core is still working on (or retrying) it.
       const keepAlive = setInterval(() => { msg.working(); }, Math.max(500, Math.floor(jetstream.ackWaitMs / 3)));
       let admission: Admission;
@@ -197,12 +245,14 @@ export class NatsAdapter implements SourceAdapter {
         admission = await pipeline.admit(jetStreamMessage(msg, this.config));
       } catch {
         clearInterval(keepAlive);
+        this.unsettled.delete(sequence);
         msg.nak();
         continue;
       }
       admission.settled.then(
         (settlement) => {
           clearInterval(keepAlive);
+          this.unsettled.delete(sequence);
           if (settlement.outcome === 'delivered') msg.ack();
           // No reason argument: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
           else msg.term();
@@ -210,6 +260,7 @@ export class NatsAdapter implements SourceAdapter {
         () => {
           // Released (shutdown): back to the stream at once, for another replica or the next start.
           clearInterval(keepAlive);
+          this.unsettled.delete(sequence);
           msg.nak();
         },
       );

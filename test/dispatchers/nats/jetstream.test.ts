@@ -174,6 +174,21 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     expect(s.fn.requests.filter((r) => r.text === '{"n":2}')).toHaveLength(1);
   }, 20_000);
 
+  it('recreates its durable consumer when someone deletes it, resuming after what it already delivered', async () => {
+    const s = await setup();
+    const dispatcher = await start(s.env);
+    await publishNumbered(nc, s.subject, 0, 50);
+    await s.fn.waitForDistinctDelivered(50, 10_000, numberOf);
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.delete(s.stream, s.env.NATS_JETSTREAM_CONSUMER!);
+    await dispatcher.waitForLog((l) => l.msg === 'JetStream consumer recreated', 45_000);
+    await publishNumbered(nc, s.subject, 50, 100);
+    await s.fn.waitForDistinctDelivered(100, 20_000, numberOf);
+    const result = tally(s.fn.delivered, 100);
+    expect(result.missing).toEqual([]);
+    expect(result.duplicates).toBe(0);
+  }, 70_000);
+
   it('reconnects after its NATS server restarts and continues the stream', async () => {
     const server = await PrivateNatsServer.start();
     cleanup.push(() => server.destroy());
