@@ -173,6 +173,22 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
       );
   });
 
+  it('while the function is down, holds at most one unsettled record per partition (ordered): partitions pause, nothing is buffered', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-backpressure');
+    await createTopic(cluster, topic);
+    await fn.goDown();
+    await produce(topic, Array.from({ length: 200 }, (_, i) => ({ value: `m${String(i)}`, partition: i % 4 })));
+    const dispatcher = await start(topic, uniqueName('group'), { DELIVERY_MAX_IN_FLIGHT: '2' });
+    const received = async (): Promise<number> => (await dispatcher.metrics.registry.getSingleMetric('kurier_dispatcher_messages_received_total')?.get())?.values[0]?.value ?? 0;
+    await expect.poll(received, { timeout: 10_000 }).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await received(), 'records taken from Kafka while nothing can be delivered').toBeLessThanOrEqual(4);
+    await fn.comeBack();
+    await fn.waitForDistinctDelivered(200, 30_000);
+    expect(await received()).toBe(200);
+  });
+
   it('keeps per-key order in key mode while keys run in parallel within a partition', async () => {
     fn = await FunctionServer.start({ random: mulberry(7) });
     fn.failFraction(0.3);
