@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseRetryOn } from '../../../dispatchers/core/config.js';
 import { ReleasedError } from '../../../dispatchers/core/types.js';
 import type { Settlement } from '../../../dispatchers/core/types.js';
 import { FunctionServer } from '../../support/function-server.js';
@@ -77,6 +78,36 @@ describe('delivery and retry', () => {
     expect(h.publisher.published).toHaveLength(1);
     expect(h.clock.sleeps).toHaveLength(3);
     expect(await counterValue(h.metrics, 'kurier_dispatcher_publish_failures_total', { purpose: 'dead_letter' })).toBe(3);
+  });
+
+  it('releases (does not ack) a failed message whose dead-letter publish never succeeded before shutdown', async () => {
+    h = harness(fn.url, deliveryConfig({ deadLetterTopic: 'dlq' }));
+    h.publisher.failNext = Number.POSITIVE_INFINITY;
+    h.clock.blockFrom = 1;
+    fn.answer({ status: 400 });
+    const admission = await h.pipeline.admit(message());
+    await fn.waitFor((s) => s.requests.length === 1, 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await h.pipeline.drain(1_000);
+    await expect(admission.settled).rejects.toBeInstanceOf(ReleasedError);
+    expect(h.publisher.published).toHaveLength(0);
+  });
+
+  it('counts a message as delivered even when its reply cannot be published', async () => {
+    h = harness(fn.url, deliveryConfig({ replyTopic: 'out' }));
+    h.publisher.failNext = 10;
+    const settlement = await deliver(h);
+    expect(settlement.outcome).toBe('delivered');
+    expect(fn.requests).toHaveLength(1);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_publish_failures_total', { purpose: 'reply' })).toBe(5);
+  });
+
+  it('does not retry a network error when DELIVERY_RETRY_ON leaves it out', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { on: parseRetryOn(['5xx'], () => undefined) } }));
+    await fn.goDown();
+    const settlement = await deliver(h);
+    expect(settlement).toMatchObject({ outcome: 'dropped', attempts: 1 });
+    expect(h.clock.sleeps).toEqual([]);
   });
 
   it('gives up when the next delay would pass maxElapsed', async () => {
