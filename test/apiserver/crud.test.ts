@@ -302,6 +302,18 @@ describe('other built-in kinds', () => {
     expect(byObject.items).toHaveLength(1);
   });
 
+  it('refuses an Event outside its object\'s namespace, and an events.k8s.io/v1 Event without its required fields', async () => {
+    const ns = await namespace();
+    const st = await failure(
+      core.createNamespacedEvent({ namespace: ns, body: { metadata: { name: 'e' }, involvedObject: { kind: 'Deployment', name: 'web', namespace: 'elsewhere' }, reason: 'R', message: 'm' } }),
+      422,
+    );
+    expect(st.details?.causes?.[0]).toMatchObject({ field: 'involvedObject.namespace' });
+    const ev = server.kubeConfig().makeApiClient(EventsV1Api);
+    const st2 = await failure(ev.createNamespacedEvent({ namespace: ns, body: { metadata: { name: 'e2' }, regarding: { kind: 'Deployment', name: 'web', namespace: ns }, note: 'n' } as any }), 422);
+    expect(st2.details?.causes?.map((c) => c.field)).toEqual(expect.arrayContaining(['eventTime', 'reportingController', 'reportingInstance', 'action', 'reason']));
+  });
+
   it('lets KubernetesObjectApi find kinds through discovery and do CRUD', async () => {
     const ns = await namespace();
     const objs = KubernetesObjectApi.makeApiClient(server.kubeConfig());

@@ -173,3 +173,26 @@ export function eventsV1ToEvent(obj: KObj): KObj {
   }
   return out;
 }
+
+/**
+ * Event validation: an event lives in its object's namespace (both versions); events.k8s.io/v1 also
+ * requires what the new API made mandatory.
+ */
+export function validateEvent(obj: KObj, eventsV1: boolean): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const ref = (eventsV1 ? obj.regarding : obj.involvedObject) as M | undefined;
+  const refField = eventsV1 ? 'regarding' : 'involvedObject';
+  const ns = obj.metadata.namespace;
+  if (isMap(ref) && typeof ref.namespace === 'string' && ref.namespace !== '' && ref.namespace !== ns) {
+    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${ref.namespace}": does not match event.namespace`, field: `${refField}.namespace` });
+  }
+  if (obj.type !== undefined && obj.type !== 'Normal' && obj.type !== 'Warning' && eventsV1) {
+    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(obj.type)}: has invalid value: ${JSON.stringify(obj.type)}`, field: 'type' });
+  }
+  if (eventsV1) {
+    for (const f of ['eventTime', 'reportingController', 'reportingInstance', 'action', 'reason']) {
+      if (obj[f] === undefined || obj[f] === '') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: f });
+    }
+  }
+  return causes;
+}

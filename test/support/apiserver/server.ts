@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { builtinFieldTypes, schemaFieldTypes, serverSideApply, trackUpdate } from './apply.js';
 import type { FieldTypes } from './apply.js';
-import { defaultDeployment, eventsV1ToEvent, eventToEventsV1, prepareSecret, validateDeployment } from './builtin.js';
+import { defaultDeployment, eventsV1ToEvent, eventToEventsV1, prepareSecret, validateDeployment, validateEvent } from './builtin.js';
 import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound, qualifiedResource } from './errors.js';
 import type { StatusCause } from './errors.js';
 import { clone, jsonPatch, mergePatch, stableStringify, strategicMerge } from './patch.js';
@@ -345,6 +345,7 @@ export class ApiServerCore {
     const causes = subresource === 'status' ? [] : this.validateMeta(rt, obj, !old);
     if (rt.resource === 'deployments' && rt.group === 'apps' && subresource !== 'status') causes.push(...validateDeployment(obj, old));
     if (rt.resource === 'customresourcedefinitions') causes.push(...this.validateCrd(obj));
+    if (rt.storage === 'events' && !old) causes.push(...validateEvent(rt.group === 'events.k8s.io' ? eventToEventsV1(obj) : obj, rt.group === 'events.k8s.io'));
     if (old?.metadata.deletionTimestamp) {
       const added = (obj.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
       if (added.length) causes.push({ reason: 'FieldValueForbidden', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => `"${f}"`).join(', ')}}`, field: 'metadata.finalizers' });
