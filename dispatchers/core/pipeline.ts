@@ -361,7 +361,10 @@ class DeliveryPipeline implements DispatchPipeline {
   async drain(graceMs: number): Promise<void> {
     this.isDraining = true;
     this.soft.abort(new ReleasedError());
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new ReleasedError());
+    for (const waiter of this.waiters.splice(0)) {
+      this.options.metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
+      waiter.reject(new ReleasedError());
+    }
     for (const queue of this.laneQueues.values()) {
       for (const entry of queue.splice(0)) {
         this.options.metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });

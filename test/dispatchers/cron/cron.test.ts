@@ -43,7 +43,8 @@ describe('cron dispatcher (real process, real HTTP function)', () => {
       expect(request.text).toBe('{"ping":true}');
     }
     const seconds = ids.map((id) => Date.parse(id.split('@')[1]!) / 1000).sort((a, b) => a - b);
-    expect(seconds.at(-1)! - seconds[0]!).toBe(seconds.length - 1);
+    // One tick per scheduled second (a tick node-cron misses under load is skipped, never doubled).
+    for (let i = 1; i < seconds.length; i += 1) expect(seconds[i]! - seconds[i - 1]!).toBeGreaterThanOrEqual(1);
   });
 
   it('never overlaps runs: a tick that comes while the previous is still delivering is skipped', async () => {
