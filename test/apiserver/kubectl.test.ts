@@ -67,6 +67,19 @@ describe.skipIf(!hasKubectl)('the real kubectl against the double (skipped only 
     expect(await ok(['get', 'gadgets', '-n', ns, '-o', 'name'])).toBe('widget.example.test/w1\n');
   });
 
+  it('kubectl create namespace|configmap|secret|deployment (protobuf bodies) work', async () => {
+    const ns = unique('ns');
+    expect(await ok(['create', 'namespace', ns])).toContain(`namespace/${ns} created`);
+    await ok(['create', 'configmap', 'cm', '--from-literal=a=b', '-n', ns]);
+    await ok(['create', 'secret', 'generic', 's', '--from-literal=p=q', '-n', ns]);
+    await ok(['create', 'deployment', 'web', '--image=nginx:1.27', '--port=80', '-n', ns]);
+    expect(server.store.get('v1', 'ConfigMap', ns, 'cm')).toMatchObject({ data: { a: 'b' } });
+    expect(server.store.get('v1', 'Secret', ns, 's')).toMatchObject({ data: { p: Buffer.from('q').toString('base64') }, type: 'Opaque' });
+    expect(server.store.get('apps/v1', 'Deployment', ns, 'web')).toMatchObject({
+      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] } } },
+    });
+  });
+
   it('rejects a typo with the unknown field named, and an invalid value with its field', async () => {
     const ns = unique('ns');
     await ok(['create', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`);

@@ -11,6 +11,7 @@ import { apiResourceList, apiVersionOf, builtinResources } from './resources.js'
 import type { PrinterColumn, ResourceType } from './resources.js';
 import { compileCrdSchema } from './schema.js';
 import type { SchemaProps } from './schema.js';
+import { decodeProtobufObject } from './protobuf.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { Store } from './store.js';
 import type { KObj, OwnerReference, StoredEvent, WatchSink } from './store.js';
@@ -668,13 +669,13 @@ export class ApiServerCore {
       res.end(text);
     };
     try {
-      const bodyText = await readBody(req);
-      if (bodyText !== '' && /protobuf|cbor/.test(req.headers['content-type'] ?? '')) {
-        // client-go retries in JSON after a 415 to a protobuf request, as against a server without protobuf
+      const body = await readBody(req);
+      let bodyText = body.toString('utf8');
+      if (body.length > 0 && /protobuf/.test(req.headers['content-type'] ?? '')) {
         this.classify(url, rec);
-        const err = new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
-        send(415, err.toStatus());
-        return;
+        bodyText = JSON.stringify(decodeProtobufObject(body));
+      } else if (body.length > 0 && /cbor/.test(req.headers['content-type'] ?? '')) {
+        throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
       }
       if (this.latencyMs > 0) await sleep(this.latencyMs);
       const fault = this.faults.find((f) => f.remaining > 0 && (!f.match || f.match({ method: rec.method, path: rec.path })));
@@ -1204,12 +1205,12 @@ function decodeBody(text: string, contentType: string | undefined): unknown {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve(Buffer.concat(chunks));
     });
     req.on('error', reject);
   });
