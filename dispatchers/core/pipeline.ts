@@ -284,8 +284,9 @@ class DeliveryPipeline implements DispatchPipeline {
   }
 
   private sleep(ms: number): Promise<void> {
+    const started = this.clock.now();
     return this.clock.sleep(ms, this.soft.signal).catch(() => {
-      throw new ReleasedError();
+      throw new ReleasedError('released on shutdown while waiting to retry', { retryAfterMs: Math.max(0, ms - (this.clock.now() - started)) });
     });
   }
 

@@ -54,8 +54,14 @@ export type Settlement =
  */
 export class ReleasedError extends Error {
   override readonly name = 'ReleasedError';
-  constructor(message = 'released on shutdown', options?: ErrorOptions) {
+  /**
+   * Set when the message was waiting to retry: how much of that wait was left. An adapter whose
+   * broker can delay a redelivery (JetStream `nak(delay)`) may pass it on.
+   */
+  readonly retryAfterMs: number | undefined;
+  constructor(message = 'released on shutdown', options?: ErrorOptions & { retryAfterMs?: number }) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
 import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { consumerLagGauge } from '../core/metrics.js';
+import { ReleasedError } from '../core/types.js';
 import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
 import { parseNatsConfig } from './config.js';
 import type { JetStreamConfig, NatsConfig } from './config.js';
@@ -257,11 +258,14 @@ export class NatsAdapter implements SourceAdapter {
           // No reason argument: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
           else msg.term();
         },
-        () => {
-          // Released (shutdown): back to the stream at once, for another replica or the next start.
+        (error: unknown) => {
+          // Released (shutdown): back to the stream for another replica or the next start; a message
+          // that was waiting to retry keeps its remaining backoff, so the function is not hit at once.
           clearInterval(keepAlive);
           this.unsettled.delete(sequence);
-          msg.nak();
+          const delay = error instanceof ReleasedError ? error.retryAfterMs : undefined;
+          if (delay !== undefined && delay > 0) msg.nak(delay);
+          else msg.nak();
         },
       );
     }

@@ -236,7 +236,9 @@ describe('shutdown', () => {
     await fn.waitFor((s) => s.requests.length === 1, 2_000);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await h.pipeline.drain(5_000);
-    await expect(admission.settled).rejects.toBeInstanceOf(ReleasedError);
+    const released = await admission.settled.then(() => undefined, (error: unknown) => error);
+    expect(released).toBeInstanceOf(ReleasedError);
+    expect((released as ReleasedError).retryAfterMs).toBe(h.clock.sleeps[0]);
     expect(await counterValue(h.metrics, 'kurier_dispatcher_deliveries_total', { outcome: 'released' })).toBe(1);
   });
 

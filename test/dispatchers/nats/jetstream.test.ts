@@ -125,6 +125,23 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     expect(result.duplicates).toBe(0);
   }, 30_000);
 
+  it('hands a message released during its backoff back with the remaining delay (nak with delay)', async () => {
+    const s = await setup({ DELIVERY_RETRY_INITIAL_DELAY: '10s', DELIVERY_RETRY_MAX_DELAY: '10s' });
+    s.fn.answer({ status: 503 });
+    const first = await start(s.env);
+    await publishNumbered(nc, s.subject, 0, 1);
+    await s.fn.waitFor((f) => f.requests.length === 1, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stoppedAt = Date.now();
+    expect((await first.terminate()).code).toBe(0);
+    const second = await first.restart();
+    cleanup.push(() => second.stop());
+    await s.fn.waitFor((f) => f.delivered.length === 1, 15_000);
+    // The first backoff was 5–10 s; about 0.2 s of it had passed when the dispatcher stopped.
+    expect(s.fn.delivered[0]!.receivedAt - stoppedAt).toBeGreaterThanOrEqual(4_000);
+    expect(s.fn.requests).toHaveLength(2);
+  }, 30_000);
+
   it('keeps stream order in ordered mode, retries included', async () => {
     const total = 200;
     const s = await setup({ DELIVERY_ORDERING: 'ordered', DELIVERY_MAX_IN_FLIGHT: '4' });
