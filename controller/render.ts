@@ -56,8 +56,9 @@ function sourceBlock(trigger: Trigger, kind: KindTemplate, identity: Record<stri
   const block = trigger.spec[kind.source];
   if (!isObject(block)) throw RenderError.at(`spec.${kind.source}`, `is required for a ${kind.kind}`);
   const withDefaults: JsonObject = { ...block };
-  for (const [field, template] of Object.entries(kind.defaults)) {
-    if (withDefaults[field] === undefined || withDefaults[field] === null) withDefaults[field] = fill(template, identity);
+  for (const [field, { value, unless }] of Object.entries(kind.defaults)) {
+    const cancelled = unless !== undefined && block[unless] !== undefined && block[unless] !== null;
+    if ((withDefaults[field] === undefined || withDefaults[field] === null) && !cancelled) withDefaults[field] = fill(value, identity);
   }
   if (kind.source === 'pulsar' && typeof withDefaults['topic'] === 'string') {
     withDefaults['topic'] = fullPulsarTopic(withDefaults['topic']);
@@ -174,7 +175,7 @@ export function render(trigger: Trigger, templates: Templates, options: RenderOp
   const withOwned = strategicMerge(merged, owned);
   withOwned['apiVersion'] = 'apps/v1';
   withOwned['kind'] = 'Deployment';
-  const { replicas, ...rest } = withOwned['spec'] as JsonObject;
+  const { replicas, selector: _overridden, ...rest } = withOwned['spec'] as JsonObject;
   // Owned outright: a selector is immutable in Kubernetes and must be this trigger's alone.
   const spec: JsonObject = replicas === undefined ? {} : { replicas };
   spec['selector'] = { matchLabels: selector as JsonObject };

@@ -12,13 +12,19 @@ export interface KindTemplate {
   /** The kubeless `event-namespace` header value for this kind. */
   readonly eventNamespace: string;
   /** Default values of `spec.<source>` fields, with `{name}` and `{namespace}` placeholders. */
-  readonly defaults: Readonly<Record<string, string>>;
+  readonly defaults: Readonly<Record<string, SourceDefault>>;
   /** Extra controller-owned variables, with `{name}`, `{namespace}` and `{functionUrl}` placeholders. */
   readonly env: readonly { readonly name: string; readonly value: string }[];
   /** Exactly one pod, replaced with Recreate (e.g. cron: one firing per tick). */
   readonly singleton: boolean;
   /** The dispatcher container template. */
   readonly container: JsonObject;
+}
+
+/** A default for a source field; `unless` names a sibling field whose presence cancels it. */
+export interface SourceDefault {
+  readonly value: string;
+  readonly unless?: string;
 }
 
 /** What a spec.deployment override may change beyond the safe defaults. */
@@ -88,12 +94,17 @@ function stringList(doc: JsonObject, field: string, file: string): string[] {
   return value;
 }
 
-function stringMap(doc: JsonObject, field: string, file: string): Record<string, string> {
-  const value = doc[field] ?? {};
-  if (!isObject(value) || !Object.values(value).every((item) => typeof item === 'string')) {
-    throw new TemplateError(`${file}: ${field} must map names to strings`);
+function defaultsMap(doc: JsonObject, file: string): Record<string, SourceDefault> {
+  const value = doc['defaults'] ?? {};
+  if (!isObject(value)) throw new TemplateError(`${file}: defaults must map field names to values`);
+  const out: Record<string, SourceDefault> = {};
+  for (const [field, entry] of Object.entries(value)) {
+    if (typeof entry === 'string') out[field] = { value: entry };
+    else if (isObject(entry) && typeof entry['value'] === 'string' && (entry['unless'] === undefined || typeof entry['unless'] === 'string')) {
+      out[field] = typeof entry['unless'] === 'string' ? { value: entry['value'], unless: entry['unless'] } : { value: entry['value'] };
+    } else throw new TemplateError(`${file}: defaults.${field} must be a string or {value, unless}`);
   }
-  return value as Record<string, string>;
+  return out;
 }
 
 function envList(doc: JsonObject, file: string): { name: string; value: string }[] {
@@ -125,7 +136,7 @@ async function loadKind(dir: string, source: string): Promise<KindTemplate> {
     plural: requireString(meta, 'plural', kindFile),
     shortNames: stringList(meta, 'shortNames', kindFile),
     eventNamespace: requireString(meta, 'eventNamespace', kindFile),
-    defaults: stringMap(meta, 'defaults', kindFile),
+    defaults: defaultsMap(meta, kindFile),
     env: envList(meta, kindFile),
     singleton: meta['singleton'] === true,
     container: { ...container, name: 'dispatcher' },

@@ -65,6 +65,14 @@ describe('render', () => {
     expect(((a.spec['template'] as JsonObject)['metadata'] as JsonObject)['labels']).toMatchObject(selectorA as JsonObject);
   });
 
+  it('keeps its own selector when an override tries to set one', () => {
+    const deployment = render(kafka({ deployment: { spec: { selector: { matchLabels: { app: 'other' } } } } }), templates);
+    expectValidDeployment(deployment);
+    expect(deployment.spec['selector']).toEqual({
+      matchLabels: { 'kurier.dev/trigger': 'orders', 'kurier.dev/kind': 'kafkatrigger', 'kurier.dev/trigger-namespace': 'shop' },
+    });
+  });
+
   it('sets the env contract: trigger identity, function URL, source fields, delivery, metrics port', () => {
     const env = envOf(render(kafka({ delivery: { ordering: 'key', maxInFlight: 8, retry: { maxDelay: '30s' } } }), templates));
     expect(env).toMatchObject({
@@ -345,5 +353,22 @@ describe('examples', () => {
       if (updateGolden) await writeFile(golden, text);
       expect(text, `${file} differs from ${golden}; rerun with UPDATE_GOLDEN=1 if the change is intended`).toBe(await readFile(golden, 'utf8'));
     }
+  });
+});
+
+describe('identity defaults', () => {
+  const nats = (block: JsonObject): Trigger => ({
+    apiVersion: 'kurier.dev/v1alpha1',
+    kind: 'NATSTrigger',
+    metadata: { name: 'audit', namespace: 'ops' },
+    spec: { nats: { url: 'nats://nats:4222', subject: 'audit.>', ...block }, function: { url: 'http://fn/' } },
+  });
+
+  it('renders the default queue group of a core NATS trigger', () => {
+    expect(envOf(render(nats({}), templates))['NATS_QUEUE_GROUP']).toBe('ops.audit');
+  });
+
+  it('renders no queue group for a JetStream trigger', () => {
+    expect(envOf(render(nats({ jetstream: { stream: 'AUDIT' } }), templates))).not.toHaveProperty('NATS_QUEUE_GROUP');
   });
 });
