@@ -66,6 +66,19 @@ class Failure extends Error {
   }
 }
 
+/** Settles with `promise`, or rejects with the signal's reason once it aborts (the promise is left to itself). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason as Error); };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
+      (error: unknown) => { signal.removeEventListener('abort', onAbort); reject(error instanceof Error ? error : new Error(String(error))); },
+    );
+  });
+}
+
 function is2xx(status: number): boolean {
   return status >= 200 && status < 300;
 }
@@ -247,9 +260,11 @@ class DeliveryPipeline implements DispatchPipeline {
     for (let attempt = 1; ; attempt += 1) {
       if (this.soft.signal.aborted) throw new ReleasedError();
       try {
-        await publisher.publish(topic, body, headers, message.key);
+        // A publish the broker never answers must not hold the shutdown past its grace period.
+        await unlessAborted(publisher.publish(topic, body, headers, message.key), this.hard.signal);
         return;
       } catch (error) {
+        if (error instanceof ReleasedError) throw error;
         metrics.publishFailures.inc({ purpose: 'dead_letter' });
         logger.error({ id: message.id, deadLetter: topic, attempt, err: errorText(error) }, 'dead-letter publish failed; retrying');
         await this.sleep(backoffDelay(attempt, delivery.retry, this.random));
@@ -266,9 +281,10 @@ class DeliveryPipeline implements DispatchPipeline {
     const attempts = this.options.replyAttempts ?? 5;
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       try {
-        await publisher.publish(topic, response.body, headers, message.key);
+        await unlessAborted(publisher.publish(topic, response.body, headers, message.key), this.hard.signal);
         return;
       } catch (error) {
+        if (error instanceof ReleasedError) break;
         metrics.publishFailures.inc({ purpose: 'reply' });
         logger.error({ id: message.id, reply: topic, attempt, err: errorText(error) }, 'reply publish failed');
         if (attempt === attempts || this.soft.signal.aborted) break;

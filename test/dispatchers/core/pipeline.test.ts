@@ -93,6 +93,18 @@ describe('delivery and retry', () => {
     expect(h.publisher.published).toHaveLength(0);
   });
 
+  it('releases a message whose dead-letter publish hangs once the grace period is over', async () => {
+    h = harness(fn.url, deliveryConfig({ deadLetterTopic: 'dlq' }));
+    h.publisher.publish = () => new Promise<void>(() => undefined);
+    fn.answer({ status: 400 });
+    const admission = await h.pipeline.admit(message());
+    await fn.waitFor((s) => s.requests.length === 1, 2_000);
+    const started = Date.now();
+    await h.pipeline.drain(200);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await expect(admission.settled).rejects.toBeInstanceOf(ReleasedError);
+  });
+
   it('counts a message as delivered even when its reply cannot be published', async () => {
     h = harness(fn.url, deliveryConfig({ replyTopic: 'out' }));
     h.publisher.failNext = 10;
