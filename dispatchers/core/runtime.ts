@@ -113,7 +113,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     const closeBudget = Math.min(5_000, config.shutdownGraceMs / 5);
     const drained = pipeline.drain(config.shutdownGraceMs - closeBudget);
     try {
-      await adapter.pause();
+      await Promise.race([adapter.pause(), new Promise((resolve) => setTimeout(resolve, closeBudget).unref())]);
     } catch (error) {
       logger.warn({ err: errorText(error) }, 'pausing the source failed');
     }
