@@ -259,6 +259,21 @@ describe('Deployments: generation, status subresource, defaults and validation',
     expect(st2.details?.causes?.map((c) => c.field)).toContain('spec.selector');
   });
 
+  it('drops fields a Deployment does not have (Warning header), and refuses them under fieldValidation=Strict', async () => {
+    const ns = await namespace();
+    const body: any = deployment('web');
+    body.spec.template.spec.containers[0].imagePullPolice = 'Always';
+    body.spec.replica = 3;
+    const res = await raw(server.url, 'POST', `/apis/apps/v1/namespaces/${ns}/deployments`, body);
+    expect(res.status).toBe(201);
+    expect(res.json.spec.replica).toBeUndefined();
+    expect(res.json.spec.template.spec.containers[0].imagePullPolice).toBeUndefined();
+    expect(res.headers.get('warning')).toContain('unknown field \\"spec.template.spec.containers[0].imagePullPolice\\"');
+    const strict = await raw(server.url, 'POST', `/apis/apps/v1/namespaces/${ns}/deployments?fieldValidation=Strict`, { ...body, metadata: { name: 'web2', labels: { app: 'web' } } });
+    expect(strict.status).toBe(400);
+    expect(strict.json.message).toBe('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolice", unknown field "spec.replica"');
+  });
+
   it('plays the Deployment controller: setDeploymentReady writes status with observedGeneration', async () => {
     const ns = await namespace();
     await apps.createNamespacedDeployment({ namespace: ns, body: { ...deployment('web'), spec: { ...deployment('web').spec!, replicas: 2 } } });

@@ -13,6 +13,7 @@ import { compileCrdSchema } from './schema.js';
 import type { SchemaProps } from './schema.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { pruneBuiltin } from './typed.js';
 import { Store } from './store.js';
 import type { KObj, OwnerReference, StoredEvent, WatchSink } from './store.js';
 import { renderTable, wantsTable } from './table.js';
@@ -334,6 +335,13 @@ export class ApiServerCore {
     }
     const kindGroup = rt.group ? `${rt.kind}.${rt.group}` : rt.kind;
     const name = obj.metadata.name ?? obj.metadata.generateName ?? '';
+    if (!rt.schema) {
+      const unknown = pruneBuiltin(rt.group, rt.kind, obj);
+      if (unknown.length && ctx.fieldValidation === 'Strict') {
+        throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+      }
+      if (ctx.fieldValidation === 'Warn') for (const u of unknown) ctx.warnings.push(`unknown field "${u}"`);
+    }
     if (rt.schema) {
       const unknown = rt.schema.prune(obj);
       if (unknown.length && ctx.fieldValidation === 'Strict') {
@@ -911,9 +919,10 @@ export class ApiServerCore {
         return;
       }
       const scope = t.subresource === 'status' ? 'status' : rt.statusSubresource ? 'main' : 'all';
-      if (rt.schema) {
-        // prune and validate the applied configuration the way the server decodes it
-        const unknown = rt.schema.prune(applied);
+      const appliedIn = this.intake(rt, applied);
+      {
+        // prune the applied configuration the way the server decodes it
+        const unknown = rt.schema ? rt.schema.prune(appliedIn) : pruneBuiltin(rt.group, rt.kind, appliedIn);
         if (unknown.length && ctx.fieldValidation === 'Strict') {
           throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
         }
@@ -921,7 +930,7 @@ export class ApiServerCore {
       }
       const merged = serverSideApply({
         live,
-        applied: this.intake(rt, applied),
+        applied: appliedIn,
         manager: ctx.manager,
         force,
         types: this.fieldTypes(rt),
