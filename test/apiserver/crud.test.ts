@@ -70,6 +70,12 @@ describe('create, get and list', () => {
     }
   });
 
+  it('refuses a create that carries a resourceVersion (500, as etcd\'s error passes through)', async () => {
+    const ns = await namespace();
+    const st = await failure(core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c', resourceVersion: '12' } } }), 500);
+    expect(st.message).toBe('resourceVersion should not be set on objects to be created');
+  });
+
   it('generates a name from generateName', async () => {
     const ns = await namespace();
     const cm = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { generateName: 'gen-' } } });

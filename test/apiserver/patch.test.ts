@@ -209,6 +209,15 @@ describe('server-side apply', () => {
     expect(smaller.json.status).toEqual({ observedGeneration: 1 });
   });
 
+  it('treats a resourceVersion in the applied configuration as a precondition', async () => {
+    const ns = await namespace();
+    const path = `/api/v1/namespaces/${ns}/configmaps/c`;
+    const first = await apply(path, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } }, 'm');
+    await apply(path, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '2' } }, 'm');
+    const stale = await apply(path, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', resourceVersion: first.json.metadata.resourceVersion }, data: { a: '3' } }, 'm');
+    expect(stale.status).toBe(409);
+  });
+
   it('requires a fieldManager', async () => {
     const ns = await namespace();
     const res = await raw(server.url, 'PATCH', `/api/v1/namespaces/${ns}/configmaps/c`, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }), 'application/apply-patch+yaml');

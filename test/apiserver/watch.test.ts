@@ -1,7 +1,8 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread, @typescript-eslint/no-explicit-any --
    client-node models are classes; tests write them as plain object literals (as the API sees them) and read responses untyped */
-import { ADD, CoreV1Api, DELETE, ERROR, UPDATE, Watch, makeInformer } from '@kubernetes/client-node';
-import type { V1ConfigMap } from '@kubernetes/client-node';
+import { fileURLToPath } from 'node:url';
+import { ADD, CoreV1Api, CustomObjectsApi, DELETE, ERROR, PatchStrategy, UPDATE, Watch, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer } from '../support/apiserver/index.js';
 import type { ApiServerDouble } from '../support/apiserver/index.js';
@@ -148,6 +149,33 @@ describe('watch', () => {
 });
 
 describe('informer (client-node makeInformer)', () => {
+  it('follows a custom resource kind across all namespaces, as a controller does', async () => {
+    const s = await startApiServer({ crds: [fileURLToPath(new URL('./fixtures/widgets-crd.yaml', import.meta.url))], autoCreateNamespaces: true });
+    const custom = s.kubeConfig().makeApiClient(CustomObjectsApi);
+    const informer = makeInformer<KubernetesObject>(s.kubeConfig(), '/apis/example.test/v1/widgets', () => custom.listClusterCustomObject({ group: 'example.test', version: 'v1', plural: 'widgets' }));
+    const seen: string[] = [];
+    informer.on(ADD, (o) => seen.push(`add:${o.metadata?.namespace}/${o.metadata?.name}`));
+    informer.on(UPDATE, (o) => seen.push(`update:${o.metadata?.namespace}/${o.metadata?.name}`));
+    await informer.start();
+    try {
+      const mk = (namespace: string, name: string) =>
+        custom.createNamespacedCustomObject({ group: 'example.test', version: 'v1', namespace, plural: 'widgets', body: { apiVersion: 'example.test/v1', kind: 'Widget', metadata: { name }, spec: { size: 1 } } });
+      await mk('a', 'w1');
+      await mk('b', 'w2');
+      await custom.patchNamespacedCustomObjectStatus(
+        { group: 'example.test', version: 'v1', namespace: 'a', plural: 'widgets', name: 'w1', body: { status: { observedGeneration: 1 } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await eventually(() => {
+        expect(seen).toEqual(['add:a/w1', 'add:b/w2', 'update:a/w1']);
+      });
+      expect((informer.get('w1', 'a') as any)?.status?.observedGeneration).toBe(1);
+    } finally {
+      await informer.stop();
+      await s.close();
+    }
+  });
+
   it('lists, then follows changes; survives a dropped watch by resuming from its resourceVersion', async () => {
     const ns = await namespace();
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'first' } } });

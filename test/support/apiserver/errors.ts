@@ -42,7 +42,8 @@ export class ApiError extends Error {
   }
 
   toStatus(): StatusBody {
-    const body: StatusBody = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    const body: StatusBody = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
+    if (this.reason) body.reason = this.reason;
     if (this.details) body.details = this.details;
     return body;
   }

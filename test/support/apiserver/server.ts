@@ -388,6 +388,8 @@ export class ApiServerCore {
     }
     if (rt.namespaced) this.checkNamespace(rt, m.namespace!, m.name, true);
     if (this.store.get(rt.storage, m.namespace, m.name)) throw alreadyExists(rt.group, rt.resource, m.name);
+    // etcd refuses it; the API server passes the error through as a 500 without a reason
+    if (Number(m.resourceVersion ?? 0) > 0) throw new ApiError(500, '', 'resourceVersion should not be set on objects to be created');
     for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink', 'managedFields']) delete m[k]; // eslint-disable-line @typescript-eslint/no-dynamic-delete
     if (rt.statusSubresource) delete obj.status;
     m.uid = randomUUID();
@@ -917,6 +919,10 @@ export class ApiServerCore {
         ctx.applied = true;
         send(201, this.writeCreate(t, applied, ctx), warn());
         return;
+      }
+      const appliedRv = applied.metadata.resourceVersion;
+      if (typeof appliedRv === 'string' && appliedRv !== '' && appliedRv !== live.metadata.resourceVersion) {
+        throw conflict(rt.group, rt.resource, t.name ?? '', 'the object has been modified; please apply your changes to the latest version and try again');
       }
       const scope = t.subresource === 'status' ? 'status' : rt.statusSubresource ? 'main' : 'all';
       const appliedIn = this.intake(rt, applied);
