@@ -151,6 +151,18 @@ describe('RabbitMQ dispatcher (real RabbitMQ)', () => {
     expect(await dispatcher.get('/readyz')).toBe(200);
   }, 60_000);
 
+  it('starts over when the broker cancels its consumer (queue deleted), redeclaring the queue', async () => {
+    const { fn, queue, env } = await fixture();
+    const dispatcher = await start(env);
+    await publishNumbered(queue, 0, 10);
+    await fn.waitForDistinctDelivered(10, 10_000, numberOf);
+    await channel.deleteQueue(queue);
+    await dispatcher.waitForLog((l) => l.msg === 'reconnected to RabbitMQ', 20_000);
+    await publishNumbered(queue, 10, 20);
+    await fn.waitForDistinctDelivered(20, 10_000, numberOf);
+    expect(tally(fn.delivered, 20).missing).toEqual([]);
+  }, 40_000);
+
   it('keeps queue order in ordered mode, retries included', async () => {
     const total = 200;
     const { fn, queue, env } = await fixture({ DELIVERY_ORDERING: 'ordered', DELIVERY_MAX_IN_FLIGHT: '4' });
