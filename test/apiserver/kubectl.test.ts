@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-class-instance-assignment -- kubectl JSON output is read untyped; manifests are written as literals */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,33 @@ describe.skipIf(!hasKubectl)('the real kubectl against the double (skipped only 
     expect(await ok(['delete', 'widget', 'w', '-n', ns])).toContain('deleted');
     expect(server.store.get('example.test/v1', 'Widget', ns, 'w')).toBeUndefined();
     await ok(['delete', 'namespace', ns]);
+  });
+
+  it('npm run apiserver: the standalone server writes a kubeconfig kubectl can use', async () => {
+    const kubeconfig = join(dir, 'standalone-kubeconfig');
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'test/support/apiserver/main.ts'), '--port', '0', '--kubeconfig', kubeconfig, '--crd', WIDGETS_CRD], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => {
+          reject(new Error(`apiserver exited with ${code}: ${out}`));
+        });
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const { stdout } = await run(kubectl, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache-standalone'), 'get', 'namespaces,crd', '-o', 'name']);
+      expect(stdout).toContain('namespace/default');
+      expect(stdout).toContain('customresourcedefinition.apiextensions.k8s.io/widgets.example.test');
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('lists every trigger kind of the repository crd.yaml with kubectl get triggers', async () => {
