@@ -11,6 +11,8 @@ import type { CommitOffset, TopicPartition } from './offset-tracker.js';
 const LAG_METRIC = 'kurier_dispatcher_consumer_lag';
 /** eachBatch calls running at once; each waits at most `windowWaitMs` before pausing its partition. */
 const PARTITIONS_CONSUMED_CONCURRENTLY = 32;
+/** How long close() keeps retrying a refused final commit (the runtime's close budget is 5 s). */
+const SHUTDOWN_COMMIT_RETRY_MS = 4_000;
 
 export interface KafkaAdapterDependencies {
   /** A kafkajs client; built from the configuration when absent. */
@@ -52,7 +54,10 @@ export function kafkaClientConfig(config: KafkaConfig, logger: Logger): KafkaJsC
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
       const record = { source: 'kafka', namespace: entry.namespace, ...fields };
-      if (entry.level <= KafkaLogLevel.ERROR) logger.error(record, message);
+      // A request refused because the group is rebalancing is routine; the adapter logs what it means.
+      const routine = message.startsWith('Response ') && /rebalanc|generation/i.test(String(fields.error));
+      if (routine) logger.debug(record, message);
+      else if (entry.level <= KafkaLogLevel.ERROR) logger.error(record, message);
       else if (entry.level === KafkaLogLevel.WARN) logger.warn(record, message);
       else logger.debug(record, message);
     },
@@ -85,7 +90,7 @@ export class KafkaAdapter implements SourceAdapter {
   private draining = false;
   private joined = false;
   private commitTimer: NodeJS.Timeout | undefined;
-  private commitChain: Promise<void> = Promise.resolve();
+  private commitChain: Promise<boolean> = Promise.resolve(true);
 
   constructor(config: KafkaConfig, context: AdapterContext, dependencies: KafkaAdapterDependencies = {}) {
     this.config = config;
@@ -295,7 +300,10 @@ export class KafkaAdapter implements SourceAdapter {
     this.assignment = Object.entries(memberAssignment).flatMap(([topic, partitions]) =>
       partitions.map((partition) => ({ topic, partition })),
     );
+    const owned = new Set(this.assignment.map(({ topic, partition }) => keyOf(topic, partition)));
+    const settledOnRevoked = this.tracker.committable().filter(({ topic, partition }) => !owned.has(keyOf(topic, partition)));
     const revoked = this.tracker.retain(this.assignment);
+    if (settledOnRevoked.length > 0) void this.commitRevoked(settledOnRevoked);
     for (const { topic, partition } of revoked) {
       const key = keyOf(topic, partition);
       this.backpressured.delete(key);
@@ -311,6 +319,7 @@ export class KafkaAdapter implements SourceAdapter {
     this.applyPause(paused, true);
     this.applyPause(running, false);
     this.joined = true;
+    void this.commitNow('rebalance');
     this.logger.info(
       { source: 'kafka', assigned: this.assignment.map(({ topic, partition }) => `${topic}/${String(partition)}`), revoked: revoked.length },
       'kafka partitions assigned',
@@ -333,17 +342,43 @@ export class KafkaAdapter implements SourceAdapter {
     this.commitTimer.unref();
   }
 
-  /** Commits every partition's settled prefix now; one commit request at a time. */
-  private commitNow(reason: string): Promise<void> {
+  /**
+   * Commits every partition's settled prefix now, one commit request at a time. Resolves true when
+   * nothing is left to commit, false when the broker refused (the offsets stay committable).
+   */
+  private commitNow(reason: string): Promise<boolean> {
     const next = this.commitChain.then(() => this.commitOnce(reason));
     this.commitChain = next;
     return next;
   }
 
-  private async commitOnce(reason: string): Promise<void> {
+  /**
+   * Commits what this member settled on partitions it just lost, when the group refused the commit
+   * while rebalancing (librdkafka's mock refuses every commit then; Kafka refuses them once the
+   * group is completing the rebalance). Every offset below each value was delivered or
+   * dead-lettered by this member, so this can only save the new owner duplicates, never skip a record.
+   */
+  private commitRevoked(offsets: readonly CommitOffset[]): Promise<boolean> {
+    const consumer = this.consumer;
+    const next = this.commitChain.then(async () => {
+      if (consumer === undefined) return true;
+      try {
+        await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+        this.logger.info({ source: 'kafka', offsets }, 'committed the settled offsets of revoked partitions');
+        return true;
+      } catch (err) {
+        this.logger.warn({ source: 'kafka', err: String(err), offsets }, 'commit of revoked partitions failed; the new owner re-reads them');
+        return false;
+      }
+    });
+    this.commitChain = next;
+    return next;
+  }
+
+  private async commitOnce(reason: string): Promise<boolean> {
     const consumer = this.consumer;
     const offsets: CommitOffset[] = this.tracker.committable();
-    if (consumer === undefined || offsets.length === 0) return;
+    if (consumer === undefined || offsets.length === 0) return true;
     try {
       await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
       this.tracker.committed(offsets);
@@ -354,9 +389,11 @@ export class KafkaAdapter implements SourceAdapter {
         }
       }
       this.logger.debug({ source: 'kafka', reason, offsets }, 'committed');
+      return true;
     } catch (err) {
       // Not lost: the offsets stay committable and go with the next commit (or are re-read).
       this.logger.warn({ source: 'kafka', reason, err: String(err), offsets }, 'commit failed');
+      return false;
     }
   }
 
@@ -371,8 +408,10 @@ export class KafkaAdapter implements SourceAdapter {
     this.draining = true;
     if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
-    // Commit synchronously while still a group member, then leave the group.
-    await this.commitNow('shutdown');
+    // Commit synchronously while still a group member, then leave the group. A group that is
+    // rebalancing (another replica stopping too) refuses commits until it re-formed: retry briefly.
+    const deadline = Date.now() + SHUTDOWN_COMMIT_RETRY_MS;
+    while (!(await this.commitNow('shutdown')) && Date.now() < deadline) await sleep(250);
     this.joined = false;
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
