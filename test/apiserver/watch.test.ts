@@ -134,6 +134,22 @@ describe('watch', () => {
     expect(w.events[0]).toMatchObject({ type: 'ERROR', code: 410, object: { kind: 'Status', status: 'Failure', reason: 'Expired' } });
   });
 
+  it('forgets a watch when its client goes away', async () => {
+    const s = await startApiServer();
+    try {
+      const ctl = await new Watch(s.kubeConfig()).watch('/api/v1/namespaces/default/configmaps', {}, () => undefined, () => undefined);
+      await eventually(() => {
+        expect(s.openWatches()).toBe(1);
+      });
+      ctl.abort();
+      await eventually(() => {
+        expect(s.openWatches()).toBe(0);
+      });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('closes every open watch on faults.closeWatches()', async () => {
     const ns = await namespace();
     const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion() });

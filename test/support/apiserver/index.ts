@@ -36,6 +36,8 @@ export interface ApiServerDouble {
   };
   /** The current global resourceVersion. */
   resourceVersion(): string;
+  /** Watch streams open right now (a stopped informer's watch is gone). */
+  openWatches(): number;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     resourceVersion() {
       return String(core.store.currentRv);
+    },
+    openWatches() {
+      return core.openWatchCount;
     },
     close() {
       core.close();

@@ -651,6 +651,11 @@ export class ApiServerCore {
     for (const w of [...this.watches]) w.close();
   }
 
+  /** How many watch streams are open right now. */
+  get openWatchCount(): number {
+    return this.watches.size;
+  }
+
   expireResourceVersions(): void {
     this.store.compactedBelow = this.store.currentRv + 1;
   }
@@ -1067,7 +1072,8 @@ export class ApiServerCore {
       else if (now && before) write('MODIFIED', this.present(t.rt, ev.obj));
       else if (!now && before) write('DELETED', this.present(t.rt, ev.obj));
     };
-    req.on('close', () => {
+    // the response closes when the client goes away (req's 'close' fired already: its body was read)
+    res.on('close', () => {
       w.close();
     });
     this.watches.add(w);
