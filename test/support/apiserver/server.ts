@@ -321,6 +321,14 @@ export class ApiServerCore {
     return causes;
   }
 
+  /** Unknown (already pruned) fields: refused under Strict, a Warning header under Warn, silence under Ignore. */
+  private checkUnknownFields(rt: ResourceType, unknown: string[], ctx: WriteCtx): void {
+    if (unknown.length && ctx.fieldValidation === 'Strict') {
+      throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+    }
+    if (ctx.fieldValidation === 'Warn') for (const u of unknown) ctx.warnings.push(`unknown field "${u}"`);
+  }
+
   /** Defaulting, pruning and validation of the object a write would store. */
   private admit(rt: ResourceType, obj: KObj, old: KObj | undefined, ctx: WriteCtx, subresource: string | undefined): void {
     if (rt.resource === 'deployments' && rt.group === 'apps') defaultDeployment(obj);
@@ -335,19 +343,8 @@ export class ApiServerCore {
     }
     const kindGroup = rt.group ? `${rt.kind}.${rt.group}` : rt.kind;
     const name = obj.metadata.name ?? obj.metadata.generateName ?? '';
-    if (!rt.schema) {
-      const unknown = pruneBuiltin(rt.group, rt.kind, obj);
-      if (unknown.length && ctx.fieldValidation === 'Strict') {
-        throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
-      }
-      if (ctx.fieldValidation === 'Warn') for (const u of unknown) ctx.warnings.push(`unknown field "${u}"`);
-    }
+    this.checkUnknownFields(rt, rt.schema ? rt.schema.prune(obj) : pruneBuiltin(rt.group, rt.kind, obj), ctx);
     if (rt.schema) {
-      const unknown = rt.schema.prune(obj);
-      if (unknown.length && ctx.fieldValidation === 'Strict') {
-        throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
-      }
-      if (ctx.fieldValidation === 'Warn') for (const u of unknown) ctx.warnings.push(`unknown field "${u}"`);
       const causes = rt.schema.defaultAndValidate(obj);
       if (causes.length) throw invalid(kindGroup, name, causes, rt.group, rt.kind);
     }
@@ -931,14 +928,8 @@ export class ApiServerCore {
       }
       const scope = t.subresource === 'status' ? 'status' : rt.statusSubresource ? 'main' : 'all';
       const appliedIn = this.intake(rt, applied);
-      {
-        // prune the applied configuration the way the server decodes it
-        const unknown = rt.schema ? rt.schema.prune(appliedIn) : pruneBuiltin(rt.group, rt.kind, appliedIn);
-        if (unknown.length && ctx.fieldValidation === 'Strict') {
-          throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
-        }
-        if (ctx.fieldValidation === 'Warn') for (const u of unknown) ctx.warnings.push(`unknown field "${u}"`);
-      }
+      // prune the applied configuration the way the server decodes it
+      this.checkUnknownFields(rt, rt.schema ? rt.schema.prune(appliedIn) : pruneBuiltin(rt.group, rt.kind, appliedIn), ctx);
       const merged = serverSideApply({
         live,
         applied: appliedIn,
