@@ -2,7 +2,7 @@
 NAMESPACE ?= kurier-system
 RELEASE   ?= kurier
 
-.PHONY: setup build test render install uninstall sync-chart
+.PHONY: setup build test render demo install uninstall sync-chart
 
 setup:
 	npm ci
@@ -12,6 +12,10 @@ build: setup
 
 test: setup
 	npm test
+
+# The main job end to end on this machine (needs NATS with JetStream on 127.0.0.1:4222).
+demo: setup
+	npx kurier demo
 
 # Renders the dispatcher Deployment of every example trigger.
 render: setup

@@ -10,6 +10,8 @@ commands:
         check triggers against the CRD schemas and semantically; exit 1 when invalid
   dispatch <kafka|pulsar|nats|rabbitmq|cron>
         run a dispatcher, configured only by environment variables
+  demo [--messages N] [--nats URL] [--fail-every K]
+        run an embedded NATSTrigger end to end: render, dispatcher, flaky local function
   controller [--kubeconfig FILE] [--namespaces a,b] [--templates DIR] [--leader-elect] ...
         run the controller
 `;
@@ -21,6 +23,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
   validate: async () => (await import('./validate.js')).runValidate,
   dispatch: async () => (await import('../dispatchers/main.js')).runDispatch,
   controller: async () => (await import('../controller/main.js')).runController,
+  demo: async () => (await import('./demo.js')).runDemo,
 };
 
 async function main(args: readonly string[]): Promise<number> {
