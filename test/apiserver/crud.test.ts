@@ -153,6 +153,27 @@ describe('create, get and list', () => {
     expect(p2.metadata?._continue).toBeUndefined();
   });
 
+  it('answers 410 to an exact list or a continue token from before expireResourceVersions(), 504 to a future version', async () => {
+    const s = await startApiServer();
+    try {
+      const c = s.kubeConfig().makeApiClient(CoreV1Api);
+      for (const n of ['a', 'b']) await c.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: n } } });
+      const page = await c.listNamespacedConfigMap({ namespace: 'default', limit: 1 });
+      const rv = page.metadata!.resourceVersion!;
+      expect((await c.listNamespacedConfigMap({ namespace: 'default', resourceVersion: rv, resourceVersionMatch: 'Exact' })).items).toHaveLength(2);
+      s.faults.expireResourceVersions();
+      const exact = await failure(c.listNamespacedConfigMap({ namespace: 'default', resourceVersion: rv, resourceVersionMatch: 'Exact' }), 410);
+      expect(exact.reason).toBe('Expired');
+      await failure(c.listNamespacedConfigMap({ namespace: 'default', limit: 1, _continue: page.metadata!._continue }), 410);
+      // "not older than" an old version is served from the current state, as the watch cache does
+      expect((await c.listNamespacedConfigMap({ namespace: 'default', resourceVersion: rv })).items).toHaveLength(2);
+      const future = await failure(c.listNamespacedConfigMap({ namespace: 'default', resourceVersion: String(Number(s.resourceVersion()) + 100) }), 504);
+      expect(future.reason).toBe('Timeout');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('omits apiVersion/kind on the items of a built-in list, as the real server does', async () => {
     const ns = await namespace();
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'a' } } });
