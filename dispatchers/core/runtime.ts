@@ -119,7 +119,11 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     }
     await drained;
     try {
-      await Promise.race([adapter.close(), new Promise((resolve) => setTimeout(resolve, closeBudget).unref())]);
+      const closed = await Promise.race([
+        adapter.close().then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => { resolve(false); }, closeBudget).unref()),
+      ]);
+      if (!closed) logger.warn({ budgetMs: closeBudget }, 'closing the source took too long; exiting anyway');
     } catch (error) {
       logger.warn({ err: errorText(error) }, 'closing the source failed');
     }

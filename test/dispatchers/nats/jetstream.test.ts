@@ -94,7 +94,9 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
 
   it('on SIGTERM finishes what is in flight, acks it and exits 0: zero missing and zero duplicates after restart', async () => {
     const total = 600;
-    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    // The default ack wait: released messages are nak'ed, so nothing here waits for a redelivery, and
+    // a 3 s ack wait could expire on this shared machine while a stalled process misses its keepalive.
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', NATS_JETSTREAM_ACK_WAIT: '30s' });
     s.fn.setDelay(20);
     const first = await start(s.env);
     await publishNumbered(nc, s.subject, 0, total);
