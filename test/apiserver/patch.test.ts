@@ -177,6 +177,11 @@ describe('server-side apply', () => {
     const created = await apply(path, d, 'kurier-controller');
     expect(created.status).toBe(201);
     expect(created.json.metadata.generation).toBe(1);
+    // the applier owns what it sent, not the defaults (strategy, revisionHistoryLimit, …)
+    const owned = JSON.stringify(created.json.metadata.managedFields[0].fieldsV1);
+    expect(owned).toContain('"f:replicas"');
+    expect(owned).not.toContain('f:revisionHistoryLimit');
+    expect(created.json.spec.revisionHistoryLimit).toBe(10);
     d.spec!.template.spec!.containers = [{ name: 'main', image: 'app:2' }];
     const res = await apply(path, d, 'kurier-controller');
     expect(res.json.spec.template.spec.containers.map((c: any) => `${c.name}=${c.image}`)).toEqual(['main=app:2']);

@@ -371,7 +371,7 @@ export class ApiServerCore {
 
   writeCreate(t: Target, body: KObj, ctx: WriteCtx): KObj {
     const { rt } = t;
-    let obj = this.intake(rt, clone(body));
+    const obj = this.intake(rt, clone(body));
     if (!isMap(obj.metadata)) obj.metadata = {};
     const m = obj.metadata;
     if (rt.namespaced) {
@@ -392,13 +392,15 @@ export class ApiServerCore {
     m.uid = randomUUID();
     m.creationTimestamp = now();
     if (rt.generation !== 'none') m.generation = 1;
+    // an applier owns what it applied, not the defaults the server filled in
+    const appliedConfig = ctx.applied ? clone(obj) : undefined;
     this.admit(rt, obj, undefined, ctx, undefined);
     if (rt.resource === 'customresourcedefinitions') obj.status = this.crdStatus(obj);
-    if (ctx.applied) {
-      obj = serverSideApply({ live: undefined, applied: obj, manager: ctx.manager, force: true, types: this.fieldTypes(rt), apiVersion: apiVersionOf(rt), scope: rt.statusSubresource ? 'main' : 'all', now: now(), describe: '' });
-      obj.metadata = { ...obj.metadata, uid: m.uid, creationTimestamp: m.creationTimestamp, name: m.name, namespace: m.namespace, generation: m.generation };
-      if (!rt.namespaced) delete obj.metadata.namespace;
-      if (rt.generation === 'none') delete obj.metadata.generation;
+    if (appliedConfig) {
+      if (rt.schema) rt.schema.prune(appliedConfig);
+      else pruneBuiltin(rt.group, rt.kind, appliedConfig);
+      const owned = serverSideApply({ live: undefined, applied: appliedConfig, manager: ctx.manager, force: true, types: this.fieldTypes(rt), apiVersion: apiVersionOf(rt), scope: rt.statusSubresource ? 'main' : 'all', now: now(), describe: '' });
+      obj.metadata.managedFields = owned.metadata.managedFields;
     } else trackUpdate({ old: undefined, next: obj, manager: ctx.manager, types: this.fieldTypes(rt), apiVersion: apiVersionOf(rt), scope: rt.statusSubresource ? 'main' : 'all', now: now() });
     if (ctx.dryRun) return this.present(rt, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } });
     const stored = this.store.put(rt.storage, obj);
