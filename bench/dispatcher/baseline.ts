@@ -1,0 +1,107 @@
+/**
+ * The baseline: what a person would hand-write instead of a dispatcher — consume, POST the body
+ * to the function over a keep-alive agent with at most CONCURRENCY in flight, ack on 2xx, nak /
+ * requeue otherwise. No retries with backoff, no headers beyond the content type, no metrics, no
+ * logs. Run as its own process by run.ts, like the dispatcher, so both get the same CPU share.
+ *
+ * Env: BENCH_BROKER (nats|rabbitmq), BENCH_URL, BENCH_FUNCTION_URL, BENCH_CONCURRENCY;
+ * NATS: BENCH_STREAM, BENCH_SUBJECT, BENCH_CONSUMER, BENCH_MAX_ACK_PENDING (default CONCURRENCY);
+ * RabbitMQ: BENCH_QUEUE.
+ */
+import http from 'node:http';
+import amqp from 'amqplib';
+import { AckPolicy, connect } from 'nats';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    process.stderr.write(`baseline: ${name} is required\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const broker = required('BENCH_BROKER');
+const url = required('BENCH_URL');
+const target = new URL(required('BENCH_FUNCTION_URL'));
+const concurrency = Number(required('BENCH_CONCURRENCY'));
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+
+function post(payload: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(target, {
+      method: 'POST',
+      agent,
+      headers: { 'content-type': 'application/json', 'content-length': payload.length },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => { resolve(res.statusCode ?? 0); });
+      res.on('error', reject);
+    });
+    req.end(payload);
+  });
+}
+
+const ok = (status: number): boolean => status >= 200 && status < 300;
+
+async function runNats(): Promise<() => Promise<void>> {
+  const stream = required('BENCH_STREAM');
+  const durable = required('BENCH_CONSUMER');
+  const nc = await connect({ servers: url, name: 'kurier-bench-baseline' });
+  const jsm = await nc.jetstreamManager();
+  await jsm.consumers.add(stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    filter_subject: required('BENCH_SUBJECT'),
+    max_ack_pending: Number(process.env.BENCH_MAX_ACK_PENDING ?? concurrency),
+  });
+  const consumer = await nc.jetstream().consumers.get(stream, durable);
+  const messages = await consumer.consume({ max_messages: concurrency });
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  void (async () => {
+    for await (const msg of messages) {
+      while (inFlight >= concurrency) await new Promise<void>((resolve) => (wake = resolve));
+      inFlight += 1;
+      post(msg.data).then(
+        (status) => { if (ok(status)) msg.ack(); else msg.nak(); },
+        () => { msg.nak(); },
+      ).finally(() => {
+        inFlight -= 1;
+        const waiting = wake;
+        wake = undefined;
+        waiting?.();
+      });
+    }
+  })();
+  return async () => {
+    await messages.close();
+    await nc.drain();
+  };
+}
+
+async function runRabbit(): Promise<() => Promise<void>> {
+  const queue = required('BENCH_QUEUE');
+  const connection = await amqp.connect(url, { clientProperties: { connection_name: 'kurier-bench-baseline' } });
+  const channel = await connection.createChannel();
+  await channel.prefetch(concurrency);
+  await channel.consume(queue, (msg) => {
+    if (msg === null) return;
+    post(msg.content).then(
+      (status) => { if (ok(status)) channel.ack(msg); else channel.nack(msg, false, true); },
+      () => { channel.nack(msg, false, true); },
+    );
+  });
+  return async () => {
+    await channel.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+  };
+}
+
+const stop = broker === 'nats' ? await runNats() : await runRabbit();
+process.stdout.write('baseline consuming\n');
+process.once('SIGTERM', () => {
+  void stop().finally(() => process.exit(0));
+});

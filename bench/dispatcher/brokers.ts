@@ -1,0 +1,167 @@
+/**
+ * The two brokers as the benchmark uses them: a fresh JetStream stream or RabbitMQ queue per run,
+ * a backlog published up front (confirmed by the broker), paced publishes for latency, and cleanup.
+ */
+import amqp from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { connect } from 'nats';
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import { performance } from 'node:perf_hooks';
+
+export type BrokerName = 'nats' | 'rabbitmq';
+
+/** Where one run's messages live: a stream and its subject, or a queue. */
+export interface Destination {
+  readonly broker: BrokerName;
+  readonly name: string;
+  /** JetStream subject (NATS) or queue name (RabbitMQ). */
+  readonly address: string;
+}
+
+export interface Broker {
+  readonly name: BrokerName;
+  readonly url: string;
+  create(runId: string): Promise<Destination>;
+  /** Publishes `count` messages numbered from `from`, waits until the broker confirmed all. */
+  publishBacklog(destination: Destination, runId: string, from: number, count: number): Promise<void>;
+  /** Publishes one message now; resolves when the broker confirmed it. */
+  publishOne(destination: Destination, runId: string, seq: number): Promise<void>;
+  remove(destination: Destination): Promise<void>;
+  close(): Promise<void>;
+}
+
+const PAD = 'x'.repeat(40);
+
+/** A small JSON body; the function finds `"run":"<id>","seq":<n>` in it. */
+export function body(runId: string, seq: number): Buffer {
+  return Buffer.from(JSON.stringify({ run: runId, seq, at: 'bench', pad: PAD }));
+}
+
+const WINDOW = 512;
+
+/** Runs `task(i)` for i in [from, from+count) with at most WINDOW outstanding. */
+async function windowed(from: number, count: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = from;
+  const end = from + count;
+  const worker = async (): Promise<void> => {
+    while (next < end) {
+      const i = next;
+      next += 1;
+      await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WINDOW, count) }, worker));
+}
+
+class NatsBroker implements Broker {
+  readonly name = 'nats' as const;
+  readonly url: string;
+  private readonly nc: NatsConnection;
+  private readonly jsm: JetStreamManager;
+  private readonly js: JetStreamClient;
+
+  constructor(url: string, nc: NatsConnection, jsm: JetStreamManager) {
+    this.url = url;
+    this.nc = nc;
+    this.jsm = jsm;
+    this.js = nc.jetstream();
+  }
+
+  async create(runId: string): Promise<Destination> {
+    const name = `KURIER_BENCH_${runId.replace(/[^A-Za-z0-9]/g, '_')}`;
+    const subject = `kurier-bench.${runId.replace(/[^A-Za-z0-9]/g, '-')}`;
+    await this.jsm.streams.add({ name, subjects: [subject] });
+    return { broker: 'nats', name, address: subject };
+  }
+
+  async publishBacklog(destination: Destination, runId: string, from: number, count: number): Promise<void> {
+    await windowed(from, count, (seq) => this.js.publish(destination.address, body(runId, seq)));
+  }
+
+  async publishOne(destination: Destination, runId: string, seq: number): Promise<void> {
+    await this.js.publish(destination.address, body(runId, seq));
+  }
+
+  async remove(destination: Destination): Promise<void> {
+    await this.jsm.streams.delete(destination.name).catch(() => false);
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain();
+  }
+}
+
+class RabbitBroker implements Broker {
+  readonly name = 'rabbitmq' as const;
+  readonly url: string;
+  private readonly connection: ChannelModel;
+  private readonly channel: ConfirmChannel;
+
+  constructor(url: string, connection: ChannelModel, channel: ConfirmChannel) {
+    this.url = url;
+    this.connection = connection;
+    this.channel = channel;
+  }
+
+  async create(runId: string): Promise<Destination> {
+    const name = `kurier-bench.${runId}`;
+    // The same arguments the dispatcher declares with (RABBITMQ_DECLARE defaults to true).
+    await this.channel.assertQueue(name, { durable: true });
+    return { broker: 'rabbitmq', name, address: name };
+  }
+
+  async publishBacklog(destination: Destination, runId: string, from: number, count: number): Promise<void> {
+    for (let seq = from; seq < from + count; seq += 1) {
+      const ok = this.channel.sendToQueue(destination.address, body(runId, seq), { persistent: true, contentType: 'application/json' });
+      if (!ok) await new Promise((resolve) => this.channel.once('drain', resolve));
+    }
+    await this.channel.waitForConfirms();
+  }
+
+  publishOne(destination: Destination, runId: string, seq: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.channel.sendToQueue(destination.address, body(runId, seq), { persistent: true, contentType: 'application/json' }, (error: unknown) => {
+        if (error === null || error === undefined) resolve();
+        else reject(new Error(`publish ${seq} refused`));
+      });
+    });
+  }
+
+  async remove(destination: Destination): Promise<void> {
+    await this.channel.deleteQueue(destination.address).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.channel.close().catch(() => undefined);
+    await this.connection.close().catch(() => undefined);
+  }
+}
+
+/** Connects to the broker; rejects with a clear line when it is not there. */
+export async function openBroker(name: BrokerName, url: string): Promise<Broker> {
+  if (name === 'nats') {
+    const nc = await connect({ servers: url, name: 'kurier-bench-publisher', timeout: 3_000 });
+    return new NatsBroker(url, nc, await nc.jetstreamManager());
+  }
+  const connection = await amqp.connect(url, { clientProperties: { connection_name: 'kurier-bench-publisher' } });
+  return new RabbitBroker(url, connection, await connection.createConfirmChannel());
+}
+
+/** Publishes `count` messages paced `intervalMs` apart, recording each publish time. */
+export async function publishPaced(
+  broker: Broker,
+  destination: Destination,
+  runId: string,
+  from: number,
+  count: number,
+  intervalMs: number,
+  onPublished: (seq: number, at: number) => void,
+): Promise<void> {
+  const sends: Promise<void>[] = [];
+  for (let seq = from; seq < from + count; seq += 1) {
+    onPublished(seq, performance.now());
+    sends.push(broker.publishOne(destination, runId, seq));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  await Promise.all(sends);
+}

@@ -1,0 +1,343 @@
+/**
+ * Dispatcher throughput against a hand-written baseline, side by side in one run.
+ *
+ * For each broker (NATS JetStream, RabbitMQ) and each concurrency, and `--repeat` times with the
+ * order alternating: publish `--messages` small JSON messages up front into a fresh stream/queue,
+ * start the consumer as a child process — the real `kurier dispatch <source>`, or the raw
+ * consume-and-POST loop in baseline.ts — and time from the first request reaching the local
+ * function to the last distinct message answered 2xx. Then `--latency` messages are published
+ * paced, for publish→function latency, the child's RSS is read from /proc and it is stopped
+ * (SIGTERM). One more configuration runs the dispatcher through a function that answers 503 to
+ * `--fail-fraction` of the requests and counts what is missing. Prints; asserts nothing.
+ *
+ *   npm run bench:dispatcher [-- --messages 3000 --repeat 3 --concurrency 1,32
+ *                                --brokers nats,rabbitmq --latency 100 --fail-fraction 0.1 --cpu-prof DIR]
+ *
+ * --cpu-prof DIR writes a V8 profile of every consumer process (summarise with profile-summary.ts);
+ * BENCH_NODE_OPTIONS is added to both children's NODE_OPTIONS (e.g. an --import that instruments them).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { argv, execPath, pid as ownPid } from 'node:process';
+import { performance } from 'node:perf_hooks';
+import { DispatcherProcess } from '../../test/support/dispatcher-process.js';
+import { repoRoot } from '../../test/support/run-kurier.js';
+import { openBroker, publishPaced } from './brokers.js';
+import type { Broker, BrokerName, Destination } from './brokers.js';
+import { BenchFunction } from './function-server.js';
+
+function option(name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : argv[i + 1];
+}
+
+function numberOption(name: string, fallback: number): number {
+  const raw = option(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+const MESSAGES = numberOption('messages', 3_000);
+const REPEAT = numberOption('repeat', 3);
+const LATENCY_MESSAGES = numberOption('latency', 100);
+const LATENCY_INTERVAL_MS = 4;
+const FAIL_FRACTION = numberOption('fail-fraction', 0.1);
+const CONCURRENCIES = (option('concurrency') ?? '1,32').split(',').map(Number);
+const BROKERS = (option('brokers') ?? 'nats,rabbitmq').split(',') as BrokerName[];
+const CPU_PROF_DIR = option('cpu-prof');
+const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
+const RABBITMQ_URL = process.env.RABBITMQ_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const RUN_TIMEOUT_MS = 120_000;
+
+for (const url of [NATS_URL, RABBITMQ_URL]) {
+  const host = new URL(url).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`the benchmark only talks to 127.0.0.1, not ${url}`);
+}
+
+type Kind = 'dispatcher' | 'baseline';
+
+interface Config {
+  readonly broker: BrokerName;
+  readonly concurrency: number;
+  readonly failFraction: number;
+}
+
+interface Result {
+  readonly kind: Kind;
+  readonly msgsPerSec: number;
+  /** CPU time of the consumer process per backlog message: less sensitive to other load than msgs/s. */
+  readonly cpuUsPerMsg: number;
+  /** The kernel's share of that CPU time. */
+  readonly systemShare: number;
+  readonly startupMs: number;
+  readonly latenciesMs: readonly number[];
+  readonly peakRssMb: number;
+  readonly endRssMb: number;
+  readonly missing: number;
+  readonly duplicates: number;
+  readonly connections: number;
+  readonly failuresInjected: number;
+  readonly retries: number;
+}
+
+/** Something consuming one run's messages: the dispatcher or the baseline, as a child process. */
+interface Consumer {
+  readonly pid: number;
+  /** Counter of retried attempts (dispatcher metric; 0 for the baseline). */
+  retries(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess | DispatcherProcess>();
+/** Streams/queues not yet removed, for an interrupted run. */
+const live = new Map<Destination, Broker>();
+
+function memoryOf(pid: number): { peakMb: number; rssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+}
+
+/** CPU time (user, system) the process has used, in ms; clock ticks are 10 ms on Linux. */
+function cpuMsOf(pid: number): { user: number; system: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+  } catch {
+    return { user: Number.NaN, system: Number.NaN };
+  }
+}
+
+function startDispatcher(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
+  const env: Record<string, string> = {
+    FUNCTION_URL: functionUrl,
+    TRIGGER_NAME: 'bench',
+    TRIGGER_NAMESPACE: 'bench',
+    DELIVERY_MAX_IN_FLIGHT: String(config.concurrency),
+    // ordered (the default) keeps one message in flight per subject/queue; the baseline has no order.
+    DELIVERY_ORDERING: config.concurrency === 1 ? 'ordered' : 'unordered',
+    DELIVERY_RETRY_INITIAL_DELAY: '20ms',
+    DELIVERY_RETRY_MAX_DELAY: '200ms',
+    SHUTDOWN_GRACE_PERIOD: '5s',
+  };
+  const nodeOptions = [process.env.BENCH_NODE_OPTIONS ?? ''];
+  if (CPU_PROF_DIR !== undefined) nodeOptions.push(`--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR} --cpu-prof-name=dispatcher-${runId}.cpuprofile`);
+  env.NODE_OPTIONS = nodeOptions.join(' ').trim();
+  if (config.broker === 'nats') {
+    Object.assign(env, {
+      NATS_URL,
+      NATS_SUBJECT: destination.address,
+      NATS_JETSTREAM_STREAM: destination.name,
+      NATS_JETSTREAM_CONSUMER: `bench-${runId}`,
+    });
+  } else {
+    Object.assign(env, { RABBITMQ_URL, RABBITMQ_QUEUE: destination.address });
+  }
+  const dispatcher = DispatcherProcess.spawn(config.broker, env);
+  children.add(dispatcher);
+  return {
+    pid: dispatcher.pid ?? 0,
+    retries: () => dispatcher.metric('kurier_dispatcher_retries_total').catch(() => Number.NaN),
+    stop: async () => {
+      const exit = await dispatcher.terminate(15_000).catch((error: unknown) => ({ code: -1, signal: String(error) }));
+      children.delete(dispatcher);
+      if (exit.code !== 0) process.stderr.write(`dispatcher exited ${JSON.stringify(exit)}\n${dispatcher.stderr}${dispatcher.tail(5)}\n`);
+    },
+  };
+}
+
+function startBaseline(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    BENCH_BROKER: config.broker,
+    BENCH_URL: config.broker === 'nats' ? NATS_URL : RABBITMQ_URL,
+    BENCH_FUNCTION_URL: functionUrl,
+    BENCH_CONCURRENCY: String(config.concurrency),
+    BENCH_STREAM: destination.name,
+    BENCH_SUBJECT: destination.address,
+    BENCH_CONSUMER: `bench-${runId}`,
+    BENCH_QUEUE: destination.address,
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '',
+  };
+  if (process.env.BENCH_MAX_ACK_PENDING !== undefined) env.BENCH_MAX_ACK_PENDING = process.env.BENCH_MAX_ACK_PENDING;
+  // The same loader as bin/kurier.js uses for the dispatcher (tsx), so both pay the same start-up and memory for it.
+  const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=baseline-${runId}.cpuprofile`];
+  const child = spawn(execPath, [...profile, '--import', 'tsx', `${repoRoot}bench/dispatcher/baseline.ts`], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  return {
+    pid: child.pid ?? 0,
+    retries: () => Promise.resolve(0),
+    stop: async () => {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      children.delete(child);
+    },
+  };
+}
+
+async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunction, index: number): Promise<Result> {
+  const runId = `${ownPid}-${index}`;
+  const destination = await broker.create(runId);
+  live.set(destination, broker);
+  let consumer: Consumer | undefined;
+  try {
+    fn.dropConnections();
+    fn.begin(runId, MESSAGES, { failFraction: config.failFraction, seed: index + 1, extra: LATENCY_MESSAGES });
+    await broker.publishBacklog(destination, runId, 0, MESSAGES);
+    const spawnedAt = performance.now();
+    const start = kind === 'dispatcher' ? startDispatcher : startBaseline;
+    consumer = start(config, destination, runId, fn.url);
+    const { pid } = consumer;
+    let cpuAtFirst = { user: Number.NaN, system: Number.NaN };
+    fn.firstRequest(() => { cpuAtFirst = cpuMsOf(pid); });
+    await fn.waitForDistinct(MESSAGES, RUN_TIMEOUT_MS);
+    const cpuAtLast = cpuMsOf(pid);
+    const backlog = fn.stats();
+    if (LATENCY_MESSAGES > 0) {
+      await publishPaced(broker, destination, runId, MESSAGES, LATENCY_MESSAGES, LATENCY_INTERVAL_MS, (seq, at) => { fn.published(seq, at); });
+      await fn.waitForDistinct(MESSAGES + LATENCY_MESSAGES, RUN_TIMEOUT_MS);
+    }
+    const memory = memoryOf(consumer.pid);
+    const retries = await consumer.retries();
+    const final = fn.stats();
+    return {
+      kind,
+      msgsPerSec: (MESSAGES - 1) / ((backlog.lastAt - backlog.firstAt) / 1000),
+      cpuUsPerMsg: ((cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system) * 1000) / MESSAGES,
+      systemShare: (cpuAtLast.system - cpuAtFirst.system) / (cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system),
+      startupMs: backlog.firstAt - spawnedAt,
+      latenciesMs: final.latenciesMs,
+      peakRssMb: memory.peakMb,
+      endRssMb: memory.rssMb,
+      missing: final.expected - final.distinct,
+      duplicates: final.duplicates,
+      connections: final.connections,
+      failuresInjected: final.failuresInjected,
+      retries,
+    };
+  } finally {
+    await consumer?.stop();
+    await broker.remove(destination);
+    live.delete(destination);
+  }
+}
+
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+const median = (values: readonly number[]): number => quantile(values, 0.5);
+const fixed = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+
+function row(cells: readonly string[]): string {
+  const widths = [9, 4, 11, 7, 8, 6, 7, 6, 7, 7, 7, 8, 5, 4];
+  return cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 8) : cell.padStart(widths[i] ?? 8))).join(' ');
+}
+
+const HEADER = row(['broker', 'mif', 'consumer', 'min/s', 'median/s', 'ratio', 'cpu µs', 'ratio', 'p50 ms', 'p99 ms', 'peak MB', 'start ms', 'conns', 'dups']);
+
+function summarize(config: Config, results: readonly Result[]): string[] {
+  const medianOf = (kind: Kind, value: (r: Result) => number): number => median(results.filter((r) => r.kind === kind).map(value));
+  const rateRatio = medianOf('dispatcher', (r) => r.msgsPerSec) / medianOf('baseline', (r) => r.msgsPerSec);
+  const cpuRatio = medianOf('dispatcher', (r) => r.cpuUsPerMsg) / medianOf('baseline', (r) => r.cpuUsPerMsg);
+  return (['dispatcher', 'baseline'] as const).map((kind) => {
+    const mine = results.filter((r) => r.kind === kind);
+    const rates = mine.map((r) => r.msgsPerSec);
+    const latencies = mine.flatMap((r) => r.latenciesMs);
+    return row([
+      config.broker,
+      String(config.concurrency),
+      kind,
+      fixed(Math.min(...rates)),
+      fixed(median(rates)),
+      kind === 'dispatcher' ? fixed(rateRatio, 2) : '',
+      fixed(median(mine.map((r) => r.cpuUsPerMsg))),
+      kind === 'dispatcher' ? fixed(cpuRatio, 2) : '',
+      fixed(quantile(latencies, 0.5), 2),
+      fixed(quantile(latencies, 0.99), 2),
+      fixed(Math.max(...mine.map((r) => r.peakRssMb))),
+      fixed(median(mine.map((r) => r.startupMs))),
+      String(Math.max(...mine.map((r) => r.connections))),
+      String(mine.reduce((sum, r) => sum + r.duplicates, 0)),
+    ]);
+  });
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  const fn = await BenchFunction.start();
+  const brokers = new Map<BrokerName, Broker>();
+  for (const name of BROKERS) {
+    try {
+      brokers.set(name, await openBroker(name, name === 'nats' ? NATS_URL : RABBITMQ_URL));
+    } catch (error) {
+      process.stderr.write(`skipping ${name}: cannot connect (${error instanceof Error ? error.message : String(error)})\n`);
+    }
+  }
+  const cpus = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? 'unknown CPU';
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`kurier dispatcher benchmark: ${MESSAGES} messages per run, ${REPEAT} runs per consumer, ${LATENCY_MESSAGES} paced latency messages, Node ${process.version}`);
+  console.log(`machine: ${String(navigator.hardwareConcurrency)} × ${cpus}; load average at start ${load}`);
+  const lines: string[] = [];
+  let index = 0;
+  try {
+    for (const [name, broker] of brokers) {
+      for (const concurrency of CONCURRENCIES) {
+        const config: Config = { broker: name, concurrency, failFraction: 0 };
+        const results: Result[] = [];
+        for (let repeat = 0; repeat < REPEAT; repeat += 1) {
+          const order: Kind[] = repeat % 2 === 0 ? ['dispatcher', 'baseline'] : ['baseline', 'dispatcher'];
+          for (const kind of order) {
+            const result = await runOnce(kind, config, broker, fn, index++);
+            results.push(result);
+            if (result.missing > 0) throw new Error(`${kind} missed ${result.missing} messages`);
+            process.stderr.write(`  ${name} mif=${concurrency} ${kind}: ${fixed(result.msgsPerSec)} msgs/s, ${fixed(result.cpuUsPerMsg)} µs CPU/msg (${fixed(result.systemShare * 100)}% kernel)\n`);
+          }
+        }
+        lines.push(...summarize(config, results));
+      }
+    }
+    console.log('');
+    console.log(HEADER);
+    for (const line of lines) console.log(line);
+    const failing = brokers.get('nats') ?? [...brokers.values()][0];
+    if (FAIL_FRACTION > 0 && failing !== undefined) {
+      const concurrency = Math.max(...CONCURRENCIES);
+      const config: Config = { broker: failing.name, concurrency, failFraction: FAIL_FRACTION };
+      const result = await runOnce('dispatcher', config, failing, fn, index++);
+      console.log('');
+      console.log(
+        `function failing ${fixed(FAIL_FRACTION * 100)}% of requests with 503 (${failing.name}, mif ${concurrency}, retry 20ms..200ms): ` +
+          `dispatcher ${fixed(result.msgsPerSec)} msgs/s, ${MESSAGES + LATENCY_MESSAGES - result.missing}/${MESSAGES + LATENCY_MESSAGES} delivered, ` +
+          `missing ${result.missing}, duplicates ${result.duplicates}, 503s injected ${result.failuresInjected}, retries ${result.retries}, cpu ${fixed(result.cpuUsPerMsg)} µs/msg`,
+      );
+    }
+  } finally {
+    for (const broker of brokers.values()) await broker.close().catch(() => undefined);
+    await fn.close();
+  }
+  console.log('');
+  console.log(`whole run ${fixed((performance.now() - began) / 1000, 1)} s. msgs/s: backlog messages / (last delivered − first request); ratio: dispatcher median / baseline median`);
+  console.log('(higher is better for msgs/s, lower for cpu). cpu µs: consumer process CPU (user+sys) per message over the same span. p50/p99: publish → function');
+  console.log('latency of the paced messages, all runs pooled. peak MB: VmHWM of the consumer process. start ms: spawn → first request. conns: connections to the function.');
+}
+
+const interrupted = (): void => {
+  for (const child of children) {
+    if (child instanceof DispatcherProcess) child.signal('SIGKILL');
+    else child.kill('SIGKILL');
+  }
+  void Promise.allSettled([...live].map(([destination, broker]) => broker.remove(destination))).finally(() => process.exit(130));
+};
+process.once('SIGINT', interrupted);
+
+await main();
