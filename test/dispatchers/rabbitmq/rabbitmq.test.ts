@@ -198,6 +198,7 @@ describe('RabbitMQ dispatcher (real RabbitMQ)', () => {
   it('dead-letters a refused message to a queue on the same broker and acks it', async () => {
     const { fn, queue, env } = await fixture({ DELIVERY_DEAD_LETTER_TOPIC: '' });
     const dlq = `${queue}.dlq`;
+    await channel.assertQueue(dlq, { durable: true });
     cleanup.push(() => channel.deleteQueue(dlq));
     fn.behave((request) => (request.text === '{"n":1}' ? { status: 422, body: 'unprocessable' } : undefined));
     await start({ ...env, DELIVERY_DEAD_LETTER_TOPIC: dlq });
@@ -214,6 +215,26 @@ describe('RabbitMQ dispatcher (real RabbitMQ)', () => {
     expect(envelope).toMatchObject({ id: 'm-1', delivery: { lastStatus: 422, attempts: 1, lastResponseBody: 'unprocessable' }, source: { type: 'rabbitmq', topic: queue } });
     const state = await channel.checkQueue(queue);
     expect(state.messageCount).toBe(0);
+  });
+
+  it('publishes the function response to the reply queue', async () => {
+    const { fn, queue, env } = await fixture();
+    const replies = `${queue}.replies`;
+    await channel.assertQueue(replies, { durable: true });
+    cleanup.push(() => channel.deleteQueue(replies));
+    fn.setDefault({ status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } });
+    await start({ ...env, DELIVERY_REPLY_TOPIC: replies });
+    await publishNumbered(queue, 0, 1);
+    let reply: amqp.GetMessage | false = false;
+    for (let i = 0; i < 50 && reply === false; i += 1) {
+      reply = await channel.get(replies, { noAck: true });
+      if (reply === false) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(reply).not.toBe(false);
+    const got = reply as amqp.GetMessage;
+    expect(got.content.toString()).toBe('{"ok":true}');
+    expect(got.properties.contentType).toBe('application/json');
+    expect(got.properties.headers).toMatchObject({ 'kurier-reply-to': 'm-0' });
   });
 
   it('reports every bad RabbitMQ variable by name', async () => {
