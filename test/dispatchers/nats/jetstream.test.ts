@@ -114,11 +114,11 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
   }, 60_000);
 
   it('keeps the ack-wait alive while a delivery is retried for longer than it, so JetStream does not redeliver', async () => {
-    const s = await setup({ NATS_JETSTREAM_ACK_WAIT: '1s' });
+    const s = await setup({ NATS_JETSTREAM_ACK_WAIT: '2s' });
     s.fn.setDefault({ status: 503 });
     await start(s.env);
     await publishNumbered(nc, s.subject, 0, 3);
-    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
     s.fn.heal();
     await s.fn.waitForDistinctDelivered(3, 10_000, numberOf);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
