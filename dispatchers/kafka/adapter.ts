@@ -90,6 +90,8 @@ export class KafkaAdapter implements SourceAdapter {
   private draining = false;
   private joined = false;
   private commitTimer: NodeJS.Timeout | undefined;
+  private recovery: NodeJS.Timeout | undefined;
+  private recoveryAttempts = 0;
   private commitChain: Promise<boolean> = Promise.resolve(true);
 
   constructor(config: KafkaConfig, context: AdapterContext, dependencies: KafkaAdapterDependencies = {}) {
@@ -115,7 +117,10 @@ export class KafkaAdapter implements SourceAdapter {
     const producer = this.kafka.producer({ allowAutoTopicCreation: true });
     this.producer = producer;
     await producer.connect();
+    await this.startConsumer();
+  }
 
+  private async startConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.config.groupId,
       sessionTimeout: this.config.sessionTimeoutMs,
@@ -136,7 +141,11 @@ export class KafkaAdapter implements SourceAdapter {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.joined = false;
-      this.logger.error({ source: 'kafka', err: String(event.payload.error), restart: event.payload.restart }, 'kafka consumer crashed');
+      const { error, restart } = event.payload;
+      this.logger.error({ source: 'kafka', err: String(error), restart }, 'kafka consumer crashed');
+      // kafkajs restarts itself only after retriable errors; anything else would leave this
+      // replica connected to nothing and never ready.
+      if (!restart) this.scheduleRecovery();
     });
 
     await consumer.connect();
@@ -149,8 +158,31 @@ export class KafkaAdapter implements SourceAdapter {
     });
     this.logger.info(
       { source: 'kafka', topics: this.config.topics, groupId: this.config.groupId, clientId: this.config.clientId },
-      'kafka consumer joined its group',
+      'kafka consumer started',
     );
+  }
+
+  /** Replaces a consumer that kafkajs gave up on, with capped exponential backoff. */
+  private scheduleRecovery(): void {
+    if (this.draining || this.recovery !== undefined) return;
+    this.recoveryAttempts += 1;
+    const delay = Math.min(30_000, 500 * 2 ** (this.recoveryAttempts - 1));
+    this.recovery = setTimeout(() => {
+      void (async () => {
+        if (this.draining) return;
+        try {
+          await this.startConsumer();
+          this.recoveryAttempts = 0;
+          this.recovery = undefined;
+        } catch (err) {
+          this.recovery = undefined;
+          this.logger.error({ source: 'kafka', err: String(err), attempt: this.recoveryAttempts }, 'kafka consumer restart failed');
+          this.scheduleRecovery();
+        }
+      })();
+    }, delay);
+    this.recovery.unref();
+    this.logger.warn({ source: 'kafka', delayMs: delay, attempt: this.recoveryAttempts }, 'restarting the kafka consumer');
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -408,6 +440,7 @@ export class KafkaAdapter implements SourceAdapter {
     this.draining = true;
     if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
+    clearTimeout(this.recovery);
     // Commit synchronously while still a group member, then leave the group. A group that is
     // rebalancing (another replica stopping too) refuses commits until it re-formed: retry briefly.
     const deadline = Date.now() + SHUTDOWN_COMMIT_RETRY_MS;

@@ -1,9 +1,10 @@
+import { KafkaJSNonRetriableError } from 'kafkajs';
 import type { Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionServer } from '../../support/function-server.js';
 import { committedOffsets, createTopic, kafkaTarget, startKafka, testKafka, uniqueName } from '../../support/kafka-mock.js';
 import type { KafkaTestCluster } from '../../support/kafka-mock.js';
-import { kafkaEnv, startInProcess } from './in-process.js';
+import { kafkaEnv, quietLogger, startInProcess } from './in-process.js';
 import type { InProcessDispatcher } from './in-process.js';
 
 let cluster: KafkaTestCluster;
@@ -187,6 +188,32 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     await fn.comeBack();
     await fn.waitForDistinctDelivered(200, 30_000);
     expect(await received()).toBe(200);
+  });
+
+  it('replaces a consumer that kafkajs gave up on (non-retriable crash) and delivers everything', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-crash');
+    await createTopic(cluster, topic);
+    const logged: string[] = [];
+    const logger = { ...quietLogger, error: (_: object, message?: string) => logged.push(message ?? ''), warn: (_: object, message?: string) => logged.push(message ?? '') };
+    const dispatcher = await startInProcess(kafkaEnv(cluster, topic, uniqueName('group'), fn.url), logger);
+    running.push(dispatcher);
+    const adapter = dispatcher.adapter as unknown as { onBatch: (payload: unknown) => Promise<void> };
+    const original = adapter.onBatch.bind(adapter);
+    let injected = false;
+    adapter.onBatch = (payload) => {
+      if (!injected) {
+        injected = true;
+        return Promise.reject(new KafkaJSNonRetriableError('injected failure'));
+      }
+      return original(payload);
+    };
+    await produce(topic, Array.from({ length: 40 }, (_, i) => ({ value: `m${String(i)}` })));
+    await fn.waitForDistinctDelivered(40, 30_000);
+    expect(injected).toBe(true);
+    expect(logged).toContain('kafka consumer crashed');
+    expect(logged).toContain('restarting the kafka consumer');
+    await expect.poll(() => dispatcher.adapter.connected(), { timeout: 10_000 }).toBe(true);
   });
 
   it('keeps per-key order in key mode while keys run in parallel within a partition', async () => {
