@@ -128,6 +128,11 @@ describe.skipIf(!hasKubectl)('the real kubectl against the double (skipped only 
     await ok(['patch', 'deployment', 'web', '-n', ns, '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.28"}]}}}}']);
     const d = JSON.parse(await ok(['get', 'deploy', 'web', '-n', ns, '-o', 'json']));
     expect(d.spec.template.spec.containers.map((c: any) => `${c.name}=${c.image}`)).toEqual(['nginx=nginx:1.28']);
+    await ok(['scale', 'deployment', 'web', '-n', ns, '--replicas=3']);
+    expect(server.store.get('apps/v1', 'Deployment', ns, 'web')).toMatchObject({ spec: { replicas: 3 } });
+    const refused = await kc(['scale', 'deployment', 'web', '-n', ns, '--replicas=5', '--current-replicas=2']);
+    expect(refused.code).not.toBe(0);
+    expect(await ok(['get', 'deploy', 'web', '-n', ns, '-o', 'wide'])).toMatch(/NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\nweb\s+0\/3\s+0\s+0\s+\S+\s+nginx\s+nginx:1.28\s+app=web/);
     await ok(['label', 'widget', 'w', '-n', ns, 'stage=prod']);
     await ok(['annotate', 'widget', 'w', '-n', ns, 'note=hi']);
     expect(await ok(['wait', '--for=jsonpath={.spec.size}=7', 'widget/w', '-n', ns, '--timeout=5s'])).toContain('condition met');

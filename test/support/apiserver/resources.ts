@@ -114,6 +114,9 @@ export function apiResourceList(groupVersion: string, types: ResourceType[]): ob
     if (rt.categories.length) entry.categories = rt.categories;
     resources.push(entry);
     if (rt.statusSubresource) resources.push({ name: `${rt.resource}/status`, singularName: '', namespaced: rt.namespaced, kind: rt.kind, verbs: ['get', 'patch', 'update'] });
+    if (rt.group === 'apps' && rt.resource === 'deployments') {
+      resources.push({ name: 'deployments/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+    }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
 }

@@ -796,6 +796,10 @@ export class ApiServerCore {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     const q = url.searchParams;
+    if (t.subresource === 'scale' && t.rt.group === 'apps' && t.rt.resource === 'deployments' && t.name !== undefined) {
+      this.scale(t, req, rec, bodyText, send);
+      return;
+    }
     if (t.subresource !== undefined && !(t.subresource === 'status' && t.rt.statusSubresource)) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
@@ -875,6 +879,48 @@ export class ApiServerCore {
       default:
         throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     }
+  }
+
+  /** apps/v1 Deployment `/scale`: an autoscaling/v1 Scale view of spec.replicas (what `kubectl scale` uses). */
+  private scale(t: Target, req: IncomingMessage, rec: RequestRecord, bodyText: string, send: Sender): void {
+    const view = (d: KObj): KObj => {
+      const spec = (d.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+      const status = (d.status ?? {}) as { replicas?: number };
+      const m = d.metadata;
+      return {
+        apiVersion: 'autoscaling/v1',
+        kind: 'Scale',
+        metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+        spec: { replicas: spec.replicas ?? 0 },
+        status: { replicas: status.replicas ?? 0, selector: Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+      };
+    };
+    const live = this.getOr404(t);
+    if (rec.verb === 'get') {
+      send(200, view(live));
+      return;
+    }
+    let next: unknown;
+    const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+    const body = decodeBody(bodyText, ct);
+    if (rec.verb === 'update') next = body;
+    else if (rec.verb === 'patch' && ct === 'application/json-patch+json') next = jsonPatch(view(live), body);
+    else if (rec.verb === 'patch' && ct === 'application/merge-patch+json') next = mergePatch(view(live), body);
+    else if (rec.verb === 'patch' && ct === 'application/strategic-merge-patch+json') next = strategicMerge(view(live), body);
+    else throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    const scale = (isMap(next) ? next : {}) as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
+    const replicas = scale.spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw invalid('Scale.autoscaling', t.name ?? '', [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }], 'autoscaling', 'Scale');
+    }
+    const rv = scale.metadata?.resourceVersion;
+    const updated = { ...clone(live), spec: { ...(live.spec as object), replicas } } as KObj;
+    updated.metadata.resourceVersion = rv ?? live.metadata.resourceVersion;
+    const ctx: WriteCtx = { manager: managerFromUserAgent(req.headers['user-agent']), fieldValidation: 'Ignore', warnings: [], dryRun: false };
+    const fm = new URL(req.url ?? '/', 'http://double').searchParams.get('fieldManager');
+    if (fm) ctx.manager = fm;
+    const stored = this.writeUpdate({ ...t, subresource: undefined }, live, updated, ctx, 'update');
+    send(200, view(stored));
   }
 
   private checkKind(rt: ResourceType, body: unknown): void {

@@ -44,11 +44,16 @@ function builtinColumns(rt: ResourceType): { defs: PrinterColumn[]; cells: (o: K
         { name: 'Ready', type: 'string', jsonPath: '' },
         { name: 'Up-to-date', type: 'integer', jsonPath: '' },
         { name: 'Available', type: 'integer', jsonPath: '' },
+        { name: 'Containers', type: 'string', jsonPath: '', priority: 1 },
+        { name: 'Images', type: 'string', jsonPath: '', priority: 1 },
+        { name: 'Selector', type: 'string', jsonPath: '', priority: 1 },
       ],
       cells: (o) => {
         const s = (o.status ?? {}) as Record<string, number | undefined>;
-        const spec = (o.spec ?? {}) as Record<string, number | undefined>;
-        return [`${s.readyReplicas ?? 0}/${spec.replicas ?? 0}`, s.updatedReplicas ?? 0, s.availableReplicas ?? 0];
+        const spec = (o.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> }; template?: { spec?: { containers?: { name?: string; image?: string }[] } } };
+        const cs = spec.template?.spec?.containers ?? [];
+        const selector = Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+        return [`${s.readyReplicas ?? 0}/${spec.replicas ?? 0}`, s.updatedReplicas ?? 0, s.availableReplicas ?? 0, cs.map((c) => c.name).join(','), cs.map((c) => c.image).join(','), selector];
       },
     };
   }
@@ -71,7 +76,10 @@ export function renderTable(rt: ResourceType, objs: KObj[], resourceVersion: str
   const extra = custom ?? builtin?.defs ?? [];
   for (const c of extra) columnDefinitions.push({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 });
   const addAge = !custom;
-  if (addAge) columnDefinitions.push({ name: 'Age', type: 'string', format: '', description: 'CreationTimestamp', priority: 0 });
+  // built-in tables put Age after the always-shown columns, before the -o wide ones
+  const firstWide = extra.findIndex((c) => (c.priority ?? 0) > 0);
+  const agePos = 1 + (firstWide < 0 ? extra.length : firstWide);
+  if (addAge) columnDefinitions.splice(agePos, 0, { name: 'Age', type: 'string', format: '', description: 'CreationTimestamp', priority: 0 });
   const rows = objs.map((o) => {
     let cells: unknown[];
     if (custom) {
@@ -83,7 +91,7 @@ export function renderTable(rt: ResourceType, objs: KObj[], resourceVersion: str
       });
     } else cells = builtin ? builtin.cells(o) : [];
     cells = [o.metadata.name, ...cells];
-    if (addAge) cells.push(age(o.metadata.creationTimestamp));
+    if (addAge) cells.splice(agePos, 0, age(o.metadata.creationTimestamp));
     const object =
       includeObject === 'None' ? undefined : includeObject === 'Object' ? o : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
     return object ? { cells, object } : { cells };
