@@ -45,7 +45,9 @@ async function setup(extra: Record<string, string> = {}, url = SHARED_NATS, conn
       NATS_SUBJECT: `${prefix}.orders`,
       NATS_JETSTREAM_STREAM: stream,
       NATS_JETSTREAM_CONSUMER: `${stream}-c`,
-      NATS_JETSTREAM_ACK_WAIT: '3s',
+      // Long enough that a process stalled on this shared machine never misses its keepalive; tests
+      // that need a quick redelivery (after SIGKILL) shorten it.
+      NATS_JETSTREAM_ACK_WAIT: '30s',
       DELIVERY_RETRY_INITIAL_DELAY: '20ms',
       DELIVERY_RETRY_MAX_DELAY: '200ms',
       DELIVERY_TIMEOUT: '2s',
@@ -78,7 +80,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
 
   it('loses nothing when the dispatcher is SIGKILLed mid-stream and restarted', async () => {
     const total = 600;
-    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', NATS_JETSTREAM_ACK_WAIT: '3s' });
     s.fn.setDelay(5);
     const first = await start(s.env);
     await publishNumbered(nc, s.subject, 0, total);
@@ -94,9 +96,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
 
   it('on SIGTERM finishes what is in flight, acks it and exits 0: zero missing and zero duplicates after restart', async () => {
     const total = 600;
-    // The default ack wait: released messages are nak'ed, so nothing here waits for a redelivery, and
-    // a 3 s ack wait could expire on this shared machine while a stalled process misses its keepalive.
-    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', NATS_JETSTREAM_ACK_WAIT: '30s' });
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
     s.fn.setDelay(20);
     const first = await start(s.env);
     await publishNumbered(nc, s.subject, 0, total);
@@ -173,7 +173,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
   });
 
   it('dead-letters a refused message to a subject on the same broker and does not redeliver it', async () => {
-    const s = await setup();
+    const s = await setup({ NATS_JETSTREAM_ACK_WAIT: '3s' });
     const dlq = s.subject.replace(/\.orders$/, '.dlq');
     s.env.DELIVERY_DEAD_LETTER_TOPIC = dlq;
     s.fn.behave((request) => (request.text === '{"n":2}' ? { status: 400, body: 'no such order' } : undefined));
@@ -190,6 +190,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     expect(envelope.delivery).toMatchObject({ attempts: 1, lastStatus: 400, lastResponseBody: 'no such order' });
     expect(envelope.source.coordinates).toMatchObject({ stream: s.stream, sequence: 3 });
     await new Promise((resolve) => setTimeout(resolve, 3_500));
+    // Not redelivered: it was terminated, not merely left unacknowledged (the ack wait here is 3 s).
     expect(s.fn.requests.filter((r) => r.text === '{"n":2}')).toHaveLength(1);
   }, 20_000);
 
@@ -213,7 +214,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     cleanup.push(() => server.destroy());
     const own = await connectNats(server.url);
     cleanup.push(() => own.close());
-    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' }, server.url, own);
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', NATS_JETSTREAM_ACK_WAIT: '3s' }, server.url, own);
     s.fn.setDelay(5);
     const dispatcher = await start(s.env);
     await publishNumbered(own, s.subject, 0, 200);
