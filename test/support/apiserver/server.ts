@@ -416,8 +416,9 @@ export class ApiServerCore {
     }
     const strip = (o: KObj): string => {
       if (rt.generation === 'spec') return stableStringify(o.spec ?? null);
-      const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
-      return stableStringify(rest);
+      // without a status subresource, status is ordinary content and counts too
+      const { metadata: _m, status, apiVersion: _a, kind: _k, ...rest } = o;
+      return stableStringify(rt.statusSubresource ? rest : { ...rest, status });
     };
     next.metadata.generation = (old.metadata.generation ?? 1) + (strip(old) !== strip(next) ? 1 : 0);
   }
