@@ -182,6 +182,14 @@ describe('create, get and list', () => {
     expect(res.json.items[0].kind).toBeUndefined();
   });
 
+  it('answers a delete with a Success Status naming the object', async () => {
+    const ns = await namespace();
+    const cm = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' } } });
+    const res = await raw(server.url, 'DELETE', `/api/v1/namespaces/${ns}/configmaps/c`);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'c', kind: 'configmaps', uid: cm.metadata?.uid } });
+  });
+
   it('does not persist a dryRun=All create', async () => {
     const ns = await namespace();
     const cm = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'dry' } }, dryRun: 'All' });

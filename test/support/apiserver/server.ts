@@ -866,7 +866,7 @@ export class ApiServerCore {
         const dryRun = ctx.dryRun || (Array.isArray(opts.dryRun) && (opts.dryRun as string[]).includes('All'));
         const { obj: after, removed } = this.deleteObject(t.rt, obj, policy, dryRun);
         if (!removed || t.rt.returnDeletedObject) send(200, this.present(t.rt, after));
-        else send(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: t.name, group: t.rt.group, kind: t.rt.resource, uid: obj.metadata.uid } });
+        else send(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: t.name, ...(t.rt.group ? { group: t.rt.group } : {}), kind: t.rt.resource, uid: obj.metadata.uid } });
         return;
       }
       case 'deletecollection': {
