@@ -7,7 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.js';
 import { KubeEventRecorder, type EventRecorder } from './events.js';
 import { ResilientInformer, runResync } from './informers.js';
-import { DEPLOYMENTS, kubeApi, type KubeApi, type KubeObject } from './kube.js';
+import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, type KubeApi, type KubeObject } from './kube.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import type { Logger } from './logger.js';
 import { createMetrics, ReconcileResult, type ControllerMetrics } from './metrics.js';
@@ -80,6 +80,7 @@ export class Controller {
 
   constructor(options: ControllerOptions) {
     this.#o = options;
+    shareConnections(options.kubeConfig);
     this.#api = options.api ?? kubeApi(options.kubeConfig);
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
@@ -165,6 +166,7 @@ export class Controller {
       kinds: this.#kinds,
       trigger: (kind, namespace, name) => this.#triggerInformer(kind, namespace)?.get(namespace, name) as Trigger | undefined,
       cachedDeployment: (namespace, name) => this.#deploymentInformer(namespace)?.get(namespace, name),
+      watchesDeployments: (namespace) => this.#deploymentInformer(namespace)?.synced === true,
       legacyDeployments: () => this.#legacyInformers.flatMap((i) => i.list()),
       render: (trigger) => options.render(trigger),
       isRenderError: (err): err is Error => options.isRenderError(err),
@@ -235,6 +237,7 @@ export class Controller {
     this.#abort.abort();
     await this.#electorRun;
     await Promise.all(this.#allInformers().map((i) => i.stop()));
+    await closeConnections(this.#o.kubeConfig);
     this.#resolveDone('stopped');
   }
 
@@ -258,6 +261,7 @@ export class Controller {
     this.#abort.abort();
     await this.#electorRun;
     await Promise.all(this.#allInformers().map((i) => i.stop()));
+    await closeConnections(this.#o.kubeConfig);
     this.#log.info({ reason }, 'controller stopped');
     this.#resolveDone(reason);
   }

@@ -49,8 +49,10 @@ export interface ReconcilerDeps {
   kinds: ReadonlyMap<string, KindInfo>;
   /** The trigger as the informer cache holds it. */
   trigger(kind: string, namespace: string, name: string): Trigger | undefined;
-  /** A kurier-managed Deployment as the informer cache holds it (a miss is confirmed with a GET). */
+  /** A kurier-managed Deployment as the informer cache holds it. */
   cachedDeployment(namespace: string, name: string): KubeObject | undefined;
+  /** True when an informer caches kurier-managed Deployments of `namespace`. */
+  watchesDeployments(namespace: string): boolean;
   /** Deployments labelled created-by=kubeless-pulsar-trigger. */
   legacyDeployments(): readonly KubeObject[];
   /** Pure render; throws an error `isRenderError` recognises for spec problems and policy refusals. */
@@ -159,10 +161,10 @@ export class Reconciler {
     }
 
     const deploymentKey = `${target.namespace}/${target.name}`;
-    let live = this.#d.cachedDeployment(target.namespace, target.name) ?? (await api.get(DEPLOYMENTS, target.namespace, target.name));
-    const body: KubeObject = { ...desired, metadata: dropNulls(desired.metadata) };
-    if (live === undefined) {
-      live = await api.create(DEPLOYMENTS, target.namespace, body);
+    const found = await this.#liveOrCreate(target, { ...desired, metadata: dropNulls(desired.metadata) });
+    const created = found.created;
+    let live = found.live;
+    if (created) {
       this.#written.set(deploymentKey, fingerprint(live['spec']));
       this.#d.log.info({ trigger: this.#keyOf(trigger), deployment: deploymentKey }, 'created the dispatcher Deployment');
       await this.#d.events.record(this.#subject(trigger), EventType.Normal, 'DeploymentCreated', `Created Deployment ${deploymentKey}`);
@@ -213,6 +215,25 @@ export class Reconciler {
       await this.#setFinalizer(kind, trigger, false);
     }
     return Outcome.Success;
+  }
+
+  /** The live Deployment, created from `body` when there is none. */
+  async #liveOrCreate(target: { name: string; namespace: string }, body: KubeObject): Promise<{ live: KubeObject; created: boolean }> {
+    const { api } = this.#d;
+    let live = this.#d.cachedDeployment(target.namespace, target.name);
+    // outside the watched namespaces the cache knows nothing: ask the API server
+    if (live === undefined && !this.#d.watchesDeployments(target.namespace)) live = await api.get(DEPLOYMENTS, target.namespace, target.name);
+    if (live !== undefined) return { live, created: false };
+    try {
+      // a miss in the cache is the common case of a new trigger: create without a GET first
+      return { live: await api.create(DEPLOYMENTS, target.namespace, body), created: true };
+    } catch (err) {
+      // someone else's Deployment (not in our labelled cache), or the cache lags behind our own write
+      if (statusCode(err) !== 409) throw err;
+      const existing = await api.get(DEPLOYMENTS, target.namespace, target.name);
+      if (existing === undefined) throw err;
+      return { live: existing, created: false };
+    }
   }
 
   /** Why the live Deployment must be rewritten, or `undefined` when it matches. */
