@@ -226,6 +226,30 @@ describe('informer (client-node makeInformer)', () => {
     }
   });
 
+  it('relists once after an expiry with no writes since, then holds its watch (no relist loop)', async () => {
+    const ns = await namespace();
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'only' } } });
+    const informer = makeInformer<V1ConfigMap>(server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => core.listNamespacedConfigMap({ namespace: ns }));
+    await informer.start();
+    try {
+      await eventually(() => {
+        expect(informer.list()).toHaveLength(1);
+      });
+      server.faults.expireResourceVersions();
+      server.resetRequests();
+      server.faults.closeWatches();
+      await eventually(() => {
+        expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(1);
+      }, 5000);
+      // client-node backs off 1 s, then 2 s between relists: a loop would show a second list by now
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(1);
+      expect(informer.list().map((o) => o.metadata?.name)).toEqual(['only']);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('relists after a 410 Gone and catches up with what changed meanwhile', async () => {
     const ns = await namespace();
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'keep' } } });
@@ -253,6 +277,7 @@ describe('informer (client-node makeInformer)', () => {
       }, 5000);
       expect(deleted).toContain('gone');
       expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list').length).toBeGreaterThan(0);
+
     } finally {
       await informer.stop();
     }

@@ -657,7 +657,7 @@ export class ApiServerCore {
   }
 
   expireResourceVersions(): void {
-    this.store.compactedBelow = this.store.currentRv + 1;
+    this.store.compact();
   }
 
   close(): void {

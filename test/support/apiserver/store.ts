@@ -84,6 +84,14 @@ export class Store {
     return this.rv;
   }
 
+  /**
+   * Compacts: every resourceVersion issued so far becomes too old to resume from. The counter moves
+   * on by one so that a relist answers a version a watch can resume from (no relist loop).
+   */
+  compact(): void {
+    this.compactedBelow = ++this.rv;
+  }
+
   /** The oldest resourceVersion a watch can still resume from. */
   get oldestResumable(): number {
     const first = this.history[0];
