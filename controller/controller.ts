@@ -7,7 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.js';
 import { KubeEventRecorder, type EventRecorder } from './events.js';
 import { ResilientInformer, runResync } from './informers.js';
-import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, type KubeApi, type KubeObject } from './kube.js';
+import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, type KubeApi, type KubeObject } from './kube.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import type { Logger } from './logger.js';
 import { createMetrics, ReconcileResult, type ControllerMetrics } from './metrics.js';
@@ -300,7 +300,10 @@ export class Controller {
       if (this.#stopped) return;
       this.metrics.retries.inc();
       const delay = this.queue.addRateLimited(key);
-      this.#log.warn({ trigger: key, err, retryInMs: delay, attempt: this.queue.numRequeues(key) }, 'reconcile failed; will retry');
+      const fields = { trigger: key, err, retryInMs: delay, attempt: this.queue.numRequeues(key) };
+      // a conflict only means our cache was behind the API server: routine, retried at once
+      if (statusCode(err) === 409) this.#log.debug(fields, 'conflict; will retry');
+      else this.#log.warn(fields, 'reconcile failed; will retry');
     } finally {
       end();
     }
