@@ -121,7 +121,7 @@ export class PulsarAdapter implements SourceAdapter {
         continue;
       }
       if (this.isStopping()) {
-        consumer.negativeAcknowledge(received);
+        this.release(consumer, received);
         break;
       }
       const message = messageFromPulsar(received);
@@ -133,17 +133,26 @@ export class PulsarAdapter implements SourceAdapter {
             (error: unknown) => {
               // Released on shutdown (or a core bug): redeliver, never acknowledge.
               if (!(error instanceof ReleasedError)) this.logger.error({ source: 'pulsar', id: message.id, err: errorText(error) }, 'settlement failed');
-              consumer.negativeAcknowledge(received);
+              this.release(consumer, received);
             },
           ),
           message.id,
         );
       } catch (error) {
-        consumer.negativeAcknowledge(received);
+        this.release(consumer, received);
         // Released: the pipeline is draining and takes nothing more.
         if (error instanceof ReleasedError) break;
         this.logger.error({ source: 'pulsar', id: message.id, err: errorText(error) }, 'admit failed');
       }
+    }
+  }
+
+  /** Negative acknowledgement: the broker redelivers after the nack delay (or on disconnect if this fails). */
+  private release(consumer: PulsarConsumer, message: PulsarMessage): void {
+    try {
+      consumer.negativeAcknowledge(message);
+    } catch (error) {
+      this.logger.warn({ source: 'pulsar', err: errorText(error) }, 'negative acknowledge failed; the broker redelivers on disconnect');
     }
   }
 
