@@ -142,6 +142,17 @@ describe.skipIf(!hasKubectl)('the real kubectl against the double (skipped only 
     await ok(['delete', 'namespace', ns]);
   });
 
+  it('kubectl rollout status sees setDeploymentReady play the Deployment controller', async () => {
+    const ns = unique('ns');
+    await ok(['create', 'namespace', ns]);
+    await ok(['create', 'deployment', 'web', '--image=nginx:1.27', '-n', ns]);
+    const waiting = kc(['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=10s']);
+    await server.setDeploymentReady(ns, 'web', true);
+    const r = await waiting;
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('deployment "web" successfully rolled out');
+  });
+
   it('npm run apiserver: the standalone server writes a kubeconfig kubectl can use', async () => {
     const kubeconfig = join(dir, 'standalone-kubeconfig');
     const root = fileURLToPath(new URL('../../', import.meta.url));
