@@ -83,6 +83,19 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     expect(second?.headers['content-type']).toBe('text/plain');
   });
 
+  it('consumes every topic listed in KAFKA_TOPICS with one group', async () => {
+    fn = await FunctionServer.start();
+    const first = uniqueName('kafka-multi-a');
+    const second = uniqueName('kafka-multi-b');
+    await createTopic(cluster, first);
+    await createTopic(cluster, second);
+    await produce(first, [{ value: 'from-a' }]);
+    await produce(second, [{ value: 'from-b' }]);
+    await start(first, uniqueName('group'), { KAFKA_TOPIC: '', KAFKA_TOPICS: `${first},${second}` });
+    await fn.waitForDistinctDelivered(2, 20_000);
+    expect(fn.delivered.map((request) => request.headers['ce-subject']).sort()).toEqual([first, second].sort());
+  });
+
   it('commits only the contiguous prefix: a record held by retries blocks the commit of later, delivered ones', async () => {
     fn = await FunctionServer.start();
     const topic = uniqueName('kafka-prefix');
