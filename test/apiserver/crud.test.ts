@@ -270,6 +270,14 @@ describe('Deployments: generation, status subresource, defaults and validation',
     expect(st.metadata?.generation).toBe(1);
   });
 
+  it('refuses DELETE and POST on the status subresource with 405', async () => {
+    const ns = await namespace();
+    await apps.createNamespacedDeployment({ namespace: ns, body: deployment('web') });
+    expect((await raw(server.url, 'DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/web/status`)).status).toBe(405);
+    expect((await raw(server.url, 'POST', `/apis/apps/v1/namespaces/${ns}/deployments/web/status`, {})).status).toBe(405);
+    expect(server.store.get('apps/v1', 'Deployment', ns, 'web')).toBeTruthy();
+  });
+
   it('fills the defaults a real API server fills, so drift checks see them', async () => {
     const ns = await namespace();
     const d = await apps.createNamespacedDeployment({ namespace: ns, body: deployment('web') });

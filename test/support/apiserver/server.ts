@@ -804,6 +804,9 @@ export class ApiServerCore {
     if (t.subresource !== undefined && !(t.subresource === 'status' && t.rt.statusSubresource)) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
+    if (t.subresource === 'status' && !['get', 'update', 'patch'].includes(rec.verb)) {
+      throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
     if (t.rt.namespaced && t.namespace === undefined && !(rec.verb === 'list' || rec.verb === 'watch')) {
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     }
