@@ -804,7 +804,7 @@ export class ApiServerCore {
     if (t.subresource !== undefined && !(t.subresource === 'status' && t.rt.statusSubresource)) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
-    if (t.subresource === 'status' && !['get', 'update', 'patch'].includes(rec.verb)) {
+    if ((t.subresource === 'status' && !['get', 'update', 'patch'].includes(rec.verb)) || ((rec.verb === 'update' || rec.verb === 'patch') && t.name === undefined)) {
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     }
     if (t.rt.namespaced && t.namespace === undefined && !(rec.verb === 'list' || rec.verb === 'watch')) {
