@@ -14,11 +14,14 @@
  *                                --brokers nats,rabbitmq --latency 100 --fail-fraction 0.1 --cpu-prof DIR]
  *
  * --cpu-prof DIR writes a V8 profile of every consumer process (summarise with profile-summary.ts);
+ * --candidate DIR also runs the dispatcher of another tree (a patched copy, a tsc build with bin/ and
+ * dist/) in the same rotation, to measure a change before it lands;
  * BENCH_NODE_OPTIONS is added to both children's NODE_OPTIONS (e.g. an --import that instruments them).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { argv, execPath, pid as ownPid } from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { DispatcherProcess } from '../../test/support/dispatcher-process.js';
@@ -48,6 +51,7 @@ const FAIL_FRACTION = numberOption('fail-fraction', 0.1);
 const CONCURRENCIES = (option('concurrency') ?? '1,32').split(',').map(Number);
 const BROKERS = (option('brokers') ?? 'nats,rabbitmq').split(',') as BrokerName[];
 const CPU_PROF_DIR = option('cpu-prof');
+const CANDIDATE = option('candidate');
 const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
 const RABBITMQ_URL = process.env.RABBITMQ_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const RUN_TIMEOUT_MS = 120_000;
@@ -57,7 +61,8 @@ for (const url of [NATS_URL, RABBITMQ_URL]) {
   if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`the benchmark only talks to 127.0.0.1, not ${url}`);
 }
 
-type Kind = 'dispatcher' | 'baseline';
+/** `candidate`: the dispatcher from another tree (`--candidate DIR`), e.g. a patched copy or a tsc build. */
+type Kind = 'dispatcher' | 'candidate' | 'baseline';
 
 interface Config {
   readonly broker: BrokerName;
@@ -111,7 +116,7 @@ function cpuMsOf(pid: number): { user: number; system: number } {
   }
 }
 
-function startDispatcher(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
+function dispatcherEnv(config: Config, destination: Destination, runId: string, functionUrl: string, kind: Kind): Record<string, string> {
   const env: Record<string, string> = {
     FUNCTION_URL: functionUrl,
     TRIGGER_NAME: 'bench',
@@ -124,7 +129,7 @@ function startDispatcher(config: Config, destination: Destination, runId: string
     SHUTDOWN_GRACE_PERIOD: '5s',
   };
   const nodeOptions = [process.env.BENCH_NODE_OPTIONS ?? ''];
-  if (CPU_PROF_DIR !== undefined) nodeOptions.push(`--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR} --cpu-prof-name=dispatcher-${runId}.cpuprofile`);
+  if (CPU_PROF_DIR !== undefined) nodeOptions.push(`--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR} --cpu-prof-name=${kind}-${runId}.cpuprofile`);
   env.NODE_OPTIONS = nodeOptions.join(' ').trim();
   if (config.broker === 'nats') {
     Object.assign(env, {
@@ -136,7 +141,11 @@ function startDispatcher(config: Config, destination: Destination, runId: string
   } else {
     Object.assign(env, { RABBITMQ_URL, RABBITMQ_QUEUE: destination.address });
   }
-  const dispatcher = DispatcherProcess.spawn(config.broker, env);
+  return env;
+}
+
+function startDispatcher(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
+  const dispatcher = DispatcherProcess.spawn(config.broker, dispatcherEnv(config, destination, runId, functionUrl, 'dispatcher'));
   children.add(dispatcher);
   return {
     pid: dispatcher.pid ?? 0,
@@ -147,6 +156,29 @@ function startDispatcher(config: Config, destination: Destination, runId: string
       if (exit.code !== 0) process.stderr.write(`dispatcher exited ${JSON.stringify(exit)}\n${dispatcher.stderr}${dispatcher.tail(5)}\n`);
     },
   };
+}
+
+function startChild(command: string[], env: Record<string, string>, cwd: string): Consumer {
+  const child = spawn(execPath, command, { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  return {
+    pid: child.pid ?? 0,
+    retries: () => Promise.resolve(Number.NaN),
+    stop: async () => {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+      children.delete(child);
+    },
+  };
+}
+
+function startCandidate(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
+  const root = CANDIDATE ?? repoRoot;
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: '0', ...dispatcherEnv(config, destination, runId, functionUrl, 'candidate') };
+  return startChild([join(root, 'bin', 'kurier.js'), 'dispatch', config.broker], env, root);
 }
 
 function startBaseline(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
@@ -166,20 +198,7 @@ function startBaseline(config: Config, destination: Destination, runId: string, 
   if (process.env.BENCH_MAX_ACK_PENDING !== undefined) env.BENCH_MAX_ACK_PENDING = process.env.BENCH_MAX_ACK_PENDING;
   // The same loader as bin/kurier.js uses for the dispatcher (tsx), so both pay the same start-up and memory for it.
   const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=baseline-${runId}.cpuprofile`];
-  const child = spawn(execPath, [...profile, '--import', 'tsx', `${repoRoot}bench/dispatcher/baseline.ts`], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
-  return {
-    pid: child.pid ?? 0,
-    retries: () => Promise.resolve(0),
-    stop: async () => {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      children.delete(child);
-    },
-  };
+  return startChild([...profile, '--import', 'tsx', `${repoRoot}bench/dispatcher/baseline.ts`], env, repoRoot);
 }
 
 async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunction, index: number): Promise<Result> {
@@ -192,7 +211,7 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
     fn.begin(runId, MESSAGES, { failFraction: config.failFraction, seed: index + 1, extra: LATENCY_MESSAGES });
     await broker.publishBacklog(destination, runId, 0, MESSAGES);
     const spawnedAt = performance.now();
-    const start = kind === 'dispatcher' ? startDispatcher : startBaseline;
+    const start = { dispatcher: startDispatcher, candidate: startCandidate, baseline: startBaseline }[kind];
     consumer = start(config, destination, runId, fn.url);
     const { pid } = consumer;
     let cpuAtFirst = { user: Number.NaN, system: Number.NaN };
@@ -247,10 +266,11 @@ const HEADER = row(['broker', 'mif', 'consumer', 'min/s', 'median/s', 'ratio', '
 
 function summarize(config: Config, results: readonly Result[]): string[] {
   const medianOf = (kind: Kind, value: (r: Result) => number): number => median(results.filter((r) => r.kind === kind).map(value));
-  const rateRatio = medianOf('dispatcher', (r) => r.msgsPerSec) / medianOf('baseline', (r) => r.msgsPerSec);
-  const cpuRatio = medianOf('dispatcher', (r) => r.cpuUsPerMsg) / medianOf('baseline', (r) => r.cpuUsPerMsg);
-  return (['dispatcher', 'baseline'] as const).map((kind) => {
+  const kinds = [...new Set(results.map((r) => r.kind))];
+  return kinds.map((kind) => {
     const mine = results.filter((r) => r.kind === kind);
+    const rateRatio = medianOf(kind, (r) => r.msgsPerSec) / medianOf('baseline', (r) => r.msgsPerSec);
+    const cpuRatio = medianOf(kind, (r) => r.cpuUsPerMsg) / medianOf('baseline', (r) => r.cpuUsPerMsg);
     const rates = mine.map((r) => r.msgsPerSec);
     const latencies = mine.flatMap((r) => r.latenciesMs);
     return row([
@@ -259,9 +279,9 @@ function summarize(config: Config, results: readonly Result[]): string[] {
       kind,
       fixed(Math.min(...rates)),
       fixed(median(rates)),
-      kind === 'dispatcher' ? fixed(rateRatio, 2) : '',
+      kind === 'baseline' ? '' : fixed(rateRatio, 2),
       fixed(median(mine.map((r) => r.cpuUsPerMsg))),
-      kind === 'dispatcher' ? fixed(cpuRatio, 2) : '',
+      kind === 'baseline' ? '' : fixed(cpuRatio, 2),
       fixed(quantile(latencies, 0.5), 2),
       fixed(quantile(latencies, 0.99), 2),
       fixed(Math.max(...mine.map((r) => r.peakRssMb))),
@@ -295,7 +315,8 @@ async function main(): Promise<void> {
         const config: Config = { broker: name, concurrency, failFraction: 0 };
         const results: Result[] = [];
         for (let repeat = 0; repeat < REPEAT; repeat += 1) {
-          const order: Kind[] = repeat % 2 === 0 ? ['dispatcher', 'baseline'] : ['baseline', 'dispatcher'];
+          const kinds: Kind[] = CANDIDATE === undefined ? ['dispatcher', 'baseline'] : ['dispatcher', 'candidate', 'baseline'];
+          const order = repeat % 2 === 0 ? kinds : [...kinds].reverse();
           for (const kind of order) {
             const result = await runOnce(kind, config, broker, fn, index++);
             results.push(result);
