@@ -177,7 +177,7 @@ describe('ordering and backpressure', () => {
 
   it('ordered: lanes run in parallel up to maxInFlight', async () => {
     h = harness(fn.url, deliveryConfig({ ordering: 'ordered', maxInFlight: 3 }));
-    fn.setDelay(50);
+    fn.setDelay(250);
     const admissions = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => h!.pipeline.admit(message({ lane: `p${i % 3}` }))));
     await Promise.all(admissions.map((a) => a.settled));
     expect(fn.maxConcurrency).toBe(3);
@@ -203,7 +203,7 @@ describe('ordering and backpressure', () => {
 
   it('unordered: up to maxInFlight requests at once, never more', async () => {
     h = harness(fn.url, deliveryConfig({ ordering: 'unordered', maxInFlight: 4 }));
-    fn.setDelay(30);
+    fn.setDelay(100);
     const settled: Promise<Settlement>[] = [];
     for (let i = 0; i < 20; i += 1) settled.push((await h.pipeline.admit(message())).settled);
     await Promise.all(settled);
