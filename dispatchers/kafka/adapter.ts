@@ -433,6 +433,9 @@ export class KafkaAdapter implements SourceAdapter {
     this.draining = true;
     this.applyPause(this.assignment, true);
     for (const waiters of this.progressWaiters.values()) for (const wake of [...waiters]) wake();
+    // Commit what already settled now, while the group is most likely still stable (other replicas
+    // stopping at the same moment will soon rebalance it); close() commits what settles meanwhile.
+    void this.commitNow('shutdown');
     return Promise.resolve();
   }
 
