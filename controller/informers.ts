@@ -3,7 +3,7 @@
  * any error (client-node gives up after a non-410 error), with a periodic resync and a `synced`
  * flag for `/readyz`. Handlers should only enqueue keys.
  */
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, Watch, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { KubeApi, KubeObject, Resource } from './kube.js';
 import type { Logger } from './logger.js';
@@ -25,6 +25,34 @@ export interface InformerOptions {
   restartMaxMs?: number;
   clock?: Clock;
   log: Logger;
+}
+
+/**
+ * Drops `metadata.managedFields` before an object reaches the cache: the controller never reads
+ * it, and at 1,000 Deployments it is most of the cache's memory (controller-runtime strips it too).
+ */
+export function trimForCache<T extends object>(obj: T): T {
+  const meta = (obj as { metadata?: { managedFields?: unknown } }).metadata;
+  if (meta !== undefined) delete meta.managedFields;
+  return obj;
+}
+
+class TrimmingWatch extends Watch {
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: object, watchObj?: object) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, apiObj: object, watchObj?: object) => {
+        callback(phase, trimForCache(apiObj), watchObj);
+      },
+      done,
+    );
+  }
 }
 
 function watchPath(r: Resource, namespace: string | undefined): string {
@@ -55,15 +83,18 @@ export class ResilientInformer {
     this.#maxMs = options.restartMaxMs ?? 30_000;
     const list = async (): Promise<{ metadata?: { resourceVersion?: string }; items: KubeObject[] }> => {
       const result = await api.list(options.resource, options.namespace, options.labelSelector);
+      for (const item of result.items) trimForCache(item);
       this.#synced = true;
       this.#failures = 0;
       return result;
     };
-    // makeInformer types its list function for typed clients; ours returns plain JSON lists
-    this.#informer = makeInformer<KubernetesObject>(
-      kc,
+    // what makeInformer builds, with a watch that trims objects; the list function is typed for
+    // typed clients, ours returns plain JSON lists
+    this.#informer = new ListWatch<KubernetesObject>(
       watchPath(options.resource, options.namespace),
+      new TrimmingWatch(kc),
       list as never,
+      false,
       options.labelSelector,
     );
     this.#informer.on('add', (obj) => {

@@ -92,6 +92,8 @@ export function parseTriggerKey(key: string): TriggerKey | undefined {
   return { kind, namespace, name };
 }
 
+type Desired = { desired: KubeObject & { metadata: { name: string; namespace: string } } } | { reason: Reason; message: string };
+
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -108,6 +110,7 @@ export class Reconciler {
   readonly #d: ReconcilerDeps;
   /** Fingerprint of each Deployment's spec as the API server returned it after our last write. */
   readonly #written = new Map<string, string>();
+  readonly #memo = new Map<string, { stamp: string; result: Desired }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -120,27 +123,46 @@ export class Reconciler {
     if (kind === undefined) return Outcome.Success;
     const trigger = this.#d.trigger(parsed.kind, parsed.namespace, parsed.name);
     // gone: same-namespace Deployments are collected through their owner reference
-    if (trigger === undefined) return Outcome.Success;
+    if (trigger === undefined) {
+      this.#memo.delete(key);
+      return Outcome.Success;
+    }
     if (trigger.metadata.deletionTimestamp !== undefined) {
       await this.#finalize(kind, trigger);
       return Outcome.Success;
     }
 
+    const result = this.#desired(key, trigger);
+    if ('reason' in result) {
+      await this.#reportProblem(kind, trigger, result.reason, result.message);
+      return Outcome.Invalid;
+    }
+    return this.#converge(kind, trigger, result.desired);
+  }
+
+  /**
+   * Validates and renders, remembering the result per key until the trigger's uid or generation
+   * changes: both depend only on the spec and identity, and a resync should not redo them.
+   */
+  #desired(key: string, trigger: Trigger): Desired {
+    const stamp = trigger.metadata.generation === undefined ? undefined : `${trigger.metadata.uid ?? ''}/${String(trigger.metadata.generation)}`;
+    const memo = this.#memo.get(key);
+    if (stamp !== undefined && memo?.stamp === stamp) return memo.result;
+    let result: Desired;
     const errors = this.#d.validate(trigger).filter((p) => p.severity === 'error');
     if (errors.length > 0) {
       const message = errors.map((p) => `${p.path}: ${p.message}`).join('; ');
-      await this.#reportProblem(kind, trigger, Reason.InvalidSpec, `invalid trigger: ${message}`);
-      return Outcome.Invalid;
+      result = { reason: Reason.InvalidSpec, message: `invalid trigger: ${message}` };
+    } else {
+      try {
+        result = { desired: this.#d.render(trigger) };
+      } catch (err) {
+        if (!this.#d.isRenderError(err)) throw err;
+        result = { reason: Reason.RenderRefused, message: `cannot render the dispatcher Deployment: ${err.message}` };
+      }
     }
-    let desired: KubeObject & { metadata: { name: string; namespace: string } };
-    try {
-      desired = this.#d.render(trigger);
-    } catch (err) {
-      if (!this.#d.isRenderError(err)) throw err;
-      await this.#reportProblem(kind, trigger, Reason.RenderRefused, `cannot render the dispatcher Deployment: ${err.message}`);
-      return Outcome.Invalid;
-    }
-    return this.#converge(kind, trigger, desired);
+    if (stamp !== undefined) this.#memo.set(key, { stamp, result });
+    return result;
   }
 
   async #converge(kind: KindInfo, initial: Trigger, desired: KubeObject & { metadata: { name: string; namespace: string } }): Promise<Outcome> {
