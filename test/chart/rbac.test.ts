@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { Controller } from '../../controller/controller.js';
+import { startApiServer, type ApiServerDouble, type RequestRecord } from '../support/apiserver/index.js';
+import { repoRoot } from '../support/run-kurier.js';
+import { CRD, eventually, getDeployment, kafkaTrigger, makeController, sleepMs } from '../controller/harness.js';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+const TEST_AGENT = 'kurier-rbac-test';
+
+/** The plain-YAML rule lists of chart/templates/rbac.yaml (the controller's rules and the Lease rules). */
+async function chartRules(): Promise<Rule[]> {
+  const text = await readFile(join(repoRoot, 'chart/templates/rbac.yaml'), 'utf8');
+  const rules: Rule[] = [];
+  const pattern = /^(\s*)- apiGroups: (.+)\n\s+resources: (.+)\n\s+verbs: (.+)$/gm;
+  for (const match of text.matchAll(pattern)) {
+    rules.push({ apiGroups: parse(match[2]!), resources: parse(match[3]!), verbs: parse(match[4]!) });
+  }
+  return rules;
+}
+
+const permissions = (rules: Rule[]): Set<string> =>
+  new Set(rules.flatMap((rule) => rule.apiGroups.flatMap((group) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group}|${resource}|${verb}`)))));
+
+function used(requests: readonly RequestRecord[]): Set<string> {
+  return new Set(
+    requests
+      .filter((r) => r.userAgent !== TEST_AGENT && r.resource !== undefined && !['discovery', 'other'].includes(r.verb))
+      .map((r) => `${r.group ?? ''}|${r.resource ?? ''}${r.subresource === undefined ? '' : `/${r.subresource}`}|${r.verb}`),
+  );
+}
+
+/** Writes as a user would, marked so the test can tell its own requests from the controller's. */
+async function send(server: ApiServerDouble, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<void> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { 'user-agent': TEST_AGENT, 'content-type': contentType },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+}
+
+describe('chart RBAC', () => {
+  let server: ApiServerDouble | undefined;
+  let controller: Controller | undefined;
+  afterAll(async () => {
+    await controller?.stop();
+    await server?.close();
+  });
+
+  it('grants exactly the verbs the controller uses through a whole trigger lifecycle', async () => {
+    server = await startApiServer({ crds: [CRD] });
+    const ns = `rbac-${randomBytes(3).toString('hex')}`;
+    const elsewhere = `${ns}-dispatchers`;
+    server.ensureNamespace(ns);
+    server.ensureNamespace(elsewhere);
+    controller = await makeController(server, {
+      allowCrossNamespace: true,
+      resyncPeriodMs: 300,
+      leaderElection: { namespace: 'default', name: 'kurier-controller', identity: 'rbac', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
+    });
+    await controller.start();
+    const triggers = `/apis/kurier.dev/v1alpha1/namespaces/${ns}/kafkatriggers`;
+
+    // Same namespace: created, then edited by hand and deleted by hand (the controller puts it back).
+    await send(server, 'POST', triggers, kafkaTrigger(ns, 'orders'));
+    const deployment = await eventually(() => getDeployment(server!, ns, 'orders-kafka'), 'the Deployment');
+    await send(server, 'PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/orders-kafka`, { spec: { template: { spec: { containers: [{ name: 'dispatcher', image: 'edited' }] } } } }, 'application/strategic-merge-patch+json');
+    await eventually(() => JSON.stringify(getDeployment(server!, ns, 'orders-kafka')).includes('edited') === false, 'the edit undone');
+    await send(server, 'DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/orders-kafka`);
+    await eventually(() => { const d = getDeployment(server!, ns, 'orders-kafka'); return d !== undefined && d['metadata'] !== deployment['metadata']; }, 'the Deployment restored');
+
+    // Invalid twice (a Warning Event, then its repeat count).
+    await send(server, 'POST', triggers, kafkaTrigger(ns, 'broken', 'orders', { deployment: { spec: { template: { spec: { hostNetwork: true } } } } }));
+    await sleepMs(800);
+
+    // Across namespaces: a finalizer is added, and removed on delete after the Deployment is gone.
+    await send(server, 'POST', triggers, kafkaTrigger(ns, 'moved', 'orders', { deployment: { metadata: { namespace: elsewhere } } }));
+    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 1, 'the cross-namespace Deployment');
+    await send(server, 'DELETE', `${triggers}/moved`);
+    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 0, 'the cross-namespace Deployment removed');
+    await eventually(() => server!.store.get('kurier.dev/v1alpha1', 'KafkaTrigger', ns, 'moved') === undefined, 'the trigger gone');
+
+    const granted = permissions(await chartRules());
+    const usedByController = used(server.requests);
+    const ungranted = [...usedByController].filter((permission) => !granted.has(permission)).sort();
+    expect(ungranted, 'the controller calls these without the chart granting them').toEqual([]);
+    const perResource = (set: Set<string>): Set<string> => new Set([...set].map((p) => p.split('|').slice(0, 2).join('|')));
+    // Every resource the chart names is one the controller reads or writes.
+    expect([...perResource(granted)].filter((r) => !perResource(usedByController).has(r) && !r.includes('triggers')).sort()).toEqual([]);
+    const unused = [...granted].filter((permission) => !usedByController.has(permission) && !/(pulsar|nats|rabbitmq|cron)triggers/.test(permission)).sort();
+    expect(unused, 'the chart grants these but the controller never called them in a full lifecycle').toEqual([]);
+  }, 60_000);
+});
