@@ -104,16 +104,18 @@ export async function startEnv(setup: ControllerSetup & { extraNamespaces?: stri
   const api = kubeApi(kubeConfigFor(server));
   const controller = await makeController(server, setup);
   await controller.start();
-  return {
+  const env: Env = {
     server,
     api,
     controller,
     ns,
     async close() {
-      await controller.stop();
+      // the test may have swapped in another controller
+      await env.controller.stop();
       await server.close();
     },
   };
+  return env;
 }
 
 /** Polls `probe` until it returns a value other than `undefined`/`false`, or fails after `timeoutMs`. */

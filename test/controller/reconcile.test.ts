@@ -12,6 +12,7 @@ import {
   getDeployment,
   getTrigger,
   kafkaTrigger,
+  makeController,
   readyOf,
   sleepMs,
   startEnv,
@@ -68,6 +69,22 @@ describe('controller reconcile', () => {
     await sleepMs(700);
     const after = (await controller.metrics.reconciles.get()).values.reduce((s, v) => s + v.value, 0);
     expect(after - before).toBeGreaterThanOrEqual(6);
+    expect(describeWrites(server.requests)).toEqual([]);
+  });
+
+  it('writes nothing when a restarted controller finds converged state (API server defaults are no drift)', async () => {
+    env = await startEnv();
+    const { server, api, ns } = env;
+    await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'orders', 'orders', { replicas: 2 }));
+    await eventually(() => getDeployment(server, ns, 'orders-kafka'), 'the Deployment');
+    await converged(env, 'orders');
+    await env.controller.stop();
+    server.resetRequests();
+    const second = await makeController(server);
+    await second.start();
+    env.controller = second;
+    await eventually(async () => ((await second.metrics.reconciles.get()).values.find((v) => v.labels.result === 'success')?.value ?? 0) >= 1, 'a reconcile');
+    await sleepMs(300);
     expect(describeWrites(server.requests)).toEqual([]);
   });
 
