@@ -373,9 +373,9 @@ export class FakeConsumer {
 
   acknowledge(message: FakeMessage): Promise<null> {
     if (this.closed) return Promise.reject(new Error('Failed to acknowledge: AlreadyClosed'));
+    // The broker acknowledges by message id, whichever consumer holds it now.
     const entry = this.subscription.entries.get(message.entry.index);
-    if (entry !== undefined && entry.owner === this) this.subscription.ack(message.entry.index);
-    else if (entry !== undefined && entry.state !== 'acked') this.subscription.ack(message.entry.index);
+    if (entry !== undefined && entry.state !== 'acked') this.subscription.ack(message.entry.index);
     return Promise.resolve(null);
   }
 
