@@ -36,7 +36,8 @@ export class KubeEventRecorder implements EventRecorder {
   readonly #clock: Clock;
   readonly #instance: string;
   readonly #log: Logger;
-  readonly #seen = new Map<string, CoreV1Event>();
+  /** Name and count of the Event last written per (object, type, reason, message). */
+  readonly #seen = new Map<string, { name: string; count: number }>();
 
   constructor(api: KubeApi, options: { clock: Clock; instance: string; log: Logger }) {
     this.#api = api;
@@ -52,12 +53,12 @@ export class KubeEventRecorder implements EventRecorder {
     const now = new Date(this.#clock.now());
     const previous = this.#seen.get(key);
     try {
-      if (previous?.metadata.name !== undefined) {
-        const count = (previous.count ?? 1) + 1;
+      if (previous !== undefined) {
+        const count = previous.count + 1;
         try {
           this.#remember(
             key,
-            await this.#api.patchEvent(namespace, previous.metadata.name, [
+            await this.#api.patchEvent(namespace, previous.name, [
               { op: 'replace', path: '/count', value: count },
               { op: 'replace', path: '/lastTimestamp', value: now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
             ]),
@@ -96,7 +97,8 @@ export class KubeEventRecorder implements EventRecorder {
 
   #remember(key: string, event: CoreV1Event): void {
     this.#seen.delete(key);
-    this.#seen.set(key, event);
+    if (event.metadata.name === undefined) return;
+    this.#seen.set(key, { name: event.metadata.name, count: event.count ?? 1 });
     if (this.#seen.size > MAX_REMEMBERED) {
       const oldest = this.#seen.keys().next().value;
       if (oldest !== undefined) this.#seen.delete(oldest);
