@@ -72,6 +72,19 @@ describe('controller lifecycle', () => {
     await eventually(() => getTrigger(e.server, e.ns, 'orders') === undefined, 'the trigger to go once the finalizer is removed');
   });
 
+  it('moves a Deployment back into the trigger namespace, deleting the old one and the finalizer', async () => {
+    const other = `o-${randomBytes(3).toString('hex')}`;
+    const e = await env({ allowCrossNamespace: true, extraNamespaces: [other] });
+    await e.api.create(TRIGGERS, e.ns, kafkaTrigger(e.ns, 'orders', 'orders', { deployment: { metadata: { namespace: other } } }));
+    await eventually(() => e.server.store.list('apps/v1', 'Deployment', other).length === 1, 'the Deployment elsewhere');
+    await eventually(() => getTrigger(e.server, e.ns, 'orders')?.status?.deployment?.namespace === other, 'status naming the other namespace');
+    const live = getTrigger(e.server, e.ns, 'orders');
+    await e.api.replace(TRIGGERS, e.ns, 'orders', { ...(live as never as Record<string, unknown>), metadata: live?.metadata, spec: { ...live?.spec, deployment: {} } } as never);
+    await eventually(() => getDeployment(e.server, e.ns, 'orders-kafka'), 'the Deployment in the trigger namespace');
+    await eventually(() => e.server.store.list('apps/v1', 'Deployment', other).length === 0, 'the old Deployment to be deleted');
+    await eventually(() => (getTrigger(e.server, e.ns, 'orders')?.metadata.finalizers ?? []).length === 0, 'the finalizer to be removed');
+  });
+
   it('refuses to move a Deployment to another namespace without --allow-cross-namespace', async () => {
     const other = `o-${randomBytes(3).toString('hex')}`;
     const e = await env({ extraNamespaces: [other] });

@@ -248,5 +248,27 @@ describe('controller reconcile', () => {
     await eventually(() => eventsIn(server, ns).find((e) => e.type === 'Warning' && e.reason === 'LegacyDeploymentFound'), 'a Warning Event');
     expect(getDeployment(server, ns, 'payments')).toBeDefined();
     expect(getDeployment(server, ns, 'payments-pulsar')).toBeDefined();
+    // once the user deletes it, the report goes away
+    await api.delete(DEPLOYMENTS, ns, 'payments');
+    await eventually(
+      () => getTrigger(server, ns, 'payments', 'PulsarTrigger')?.status?.conditions?.every((c) => c.type !== 'LegacyDeployment'),
+      'the LegacyDeployment condition to be removed',
+    );
+  });
+
+  it('reconciles only the namespaces it was given', async () => {
+    const other = `x-${Math.random().toString(16).slice(2, 8)}`;
+    env = await startEnv({ extraNamespaces: [other] });
+    await env.controller.stop();
+    const scoped = await makeController(env.server, { namespaces: [env.ns] });
+    await scoped.start();
+    env.controller = scoped;
+    const { server, api, ns } = env;
+    await api.create(TRIGGERS, other, kafkaTrigger(other, 'elsewhere'));
+    await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'here'));
+    await eventually(() => getDeployment(server, ns, 'here-kafka'), 'the Deployment in the watched namespace');
+    await sleepMs(300);
+    expect(getDeployment(server, other, 'elsewhere-kafka')).toBeUndefined();
+    expect(server.requests.some((r) => r.namespace === other && r.verb !== 'create')).toBe(false);
   });
 });
