@@ -49,7 +49,10 @@ const LATENCY_MESSAGES = numberOption('latency', 100);
 const LATENCY_INTERVAL_MS = 4;
 const FAIL_FRACTION = numberOption('fail-fraction', 0.1);
 const CONCURRENCIES = (option('concurrency') ?? '1,32').split(',').map(Number);
-const BROKERS = (option('brokers') ?? 'nats,rabbitmq').split(',') as BrokerName[];
+if (CONCURRENCIES.some((c) => !Number.isInteger(c) || c < 1 || c > 10_000)) throw new Error(`--concurrency takes integers 1..10000, comma-separated, got "${option('concurrency') ?? ''}"`);
+const isBroker = (name: string): name is BrokerName => name === 'nats' || name === 'rabbitmq';
+const BROKERS = (option('brokers') ?? 'nats,rabbitmq').split(',').filter(isBroker);
+if (BROKERS.length === 0) throw new Error(`--brokers takes nats and/or rabbitmq, got "${option('brokers') ?? ''}"`);
 const CPU_PROF_DIR = option('cpu-prof');
 const CANDIDATE = option('candidate');
 const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
@@ -91,7 +94,7 @@ interface Result {
 /** Something consuming one run's messages: the dispatcher or the baseline, as a child process. */
 interface Consumer {
   readonly pid: number;
-  /** Counter of retried attempts (dispatcher metric; 0 for the baseline). */
+  /** Counter of retried attempts (the dispatcher's metric; NaN where there is none). */
   retries(): Promise<number>;
   stop(): Promise<void>;
 }
