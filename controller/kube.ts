@@ -46,6 +46,22 @@ export function loadKubeConfig(options: {
   kubeconfig?: string | undefined;
   env: Readonly<Record<string, string | undefined>>;
 }): { kubeConfig: KubeConfig; source: KubeConfigSource } {
+  const loaded = loadAny(options);
+  const cluster = loaded.kubeConfig.getCurrentCluster();
+  if (cluster === null) throw new Error(`kubeconfig (${loaded.source}): no current context or cluster`);
+  // client-node refuses plain HTTP on every request unless told to; say so once, at start
+  if (cluster.server.startsWith('http://') && !cluster.skipTLSVerify) {
+    throw new Error(
+      `kubeconfig (${loaded.source}): cluster "${cluster.name}" is plain http (${cluster.server}); @kubernetes/client-node only allows that with insecure-skip-tls-verify: true`,
+    );
+  }
+  return loaded;
+}
+
+function loadAny(options: {
+  kubeconfig?: string | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+}): { kubeConfig: KubeConfig; source: KubeConfigSource } {
   const kc = new KubeConfig();
   if (options.kubeconfig !== undefined) {
     kc.loadFromFile(options.kubeconfig);

@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ControllerConfigError, parseControllerConfig } from '../../controller/config.js';
+import { loadKubeConfig } from '../../controller/kube.js';
 
 const defaults = { templatesDir: '/repo/templates', crdPath: '/repo/crd.yaml', identity: 'host-1' };
 
@@ -85,5 +89,20 @@ describe('controller configuration', () => {
 
   it('says a value is missing for a flag given last without one', () => {
     expect(problems(['--templates'])).toEqual(['--templates needs a value']);
+  });
+});
+
+describe('kubeconfig loading', () => {
+  it('refuses at start a plain-http cluster that client-node would refuse on every request', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kurier-kc-'));
+    const file = join(dir, 'config');
+    const yaml = (extra: string): string =>
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:1\n${extra}users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`;
+    writeFileSync(file, yaml(''));
+    expect(() => loadKubeConfig({ kubeconfig: file, env: {} })).toThrow(/cluster "c" is plain http.*insecure-skip-tls-verify/);
+    writeFileSync(file, yaml('    insecure-skip-tls-verify: true\n'));
+    expect(loadKubeConfig({ kubeconfig: file, env: {} }).source).toBe('flag');
+    expect(loadKubeConfig({ env: { KUBECONFIG: file } }).source).toBe('KUBECONFIG');
+    expect(() => loadKubeConfig({ env: { HOME: dir } })).toThrow(/no Kubernetes credentials/);
   });
 });
