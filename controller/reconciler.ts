@@ -109,7 +109,7 @@ function dropNulls<T extends object>(meta: T): T {
 export class Reconciler {
   readonly #d: ReconcilerDeps;
   /** Fingerprint of each Deployment's spec as the API server returned it after our last write. */
-  readonly #written = new Map<string, string>();
+  readonly #written = new Map<string, { fingerprint: string; resourceVersion: string | undefined }>();
   readonly #memo = new Map<string, { stamp: string; result: Desired }>();
 
   constructor(deps: ReconcilerDeps) {
@@ -187,7 +187,7 @@ export class Reconciler {
     const created = found.created;
     let live = found.live;
     if (created) {
-      this.#written.set(deploymentKey, fingerprint(live['spec']));
+      this.#remember(deploymentKey, live);
       this.#d.log.info({ trigger: this.#keyOf(trigger), deployment: deploymentKey }, 'created the dispatcher Deployment');
       await this.#d.events.record(this.#subject(trigger), EventType.Normal, 'DeploymentCreated', `Created Deployment ${deploymentKey}`);
     } else if (!this.#owns(live, trigger, crossNamespace)) {
@@ -213,7 +213,7 @@ export class Reconciler {
         };
         delete merged['status'];
         live = await api.replace(DEPLOYMENTS, target.namespace, target.name, merged);
-        this.#written.set(deploymentKey, fingerprint(live['spec']));
+        this.#remember(deploymentKey, live);
         this.#d.log.info({ trigger: this.#keyOf(trigger), deployment: deploymentKey, why }, 'updated the dispatcher Deployment');
         await this.#d.events.record(this.#subject(trigger), EventType.Normal, 'DeploymentUpdated', `Updated Deployment ${deploymentKey}: ${why}`);
       }
@@ -258,6 +258,10 @@ export class Reconciler {
     }
   }
 
+  #remember(deploymentKey: string, live: KubeObject): void {
+    this.#written.set(deploymentKey, { fingerprint: fingerprint(live['spec']), resourceVersion: live.metadata.resourceVersion });
+  }
+
   /** Why the live Deployment must be rewritten, or `undefined` when it matches. */
   #difference(live: KubeObject, desired: KubeObject & { metadata: { name: string } }, deploymentKey: string): string | undefined {
     const liveHash = live.metadata.annotations?.[SPEC_HASH];
@@ -270,7 +274,14 @@ export class Reconciler {
       return 'its owner reference was removed';
     }
     // unchanged since our own write: the API server's defaults may differ from what we sent
-    if (this.#written.get(deploymentKey) === fingerprint(live['spec'])) return undefined;
+    const written = this.#written.get(deploymentKey);
+    const rv = live.metadata.resourceVersion;
+    if (written !== undefined && rv !== undefined && written.resourceVersion === rv) return undefined;
+    if (written?.fingerprint === fingerprint(live['spec'])) {
+      // a status-only change: remember this version so the next pass skips the hash
+      written.resourceVersion = rv;
+      return undefined;
+    }
     if (!isSubset(desired['spec'], live['spec'])) return 'its spec was edited';
     return undefined;
   }

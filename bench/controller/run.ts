@@ -86,6 +86,11 @@ async function heapOf(port: number): Promise<string> {
   return `heap used ${mb('kurier_controller_nodejs_heap_size_used_bytes')} MB of ${mb('kurier_controller_nodejs_heap_size_total_bytes')} MB, external ${mb('kurier_controller_nodejs_external_memory_bytes')} MB`;
 }
 
+async function metric(port: number, line: RegExp): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
+  return [...text.matchAll(line)].reduce((s, m) => s + Number(m[1]), 0);
+}
+
 async function reconcilesTotal(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
   return [...text.matchAll(/^kurier_controller_reconciles_total\{[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
@@ -183,6 +188,7 @@ async function main(): Promise<void> {
   }
   const convergeMs = Date.now() - started;
   const controllerCpu = cpuSecondsOf(pid);
+  const failedReconciles = await metric(port, /^kurier_controller_reconciles_total\{result="error"\} (\d+)/gm);
   const doubleCpu = cpuSecondsOf('self') - doubleCpuBefore;
   const unconverged = namespaces
     .flatMap((ns) => server.store.list('kurier.dev/v1alpha1', 'KafkaTrigger', ns) as { status?: { observedGeneration?: number; deployment?: unknown } }[])
@@ -215,6 +221,7 @@ async function main(): Promise<void> {
       `controller: ${String(WORKERS)} workers, node flags [${NODE_FLAGS.join(' ')}], child pid ${String(pid)}, exit code after SIGTERM ${String(code)}`,
       `converged ${String(TRIGGERS)} triggers (${String(deployments)} Deployments) in ${fmt(convergeMs / 1000)} s from process start (target < 30 s)`,
       `CPU while converging: controller ${fmt(controllerCpu)} s, API server double (bench process) ${fmt(doubleCpu)} s, on a 2-core machine shared with other work`,
+      `reconciles that failed and were retried while converging: ${String(failedReconciles)} (conflicts with a cache that lagged behind)`,
       `API requests while converging: ${String(convergeRequests.length)} = ${fmt(convergeRequests.length / TRIGGERS)} per trigger (writes ${fmt(convergeRequests.filter(isWrite).length / TRIGGERS)} per trigger)`,
       `  ${byVerb(convergeRequests)}`,
       `API writes during a no-change resync of ${String(TRIGGERS)} triggers: ${String(resyncRequests.filter(isWrite).length)} (target 0); all requests: ${String(resyncRequests.length)}`,
