@@ -324,7 +324,7 @@ async function main(): Promise<void> {
             const result = await runOnce(kind, config, broker, fn, index++);
             results.push(result);
             if (result.missing > 0) throw new Error(`${kind} missed ${result.missing} messages`);
-            process.stderr.write(`  ${name} mif=${concurrency} ${kind}: ${fixed(result.msgsPerSec)} msgs/s, ${fixed(result.cpuUsPerMsg)} µs CPU/msg (${fixed(result.systemShare * 100)}% kernel)\n`);
+            process.stderr.write(`  ${name} mif=${concurrency} ${kind}: ${fixed(result.msgsPerSec)} msgs/s, ${fixed(result.cpuUsPerMsg)} µs CPU/msg (${fixed(result.systemShare * 100)}% kernel), RSS peak ${fixed(result.peakRssMb)} MB, at end ${fixed(result.endRssMb)} MB\n`);
           }
         }
         lines.push(...summarize(config, results));
