@@ -286,18 +286,21 @@ export class Reconciler {
     return undefined;
   }
 
+  /**
+   * Ours: controlled by this trigger (owner reference with its uid), or, with no controller owner
+   * reference at all (another namespace, or a reference someone removed), carrying this trigger's
+   * kurier labels. A Deployment controlled by anything else is never ours.
+   */
   #owns(live: KubeObject, trigger: Trigger, crossNamespace: boolean): boolean {
+    const controller = (live.metadata.ownerReferences ?? []).find((o) => o.controller === true);
+    if (controller !== undefined) return !crossNamespace && trigger.metadata.uid !== undefined && controller.uid === trigger.metadata.uid;
     const labels = live.metadata.labels ?? {};
-    if (crossNamespace) {
-      return (
-        labels[LABEL_MANAGED_BY] === 'kurier' &&
-        labels[LABEL_TRIGGER] === labelValue(trigger.metadata.name) &&
-        labels[LABEL_KIND] === trigger.kind.toLowerCase() &&
-        labels[LABEL_TRIGGER_NAMESPACE] === (trigger.metadata.namespace ?? 'default')
-      );
-    }
-    const uid = trigger.metadata.uid;
-    return uid !== undefined && (live.metadata.ownerReferences ?? []).some((o) => o.uid === uid && o.controller === true);
+    return (
+      labels[LABEL_MANAGED_BY] === 'kurier' &&
+      labels[LABEL_TRIGGER] === labelValue(trigger.metadata.name) &&
+      labels[LABEL_KIND] === trigger.kind.toLowerCase() &&
+      labels[LABEL_TRIGGER_NAMESPACE] === (trigger.metadata.namespace ?? 'default')
+    );
   }
 
   #legacyFor(trigger: Trigger): string[] {

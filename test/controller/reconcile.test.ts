@@ -138,6 +138,43 @@ describe('controller reconcile', () => {
     }, 'the edit to be undone');
   });
 
+  it('puts back an owner reference someone removed from its Deployment', async () => {
+    env = await startEnv();
+    const { server, api, ns } = env;
+    await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'orders'));
+    const d = await eventually(() => getDeployment(server, ns, 'orders-kafka'), 'the Deployment');
+    await converged(env, 'orders');
+    const stripped = structuredClone(getDeployment(server, ns, 'orders-kafka') ?? d);
+    delete stripped.metadata.ownerReferences;
+    await api.replace(DEPLOYMENTS, ns, 'orders-kafka', stripped);
+    await eventually(() => getDeployment(server, ns, 'orders-kafka')?.metadata.ownerReferences?.[0]?.uid === getTrigger(server, ns, 'orders')?.metadata.uid, 'the owner reference back');
+    expect(readyOf(getTrigger(server, ns, 'orders'))?.reason).not.toBe('DeploymentNotOwned');
+  });
+
+  it('refuses a Deployment controlled by something else, even with kurier labels', async () => {
+    env = await startEnv();
+    const { server, api, ns } = env;
+    // a real owner, or the garbage collector would remove the Deployment: a second KafkaTrigger
+    const owner = await api.create(TRIGGERS, ns, { ...kafkaTrigger(ns, 'someone-else'), spec: { ...(kafkaTrigger(ns, 'x')['spec'] as object), replicas: 0 } });
+    await api.create(DEPLOYMENTS, ns, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'orders-kafka',
+        namespace: ns,
+        labels: { 'app.kubernetes.io/managed-by': 'kurier', 'kurier.dev/trigger': 'orders', 'kurier.dev/kind': 'kafkatrigger', 'kurier.dev/trigger-namespace': ns },
+        ownerReferences: [{ apiVersion: 'kurier.dev/v1alpha1', kind: 'KafkaTrigger', name: 'someone-else', uid: owner.metadata.uid ?? '', controller: true }],
+      },
+      spec: {
+        selector: { matchLabels: { app: 'x' } },
+        template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } },
+      },
+    });
+    await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'orders'));
+    await eventually(() => readyOf(getTrigger(server, ns, 'orders'))?.reason === 'DeploymentNotOwned', 'DeploymentNotOwned');
+    expect(getDeployment(server, ns, 'orders-kafka')?.metadata.ownerReferences?.[0]?.uid).toBe(owner.metadata.uid);
+  });
+
   it('refuses a Deployment it does not own and leaves it untouched', async () => {
     env = await startEnv();
     const { server, api, ns } = env;
