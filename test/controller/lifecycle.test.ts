@@ -136,6 +136,23 @@ describe('controller lifecycle', () => {
     await eventually(() => e.server.requests.filter((r) => r.status === 500).length === 12, 'all 12 injected 500s to be served');
   });
 
+  it('becomes ready after the API server refused its first lists with 500s and 429s', async () => {
+    const server: ApiServerDouble = await startApiServer({ crds: [CRD] });
+    cleanups.push(() => server.close());
+    const ns = `t-${randomBytes(3).toString('hex')}`;
+    server.ensureNamespace(ns);
+    await kubeApi(kubeConfigFor(server)).create(TRIGGERS, ns, kafkaTrigger(ns, 'early'));
+    server.faults.failNext(6, 500, (r) => r.method === 'GET');
+    server.faults.failNext(6, 429, (r) => r.method === 'GET');
+    const c = await makeController(server);
+    cleanups.push(() => c.stop());
+    await c.start();
+    expect(c.synced).toBe(false);
+    await eventually(() => c.synced, 'caches synced', 15_000);
+    await eventually(() => getDeployment(server, ns, 'early-kafka'), 'the Deployment');
+    expect(server.requests.filter((r) => r.status === 500 || r.status === 429)).toHaveLength(12);
+  });
+
   it('leader election hands over: one of two instances reconciles, the other takes over when it dies', async () => {
     const server: ApiServerDouble = await startApiServer({ crds: [CRD] });
     cleanups.push(() => server.close());
