@@ -43,23 +43,43 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
     ? new https.Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 })
     : new http.Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 });
   const request = secure ? https.request : http.request;
+  // Resolved once: passing the URL object makes node:http convert it on every request.
+  const base = {
+    protocol: target.protocol,
+    hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
+    port: target.port === '' ? undefined : Number(target.port),
+    path: `${target.pathname}${target.search}`,
+    auth: target.username === '' ? undefined : `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`,
+    method: 'POST',
+    agent,
+  };
+  // One abort listener per signal for all requests in progress, not one added and removed per request.
+  const aborters = new WeakMap<AbortSignal, Set<() => void>>();
+  const watch = (signal: AbortSignal, onAbort: () => void): (() => void) => {
+    let set = aborters.get(signal);
+    if (set === undefined) {
+      const created = new Set<() => void>();
+      set = created;
+      aborters.set(signal, created);
+      signal.addEventListener('abort', () => { for (const abort of [...created]) abort(); }, { once: true });
+    }
+    set.add(onAbort);
+    return () => { set.delete(onAbort); };
+  };
 
   return {
     post(body, headers, options) {
       return new Promise<FunctionResponse>((resolve, reject) => {
         let finished = false;
+        let unwatch = (): void => undefined;
         const finish = (action: () => void): void => {
           if (finished) return;
           finished = true;
           clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
+          unwatch();
           action();
         };
-        const req = request(target, {
-          method: 'POST',
-          agent,
-          headers: { ...headers, 'content-length': String(body.length) },
-        });
+        const req = request({ ...base, headers: { ...headers, 'content-length': String(body.length) } });
         const timer = setTimeout(() => {
           finish(() => { reject(new TransportError('timeout', `no complete response within ${options.timeoutMs}ms`)); });
           req.destroy();
@@ -72,7 +92,7 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
           onAbort();
           return;
         }
-        options.signal?.addEventListener('abort', onAbort, { once: true });
+        if (options.signal !== undefined) unwatch = watch(options.signal, onAbort);
         req.on('error', (error) => {
           finish(() => { reject(new TransportError('network', error.message, { cause: error })); });
         });

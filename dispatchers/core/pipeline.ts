@@ -107,9 +107,12 @@ class DeliveryPipeline implements DispatchPipeline {
   /** Aborts HTTP attempts in progress (end of the grace period). */
   private readonly hard = new AbortController();
   private isDraining = false;
+  /** Labelled children resolved once: prom-client hashes the label object on every inc({…}). */
+  private readonly delivered: { inc(): void };
 
   constructor(options: PipelineOptions) {
     this.options = options;
+    this.delivered = options.metrics.deliveries.labels({ outcome: DeliveryOutcome.Delivered });
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.capacity = options.delivery.maxInFlight;
@@ -194,7 +197,7 @@ class DeliveryPipeline implements DispatchPipeline {
     try {
       const { response, attempts } = await this.deliver(message);
       if (this.options.delivery.replyTopic !== undefined) await this.reply(message, response);
-      metrics.deliveries.inc({ outcome: DeliveryOutcome.Delivered });
+      this.delivered.inc();
       entry.resolve({ outcome: 'delivered', status: response.status, attempts });
     } catch (error) {
       if (error instanceof ReleasedError) {

@@ -229,13 +229,13 @@ export class NatsAdapter implements SourceAdapter {
   }
 
   private async consumeJetStream(messages: ConsumerMessages, pipeline: Pipeline, jetstream: JetStreamConfig): Promise<void> {
-    const lag = consumerLagGauge(this.context.registry);
+    const lag = consumerLagGauge(this.context.registry).labels({ lane: jetstream.stream });
     for await (const msg of messages) {
       if (this.paused) {
         msg.nak();
         continue;
       }
-      lag.set({ lane: jetstream.stream }, msg.info.pending);
+      lag.set(msg.info.pending);
       const sequence = msg.info.streamSequence;
       this.newestSeen = Math.max(this.newestSeen, sequence);
       this.unsettled.add(sequence);
