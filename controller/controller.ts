@@ -255,8 +255,9 @@ export class Controller {
     this.#stopped = true;
     this.#reconciling = false;
     this.metrics.leader.set(0);
+    // finish the keys in process, drop the queued ones (the next leader lists everything anyway);
     // not the abort yet: a lost lease must not be released, a clean stop releases after the drain
-    await this.queue.shutDownWithDrain();
+    await this.queue.shutDownWithDrain({ discardQueued: true });
     await Promise.all(this.#workers);
     this.#abort.abort();
     await this.#electorRun;

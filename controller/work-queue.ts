@@ -141,8 +141,15 @@ export class WorkQueue {
     this.#notifyIdle();
   }
 
-  /** Shuts down and resolves once every queued and in-process key is done. */
-  shutDownWithDrain(): Promise<void> {
+  /**
+   * Shuts down and resolves once every queued and in-process key is done. With `discardQueued`
+   * only the keys already in process are waited for; the queued ones are dropped.
+   */
+  shutDownWithDrain(options: { discardQueued?: boolean } = {}): Promise<void> {
+    if (options.discardQueued === true) {
+      for (const key of this.#queue) this.#dirty.delete(key);
+      this.#queue = [];
+    }
     this.shutDown();
     if (this.#idle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));

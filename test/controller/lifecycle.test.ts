@@ -196,6 +196,27 @@ describe('controller lifecycle', () => {
     expect(lease.spec.leaseTransitions).toBe(1);
   });
 
+  it('a standby replica (not leading) stops promptly with keys queued', async () => {
+    const server: ApiServerDouble = await startApiServer({ crds: [CRD] });
+    cleanups.push(() => server.close());
+    const ns = `t-${randomBytes(3).toString('hex')}`;
+    server.ensureNamespace(ns);
+    const api = kubeApi(kubeConfigFor(server));
+    const lease = { namespace: 'default', name: 'kurier-controller', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 };
+    const leader = await makeController(server, { leaderElection: { ...lease, identity: 'leader' } });
+    cleanups.push(() => leader.stop());
+    await leader.start();
+    await eventually(() => leader.reconciling, 'leading');
+    const standby = await makeController(server, { leaderElection: { ...lease, identity: 'standby' } });
+    await standby.start();
+    await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'queued'));
+    await eventually(() => standby.queue.length > 0, 'a key queued on the standby');
+    const started = Date.now();
+    await standby.stop();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await standby.done).toBe('stopped');
+  });
+
   it('stops reconciling when the lease is taken away', async () => {
     const server: ApiServerDouble = await startApiServer({ crds: [CRD] });
     cleanups.push(() => server.close());

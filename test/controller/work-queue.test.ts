@@ -107,6 +107,22 @@ describe('WorkQueue', () => {
     expect(drained).toBe(true);
   });
 
+  it('can drop queued keys on shutdown, waiting only for those in process', async () => {
+    const q = new WorkQueue({ clock: new FakeClock() });
+    q.add('a');
+    q.add('b');
+    q.add('c');
+    const key = await q.get();
+    let drained = false;
+    void q.shutDownWithDrain({ discardQueued: true }).then(() => (drained = true));
+    await settled();
+    expect(drained).toBe(false);
+    q.done(key ?? '');
+    await settled();
+    expect(drained).toBe(true);
+    expect(await q.get()).toBeUndefined();
+  });
+
   it('still processes a key changed while it was in process when shutdown came', async () => {
     const q = new WorkQueue({ clock: new FakeClock() });
     q.add('a');
