@@ -320,7 +320,7 @@ export class Reconciler {
     if (current.replicas !== undefined) observation.replicas = current.replicas;
     if (current.readyReplicas !== undefined) observation.readyReplicas = current.readyReplicas;
     if (before?.reason !== reason || before.message !== message) {
-      this.#d.log.warn({ trigger: this.#keyOf(trigger), reason, msg: message }, 'trigger not reconciled');
+      this.#d.log.warn({ trigger: this.#keyOf(trigger), reason, problem: message }, 'trigger not reconciled');
       await this.#d.events.record(this.#subject(trigger), EventType.Warning, reason, message);
     }
     await this.#writeStatus(kind, trigger, buildStatus(trigger, observation, rfc3339(this.#d.clock.now())));
