@@ -138,6 +138,23 @@ describe('controller reconcile', () => {
     }, 'the edit to be undone');
   });
 
+  it('leaves a kubectl rollout restart alone (an added pod-template annotation is not drift)', async () => {
+    env = await startEnv();
+    const { server, api, ns } = env;
+    await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'orders'));
+    await eventually(() => getDeployment(server, ns, 'orders-kafka'), 'the Deployment');
+    await converged(env, 'orders');
+    const restarted = structuredClone(getDeployment(server, ns, 'orders-kafka'));
+    const template = (restarted?.['spec'] as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+    template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' };
+    const after = await api.replace(DEPLOYMENTS, ns, 'orders-kafka', restarted as never);
+    server.resetRequests();
+    env.controller.enqueueAll();
+    await sleepMs(400);
+    expect(writes(server.requests).filter((r) => r.resource === 'deployments')).toEqual([]);
+    expect(getDeployment(server, ns, 'orders-kafka')?.metadata.resourceVersion).toBe(after.metadata.resourceVersion);
+  });
+
   it('puts back an owner reference someone removed from its Deployment', async () => {
     env = await startEnv();
     const { server, api, ns } = env;
