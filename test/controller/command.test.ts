@@ -41,6 +41,14 @@ describe('kurier controller', () => {
     expect(result.stderr).toContain('KURIER_LEADER_ELECT');
   });
 
+  it('prints every flag with --help and exits 0', async () => {
+    const result = await runKurier(['controller', '--help']);
+    expect(result.code).toBe(0);
+    for (const flag of ['--kubeconfig', '--namespaces', '--templates', '--allow-cross-namespace', '--leader-elect', '--workers', '--metrics-port', '--resync-period']) {
+      expect(result.stderr).toContain(flag);
+    }
+  });
+
   it('exits 1 naming the templates directory when it cannot load the templates', async () => {
     const result = await runKurier(['controller', '--templates=/nonexistent/templates', '--log-level=error']);
     expect(result.code).toBe(1);
