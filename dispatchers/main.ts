@@ -14,10 +14,19 @@ function isSourceModule(value: unknown): value is SourceModule<unknown> {
   return typeof value === 'object' && value !== null && 'createAdapter' in value && 'parseConfig' in value;
 }
 
+// Spelled out (not a computed path) so bundlers and readers see every adapter; each loads only when used.
+const SOURCE_LOADERS: Readonly<Record<Source, () => Promise<unknown>>> = {
+  kafka: () => import('./kafka/index.js'),
+  pulsar: () => import('./pulsar/index.js'),
+  nats: () => import('./nats/index.js'),
+  rabbitmq: () => import('./rabbitmq/index.js'),
+  cron: () => import('./cron/index.js'),
+};
+
 async function loadSource(source: Source): Promise<SourceModule<unknown> | string> {
   let loaded: unknown;
   try {
-    loaded = await import(`./${source}/index.js`);
+    loaded = await SOURCE_LOADERS[source]();
   } catch (error) {
     return `the ${source} dispatcher could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
   }

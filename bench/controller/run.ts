@@ -5,8 +5,8 @@
  *
  *   npm run bench:controller [-- --triggers 1000 --namespaces 10 --workers 4 --tsx]
  *
- * By default the controller is compiled first (as in the image) so its RSS is not tsx's; `--tsx`
- * runs the sources through bin/kurier.js instead.
+ * By default the controller is bundled first (`npm run build:bundle`, as in the image) so its RSS
+ * is not tsx's; `--tsx` runs the sources through bin/kurier.js instead.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { argv, execPath } from 'node:process';
 import { kubeApi } from '../../controller/kube.js';
 import { startApiServer, type RequestRecord } from '../../test/support/apiserver/index.js';
 import { kubeConfigFor, kubeconfigYaml } from '../../test/controller/harness.js';
+import { parse } from 'yaml';
 import { repoRoot } from '../../test/support/run-kurier.js';
 
 function option(name: string, fallback: number): number {
@@ -34,17 +35,18 @@ const USE_TSX = argv.includes('--tsx');
 /** Extra Node flags for the controller process, e.g. `--node-flags "--max-semi-space-size=2"`. */
 const NODE_FLAGS = ((): string[] => {
   const i = argv.indexOf('--node-flags');
-  return i === -1 ? [] : (argv[i + 1] ?? '').split(' ').filter((f) => f !== '');
+  // By default the controller runs with the chart's NODE_OPTIONS, as in a cluster.
+  const flags = i === -1 ? ((parse(readFileSync(`${repoRoot}chart/values.yaml`, 'utf8')) as { nodeOptions?: string }).nodeOptions ?? '') : (argv[i + 1] ?? '');
+  return flags.split(' ').filter((f) => f !== '');
 })();
-const BUILD_DIR = `${repoRoot}node_modules/.cache/kurier-bench`;
 
 /** The command line that starts `kurier controller`. */
 function controllerCommand(): string[] {
   if (USE_TSX) return [`${repoRoot}bin/kurier.js`, 'controller'];
   const started = Date.now();
-  execFileSync(execPath, [`${repoRoot}node_modules/typescript/bin/tsc`, '-p', `${repoRoot}tsconfig.build.json`, '--outDir', BUILD_DIR], { stdio: 'inherit' });
-  process.stdout.write(`compiled the controller to ${BUILD_DIR} in ${String(Date.now() - started)} ms\n`);
-  return [`${BUILD_DIR}/cli/kurier.js`, 'controller', `--templates=${repoRoot}templates`, `--crd=${repoRoot}crd.yaml`];
+  execFileSync('npm', ['run', '--silent', 'build:bundle'], { cwd: repoRoot, stdio: 'inherit' });
+  process.stdout.write(`bundled the controller (npm run build:bundle, as in the image) in ${String(Date.now() - started)} ms\n`);
+  return [`${repoRoot}dist/kurier.mjs`, 'controller', `--templates=${repoRoot}templates`, `--crd=${repoRoot}crd.yaml`];
 }
 
 const isWrite = (r: RequestRecord): boolean => ['create', 'update', 'patch', 'delete'].includes(r.verb);
@@ -151,7 +153,8 @@ async function main(): Promise<void> {
       `--resync-period=${String(RESYNC_S)}s`,
       '--log-level=warn',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    // The image's environment (Dockerfile, chart): fewer glibc malloc arenas.
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' } },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const pid = child.pid ?? 0;
