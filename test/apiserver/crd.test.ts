@@ -2,39 +2,21 @@
    client-node models are classes; tests write them as plain object literals (as the API sees them) and read responses untyped */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startApiServer } from '../support/apiserver/index.js';
-import type { ApiServerDouble } from '../support/apiserver/index.js';
-import { eventually, failure, raw, unique } from './helpers.js';
+import { eventually, failure, raw, useApiServer } from './helpers.js';
 
 const CRD_FILE = fileURLToPath(new URL('./fixtures/widgets-crd.yaml', import.meta.url));
 const crd = parse(readFileSync(CRD_FILE, 'utf8')) as V1CustomResourceDefinition;
 const G = 'example.test';
 
-let server: ApiServerDouble;
-let core: CoreV1Api;
-let custom: CustomObjectsApi;
-
-beforeAll(async () => {
-  server = await startApiServer({ crds: [CRD_FILE] });
-  core = server.kubeConfig().makeApiClient(CoreV1Api);
-  custom = server.kubeConfig().makeApiClient(CustomObjectsApi);
-});
-afterAll(async () => {
-  await server.close();
-});
-
-async function namespace(): Promise<string> {
-  const name = unique('ns');
-  await core.createNamespace({ body: { metadata: { name } } });
-  return name;
-}
+const api = useApiServer({ crds: [CRD_FILE] });
 
 const widget = (name: string, spec: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ apiVersion: `${G}/v1`, kind: 'Widget', metadata: { name }, spec, ...extra });
-const create = (ns: string, body: object, q: { fieldValidation?: string } = {}) => custom.createNamespacedCustomObject({ group: G, version: 'v1', namespace: ns, plural: 'widgets', body, ...q }) as Promise<any>;
+const create = (ns: string, body: object, q: { fieldValidation?: string } = {}) => api.custom.createNamespacedCustomObject({ group: G, version: 'v1', namespace: ns, plural: 'widgets', body, ...q }) as Promise<any>;
 
 describe('installing a CRD', () => {
   it('accepts a CRD over the API, marks it Established and serves its kind with discovery', async () => {
@@ -87,20 +69,20 @@ describe('installing a CRD', () => {
 
 describe('custom resources', () => {
   it('creates, reads and lists them through CustomObjectsApi and KubernetesObjectApi', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const w = await create(ns, widget('w1', { size: 2, color: 'red' }));
     expect(w.metadata.generation).toBe(1);
     expect(w.metadata.uid).toBeTruthy();
-    const list = (await custom.listNamespacedCustomObject({ group: G, version: 'v1', namespace: ns, plural: 'widgets' })) as any;
+    const list = (await api.custom.listNamespacedCustomObject({ group: G, version: 'v1', namespace: ns, plural: 'widgets' })) as any;
     expect(list.kind).toBe('WidgetList');
     expect(list.items[0].kind).toBe('Widget');
-    const objs = KubernetesObjectApi.makeApiClient(server.kubeConfig());
+    const objs = KubernetesObjectApi.makeApiClient(api.server.kubeConfig());
     const read = (await objs.read({ apiVersion: `${G}/v1`, kind: 'Widget', metadata: { name: 'w1', namespace: ns } })) as any;
     expect(read.spec.color).toBe('red');
   });
 
   it('answers 422 Invalid with one cause per schema violation: required, enum, maximum, pattern, type', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const st = await failure(create(ns, widget('bad', { color: 'pink', name: 'UPPER', tags: 'nope' })), 422);
     expect(st.reason).toBe('Invalid');
     expect(st.message).toMatch(/^Widget\.example\.test "bad" is invalid: /);
@@ -116,7 +98,7 @@ describe('custom resources', () => {
   });
 
   it('validates items, additionalProperties maps and int-or-string fields', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const st = await failure(create(ns, widget('bad', { size: 1, ports: [{ port: 1 }], limits: { cpu: 'x' }, quantity: true })), 422);
     const fields = st.details?.causes?.map((c) => c.field);
     expect(fields).toEqual(expect.arrayContaining(['spec.ports[0].name', 'spec.limits.cpu', 'spec.quantity']));
@@ -125,8 +107,8 @@ describe('custom resources', () => {
   });
 
   it('prunes unknown fields by default and says so in a Warning header; keeps x-kubernetes-preserve-unknown-fields', async () => {
-    const ns = await namespace();
-    const res = await raw(server.url, 'POST', `/apis/${G}/v1/namespaces/${ns}/widgets`, widget('w', { size: 1, colr: 'red', extra: { any: { thing: 1 } } }, { junk: 1 }));
+    const ns = await api.namespace();
+    const res = await raw(api.server.url, 'POST', `/apis/${G}/v1/namespaces/${ns}/widgets`, widget('w', { size: 1, colr: 'red', extra: { any: { thing: 1 } } }, { junk: 1 }));
     expect(res.status).toBe(201);
     expect(res.json.spec).toEqual({ size: 1, mode: 'normal', extra: { any: { thing: 1 } } });
     expect(res.json.junk).toBeUndefined();
@@ -134,41 +116,41 @@ describe('custom resources', () => {
   });
 
   it('rejects unknown fields with 400 naming each one under fieldValidation=Strict (what kubectl sends)', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const st = await failure(create(ns, widget('w', { size: 1, colr: 'red' }), { fieldValidation: 'Strict' }), 400);
     expect(st.reason).toBe('BadRequest');
     expect(st.message).toBe('Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.colr"');
   });
 
   it('applies schema defaults', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const w = await create(ns, widget('w', { size: 1 }));
     expect(w.spec.mode).toBe('normal');
   });
 
   it('bumps generation on spec changes only, not on metadata or status', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const w = await create(ns, widget('w', { size: 1 }));
-    const relabelled = (await custom.replaceNamespacedCustomObject({ group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { ...w, metadata: { ...w.metadata, labels: { a: 'b' } } } })) as any;
+    const relabelled = (await api.custom.replaceNamespacedCustomObject({ group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { ...w, metadata: { ...w.metadata, labels: { a: 'b' } } } })) as any;
     expect(relabelled.metadata.generation).toBe(1);
-    const st = (await custom.replaceNamespacedCustomObjectStatus({ group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { ...relabelled, status: { observedGeneration: 1 } } })) as any;
+    const st = (await api.custom.replaceNamespacedCustomObjectStatus({ group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { ...relabelled, status: { observedGeneration: 1 } } })) as any;
     expect(st.metadata.generation).toBe(1);
     expect(st.status.observedGeneration).toBe(1);
-    const resized = (await custom.replaceNamespacedCustomObject({ group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { ...st, spec: { ...st.spec, size: 5 } } })) as any;
+    const resized = (await api.custom.replaceNamespacedCustomObject({ group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { ...st, spec: { ...st.spec, size: 5 } } })) as any;
     expect(resized.metadata.generation).toBe(2);
   });
 
   it('honours the status subresource: status is dropped on create and ignored on main writes; /status writes only status', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const w = await create(ns, widget('w', { size: 1 }, { status: { observedGeneration: 9 } }));
     expect(w.status).toBeUndefined();
-    const st = (await custom.patchNamespacedCustomObjectStatus(
+    const st = (await api.custom.patchNamespacedCustomObjectStatus(
       { group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { spec: { size: 9 }, status: { conditions: [{ type: 'Ready', status: 'True' }] } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     )) as any;
     expect(st.status.conditions[0].status).toBe('True');
     expect(st.spec.size).toBe(1);
-    const main = (await custom.patchNamespacedCustomObject(
+    const main = (await api.custom.patchNamespacedCustomObject(
       { group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { status: { conditions: [] } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     )) as any;
@@ -176,10 +158,10 @@ describe('custom resources', () => {
   });
 
   it('validates status writes against the schema too', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     await create(ns, widget('w', { size: 1 }));
     const st = await failure(
-      custom.patchNamespacedCustomObjectStatus(
+      api.custom.patchNamespacedCustomObjectStatus(
         { group: G, version: 'v1', namespace: ns, plural: 'widgets', name: 'w', body: { status: { observedGeneration: 'one' } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
@@ -189,20 +171,20 @@ describe('custom resources', () => {
   });
 
   it('returns the deleted object on DELETE of a custom resource', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     await create(ns, widget('w', { size: 1 }));
-    const res = await raw(server.url, 'DELETE', `/apis/${G}/v1/namespaces/${ns}/widgets/w`);
+    const res = await raw(api.server.url, 'DELETE', `/apis/${G}/v1/namespaces/${ns}/widgets/w`);
     expect(res.status).toBe(200);
     expect(res.json.kind).toBe('Widget');
     await eventually(() => {
-      expect(server.store.get(`${G}/v1`, 'Widget', ns, 'w')).toBeUndefined();
+      expect(api.server.store.get(`${G}/v1`, 'Widget', ns, 'w')).toBeUndefined();
     });
   });
 
   it('refuses strategic merge patch for custom resources with 415, as a cluster does', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     await create(ns, widget('w', { size: 1 }));
-    const res = await raw(server.url, 'PATCH', `/apis/${G}/v1/namespaces/${ns}/widgets/w`, { spec: { size: 2 } }, 'application/strategic-merge-patch+json');
+    const res = await raw(api.server.url, 'PATCH', `/apis/${G}/v1/namespaces/${ns}/widgets/w`, { spec: { size: 2 } }, 'application/strategic-merge-patch+json');
     expect(res.status).toBe(415);
     expect(res.json.reason).toBe('UnsupportedMediaType');
   });

@@ -1,8 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-class-instance-assignment -- raw responses are read untyped; client-node models written as literals */
 import { randomBytes } from 'node:crypto';
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startApiServer } from '../support/apiserver/index.js';
+import type { ApiServerDouble, ApiServerOptions } from '../support/apiserver/index.js';
 
 export interface Status {
   kind: string;
@@ -30,6 +32,55 @@ export async function failure(p: Promise<unknown>, code: number): Promise<Status
 
 /** A unique DNS-label name for one test's namespace or object. */
 export const unique = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+/** One API server double for the enclosing file or describe block, with clients made from its kubeconfig. */
+export interface ApiServerFixture {
+  readonly server: ApiServerDouble;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly custom: CustomObjectsApi;
+  /** Creates a fresh, uniquely named namespace and returns its name. */
+  namespace(): Promise<string>;
+}
+
+/**
+ * Starts the double in `beforeAll` and closes it in `afterAll` of the calling scope;
+ * the fixture's fields may be read only inside hooks and tests, once it has started.
+ */
+export function useApiServer(options: ApiServerOptions = {}): ApiServerFixture {
+  let started: { server: ApiServerDouble; core: CoreV1Api; apps: AppsV1Api; custom: CustomObjectsApi } | undefined;
+  const get = (): NonNullable<typeof started> => {
+    if (started === undefined) throw new Error('useApiServer: the API server double is read before beforeAll started it');
+    return started;
+  };
+  beforeAll(async () => {
+    const server = await startApiServer(options);
+    const kc = server.kubeConfig();
+    started = { server, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
+  });
+  afterAll(async () => {
+    await started?.server.close();
+  });
+  return {
+    get server() {
+      return get().server;
+    },
+    get core() {
+      return get().core;
+    },
+    get apps() {
+      return get().apps;
+    },
+    get custom() {
+      return get().custom;
+    },
+    async namespace() {
+      const name = unique('ns');
+      await get().core.createNamespace({ body: { metadata: { name } } });
+      return name;
+    },
+  };
+}
 
 /** Polls until `fn` stops throwing (short interval; the double's background work runs on the next tick). */
 export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {

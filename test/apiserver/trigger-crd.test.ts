@@ -1,10 +1,7 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-class-instance-assignment -- custom objects are read untyped; models are written as literals */
+/* eslint-disable @typescript-eslint/no-explicit-any -- custom objects are read untyped */
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer } from '../support/apiserver/index.js';
-import type { ApiServerDouble } from '../support/apiserver/index.js';
-import { failure, raw, unique } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { failure, raw, useApiServer } from './helpers.js';
 
 // The real trigger API: the repository's crd.yaml, installed into the double as into a cluster.
 const CRD_YAML = fileURLToPath(new URL('../../crd.yaml', import.meta.url));
@@ -21,27 +18,10 @@ const triggers: { kind: string; plural: string; spec: Record<string, unknown> }[
 ];
 
 describe('the repository crd.yaml installed into the double', () => {
-  let server: ApiServerDouble;
-  let custom: CustomObjectsApi;
-  let core: CoreV1Api;
-
-  beforeAll(async () => {
-    server = await startApiServer({ crds: [CRD_YAML] });
-    custom = server.kubeConfig().makeApiClient(CustomObjectsApi);
-    core = server.kubeConfig().makeApiClient(CoreV1Api);
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-
-  async function namespace(): Promise<string> {
-    const name = unique('ns');
-    await core.createNamespace({ body: { metadata: { name } } });
-    return name;
-  }
+  const api = useApiServer({ crds: [CRD_YAML] });
 
   it('serves every trigger kind with short names and the triggers category in discovery', async () => {
-    const res = await raw(server.url, 'GET', `/apis/${G}/${V}`);
+    const res = await raw(api.server.url, 'GET', `/apis/${G}/${V}`);
     expect(res.status).toBe(200);
     const byName = Object.fromEntries(res.json.resources.map((r: any) => [r.name, r]));
     for (const t of triggers) {
@@ -52,8 +32,8 @@ describe('the repository crd.yaml installed into the double', () => {
   });
 
   it.each(triggers)('creates a valid $kind and reads it back', async (t) => {
-    const ns = await namespace();
-    const created = (await custom.createNamespacedCustomObject({
+    const ns = await api.namespace();
+    const created = (await api.custom.createNamespacedCustomObject({
       group: G,
       version: V,
       namespace: ns,
@@ -62,14 +42,14 @@ describe('the repository crd.yaml installed into the double', () => {
       body: { apiVersion: `${G}/${V}`, kind: t.kind, metadata: { name: 'orders' }, spec: t.spec },
     }));
     expect(created.metadata.generation).toBe(1);
-    const read = (await custom.getNamespacedCustomObject({ group: G, version: V, namespace: ns, plural: t.plural, name: 'orders' }));
+    const read = (await api.custom.getNamespacedCustomObject({ group: G, version: V, namespace: ns, plural: t.plural, name: 'orders' }));
     expect(read.spec.function).toEqual(fn);
   });
 
   it('answers 422 with causes naming the field for an invalid value', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const st = await failure(
-      custom.createNamespacedCustomObject({
+      api.custom.createNamespacedCustomObject({
         group: G,
         version: V,
         namespace: ns,
@@ -85,17 +65,17 @@ describe('the repository crd.yaml installed into the double', () => {
   });
 
   it('rejects a typo\'d field under strict field validation (kubectl\'s default), naming it; prunes it otherwise', async () => {
-    const ns = await namespace();
+    const ns = await api.namespace();
     const body = { apiVersion: `${G}/${V}`, kind: 'NATSTrigger', metadata: { name: 'typo' }, spec: { nats: { url: 'nats://n:4222', subject: 's', queueGrup: 'q' }, function: fn } };
-    const st = await failure(custom.createNamespacedCustomObject({ group: G, version: V, namespace: ns, plural: 'natstriggers', body, fieldValidation: 'Strict' }), 400);
+    const st = await failure(api.custom.createNamespacedCustomObject({ group: G, version: V, namespace: ns, plural: 'natstriggers', body, fieldValidation: 'Strict' }), 400);
     expect(st.message).toContain('unknown field "spec.nats.queueGrup"');
-    const pruned = (await custom.createNamespacedCustomObject({ group: G, version: V, namespace: ns, plural: 'natstriggers', body }));
+    const pruned = (await api.custom.createNamespacedCustomObject({ group: G, version: V, namespace: ns, plural: 'natstriggers', body }));
     expect(pruned.spec.nats).toEqual({ url: 'nats://n:4222', subject: 's' });
   });
 
   it('keeps spec.deployment free-form', async () => {
-    const ns = await namespace();
-    const created = (await custom.createNamespacedCustomObject({
+    const ns = await api.namespace();
+    const created = (await api.custom.createNamespacedCustomObject({
       group: G,
       version: V,
       namespace: ns,

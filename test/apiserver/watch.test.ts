@@ -1,29 +1,13 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread, @typescript-eslint/no-explicit-any --
    client-node models are classes; tests write them as plain object literals (as the API sees them) and read responses untyped */
 import { fileURLToPath } from 'node:url';
-import { ADD, CoreV1Api, CustomObjectsApi, DELETE, ERROR, PatchStrategy, UPDATE, Watch, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
+import { ADD, CustomObjectsApi, DELETE, ERROR, PatchStrategy, UPDATE, Watch, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startApiServer } from '../support/apiserver/index.js';
-import type { ApiServerDouble } from '../support/apiserver/index.js';
-import { eventually, unique } from './helpers.js';
+import { eventually, useApiServer } from './helpers.js';
 
-let server: ApiServerDouble;
-let core: CoreV1Api;
-
-beforeAll(async () => {
-  server = await startApiServer({ bookmarkIntervalMs: 50 });
-  core = server.kubeConfig().makeApiClient(CoreV1Api);
-});
-afterAll(async () => {
-  await server.close();
-});
-
-async function namespace(): Promise<string> {
-  const name = unique('ns');
-  await core.createNamespace({ body: { metadata: { name } } });
-  return name;
-}
+const api = useApiServer({ bookmarkIntervalMs: 50 });
 
 interface Seen {
   type: string;
@@ -40,7 +24,7 @@ async function watch(path: string, query: Record<string, string | boolean>): Pro
   const done = new Promise((r) => {
     resolveDone = r;
   });
-  const ctl = await new Watch(server.kubeConfig()).watch(
+  const ctl = await new Watch(api.server.kubeConfig()).watch(
     path,
     query,
     (type: string, object: any) => {
@@ -61,13 +45,13 @@ async function watch(path: string, query: Record<string, string | boolean>): Pro
 
 describe('watch', () => {
   it('streams only the changes after the given resourceVersion, in order, with their resourceVersions', async () => {
-    const ns = await namespace();
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'before' } } });
-    const list = await core.listNamespacedConfigMap({ namespace: ns });
-    const a = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'a' }, data: { v: '1' } } });
+    const ns = await api.namespace();
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'before' } } });
+    const list = await api.core.listNamespacedConfigMap({ namespace: ns });
+    const a = await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'a' }, data: { v: '1' } } });
     const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: list.metadata!.resourceVersion! });
-    const a2 = await core.replaceNamespacedConfigMap({ name: 'a', namespace: ns, body: { ...a, data: { v: '2' } } });
-    await core.deleteNamespacedConfigMap({ name: 'a', namespace: ns });
+    const a2 = await api.core.replaceNamespacedConfigMap({ name: 'a', namespace: ns, body: { ...a, data: { v: '2' } } });
+    await api.core.deleteNamespacedConfigMap({ name: 'a', namespace: ns });
     await eventually(() => {
       expect(w.events.map((e) => `${e.type}:${e.name}`)).toEqual(['ADDED:a', 'MODIFIED:a', 'DELETED:a']);
     });
@@ -79,8 +63,8 @@ describe('watch', () => {
   });
 
   it('starts with synthetic ADDED events for existing objects when no resourceVersion is given', async () => {
-    const ns = await namespace();
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
+    const ns = await api.namespace();
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
     const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, {});
     await eventually(() => {
       expect(w.events.map((e) => `${e.type}:${e.name}`)).toEqual(['ADDED:x']);
@@ -89,13 +73,13 @@ describe('watch', () => {
   });
 
   it('applies label selectors to watches: leaving the selection is a DELETED event, entering it an ADDED', async () => {
-    const ns = await namespace();
-    const rv = server.resourceVersion();
+    const ns = await api.namespace();
+    const rv = api.server.resourceVersion();
     const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: rv, labelSelector: 'team=a' });
-    const c = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c', labels: { team: 'b' } } } });
-    const c2 = await core.replaceNamespacedConfigMap({ name: 'c', namespace: ns, body: { ...c, metadata: { ...c.metadata, labels: { team: 'a' } } } });
-    await core.replaceNamespacedConfigMap({ name: 'c', namespace: ns, body: { ...c2, metadata: { ...c2.metadata, labels: { team: 'z' } } } });
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'd', labels: { team: 'a' } } } });
+    const c = await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c', labels: { team: 'b' } } } });
+    const c2 = await api.core.replaceNamespacedConfigMap({ name: 'c', namespace: ns, body: { ...c, metadata: { ...c.metadata, labels: { team: 'a' } } } });
+    await api.core.replaceNamespacedConfigMap({ name: 'c', namespace: ns, body: { ...c2, metadata: { ...c2.metadata, labels: { team: 'z' } } } });
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'd', labels: { team: 'a' } } } });
     await eventually(() => {
       expect(w.events.map((e) => `${e.type}:${e.name}`)).toEqual(['ADDED:c', 'DELETED:c', 'ADDED:d']);
     });
@@ -103,10 +87,10 @@ describe('watch', () => {
   });
 
   it('applies field selectors to watches (metadata.name)', async () => {
-    const ns = await namespace();
-    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion(), fieldSelector: 'metadata.name=want' });
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'skip' } } });
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'want' } } });
+    const ns = await api.namespace();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: api.server.resourceVersion(), fieldSelector: 'metadata.name=want' });
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'skip' } } });
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'want' } } });
     await eventually(() => {
       expect(w.events.map((e) => e.name)).toEqual(['want']);
     });
@@ -114,20 +98,20 @@ describe('watch', () => {
   });
 
   it('sends BOOKMARK events carrying the current resourceVersion when asked to', async () => {
-    const ns = await namespace();
-    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion(), allowWatchBookmarks: true });
+    const ns = await api.namespace();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: api.server.resourceVersion(), allowWatchBookmarks: true });
     await eventually(() => {
       const b = w.events.find((e) => e.type === 'BOOKMARK');
-      expect(b?.rv).toBe(server.resourceVersion());
+      expect(b?.rv).toBe(api.server.resourceVersion());
     });
     w.stop();
   });
 
   it('answers a watch from an expired resourceVersion with an ERROR event carrying a 410 Status, then closes', async () => {
-    const ns = await namespace();
-    const old = server.resourceVersion();
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
-    server.faults.expireResourceVersions();
+    const ns = await api.namespace();
+    const old = api.server.resourceVersion();
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
+    api.server.faults.expireResourceVersions();
     const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: old });
     await w.done;
     expect(w.events).toHaveLength(1);
@@ -151,15 +135,15 @@ describe('watch', () => {
   });
 
   it('closes every open watch on faults.closeWatches()', async () => {
-    const ns = await namespace();
-    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion() });
-    server.faults.closeWatches();
+    const ns = await api.namespace();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: api.server.resourceVersion() });
+    api.server.faults.closeWatches();
     expect(await w.done).toBeNull();
   });
 
   it('ends a watch after timeoutSeconds', async () => {
-    const ns = await namespace();
-    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: server.resourceVersion(), timeoutSeconds: '1' });
+    const ns = await api.namespace();
+    const w = await watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: api.server.resourceVersion(), timeoutSeconds: '1' });
     expect(await w.done).toBeNull();
   });
 });
@@ -193,9 +177,9 @@ describe('informer (client-node makeInformer)', () => {
   });
 
   it('lists, then follows changes; survives a dropped watch by resuming from its resourceVersion', async () => {
-    const ns = await namespace();
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'first' } } });
-    const informer = makeInformer<V1ConfigMap>(server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => core.listNamespacedConfigMap({ namespace: ns }));
+    const ns = await api.namespace();
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'first' } } });
+    const informer = makeInformer<V1ConfigMap>(api.server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => api.core.listNamespacedConfigMap({ namespace: ns }));
     const seen: string[] = [];
     informer.on(ADD, (o) => seen.push(`add:${o.metadata?.name}`));
     informer.on(UPDATE, (o) => seen.push(`update:${o.metadata?.name}`));
@@ -207,16 +191,16 @@ describe('informer (client-node makeInformer)', () => {
       await eventually(() => {
         expect(seen).toEqual(['add:first']);
       });
-      server.resetRequests();
-      server.faults.closeWatches();
-      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'during-gap' } } });
+      api.server.resetRequests();
+      api.server.faults.closeWatches();
+      await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'during-gap' } } });
       await eventually(() => {
         expect(seen).toEqual(['add:first', 'add:during-gap']);
       }, 5000);
       // resumed with a watch from its last resourceVersion, without a relist
-      expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(0);
-      expect(server.requests.some((r) => r.namespace === ns && r.verb === 'watch' && /resourceVersion=\d+/.test(r.query))).toBe(true);
-      await core.deleteNamespacedConfigMap({ name: 'first', namespace: ns });
+      expect(api.server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(0);
+      expect(api.server.requests.some((r) => r.namespace === ns && r.verb === 'watch' && /resourceVersion=\d+/.test(r.query))).toBe(true);
+      await api.core.deleteNamespacedConfigMap({ name: 'first', namespace: ns });
       await eventually(() => {
         expect(seen).toContain('delete:first');
       });
@@ -227,23 +211,23 @@ describe('informer (client-node makeInformer)', () => {
   });
 
   it('relists once after an expiry with no writes since, then holds its watch (no relist loop)', async () => {
-    const ns = await namespace();
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'only' } } });
-    const informer = makeInformer<V1ConfigMap>(server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => core.listNamespacedConfigMap({ namespace: ns }));
+    const ns = await api.namespace();
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'only' } } });
+    const informer = makeInformer<V1ConfigMap>(api.server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => api.core.listNamespacedConfigMap({ namespace: ns }));
     await informer.start();
     try {
       await eventually(() => {
         expect(informer.list()).toHaveLength(1);
       });
-      server.faults.expireResourceVersions();
-      server.resetRequests();
-      server.faults.closeWatches();
+      api.server.faults.expireResourceVersions();
+      api.server.resetRequests();
+      api.server.faults.closeWatches();
       await eventually(() => {
-        expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(1);
+        expect(api.server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(1);
       }, 5000);
       // client-node backs off 1 s, then 2 s between relists: a loop would show a second list by now
       await new Promise((r) => setTimeout(r, 1500));
-      expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(1);
+      expect(api.server.requests.filter((r) => r.namespace === ns && r.verb === 'list')).toHaveLength(1);
       expect(informer.list().map((o) => o.metadata?.name)).toEqual(['only']);
     } finally {
       await informer.stop();
@@ -251,10 +235,10 @@ describe('informer (client-node makeInformer)', () => {
   });
 
   it('relists after a 410 Gone and catches up with what changed meanwhile', async () => {
-    const ns = await namespace();
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'keep' } } });
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'gone' } } });
-    const informer = makeInformer<V1ConfigMap>(server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => core.listNamespacedConfigMap({ namespace: ns }));
+    const ns = await api.namespace();
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'keep' } } });
+    await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'gone' } } });
+    const informer = makeInformer<V1ConfigMap>(api.server.kubeConfig(), `/api/v1/namespaces/${ns}/configmaps`, () => api.core.listNamespacedConfigMap({ namespace: ns }));
     const deleted: string[] = [];
     informer.on(DELETE, (o) => deleted.push(o.metadata?.name ?? ''));
     await informer.start();
@@ -263,20 +247,20 @@ describe('informer (client-node makeInformer)', () => {
         expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['gone', 'keep']);
       });
       // compact history, then drop the watch: the informer resumes from a resourceVersion that is gone
-      server.faults.expireResourceVersions();
-      server.resetRequests();
-      server.faults.closeWatches();
+      api.server.faults.expireResourceVersions();
+      api.server.resetRequests();
+      api.server.faults.closeWatches();
       await eventually(() => {
-        expect(server.requests.some((r) => r.namespace === ns && r.verb === 'watch')).toBe(true);
+        expect(api.server.requests.some((r) => r.namespace === ns && r.verb === 'watch')).toBe(true);
       });
       // between the 410 and its relist (client-node waits 1 s), change what it would miss
-      await core.deleteNamespacedConfigMap({ name: 'gone', namespace: ns });
-      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'new' } } });
+      await api.core.deleteNamespacedConfigMap({ name: 'gone', namespace: ns });
+      await api.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'new' } } });
       await eventually(() => {
         expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['keep', 'new']);
       }, 5000);
       expect(deleted).toContain('gone');
-      expect(server.requests.filter((r) => r.namespace === ns && r.verb === 'list').length).toBeGreaterThan(0);
+      expect(api.server.requests.filter((r) => r.namespace === ns && r.verb === 'list').length).toBeGreaterThan(0);
 
     } finally {
       await informer.stop();
