@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface KafkaTestCluster {
   readonly brokers: readonly string[];
@@ -83,6 +84,36 @@ export function uniqueName(prefix: string): string {
 /** A quiet kafkajs client for test producers and admin calls. */
 export function testKafka(cluster: KafkaTestCluster, clientId = 'kurier-test'): Kafka {
   return new Kafka({ clientId, brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
+}
+
+/** A cluster and a test client for the calling file, started in `beforeAll` and stopped in `afterAll`. */
+export interface KafkaFixture {
+  readonly cluster: KafkaTestCluster;
+  readonly kafka: Kafka;
+}
+
+/** Registers the hooks; the fixture's fields may be read only inside hooks and tests, once it has started. */
+export function useKafkaCluster(): KafkaFixture {
+  let started: KafkaFixture | undefined;
+  const get = (): KafkaFixture => {
+    if (started === undefined) throw new Error('useKafkaCluster: the cluster is read before beforeAll started it');
+    return started;
+  };
+  beforeAll(async () => {
+    const cluster = await startKafka();
+    started = { cluster, kafka: testKafka(cluster) };
+  });
+  afterAll(async () => {
+    await started?.cluster.stop();
+  });
+  return {
+    get cluster() {
+      return get().cluster;
+    },
+    get kafka() {
+      return get().kafka;
+    },
+  };
 }
 
 /** Partitions of every test topic: the mock auto-creates topics with 4, so real-cluster runs use 4 too. */

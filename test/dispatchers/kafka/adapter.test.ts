@@ -1,31 +1,22 @@
 import { KafkaJSNonRetriableError } from 'kafkajs';
-import type { Kafka } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionServer } from '../../support/function-server.js';
-import { committedOffsets, createTopic, kafkaTarget, startKafka, testKafka, uniqueName } from '../../support/kafka-mock.js';
-import type { KafkaTestCluster } from '../../support/kafka-mock.js';
-import { kafkaEnv, quietLogger, startInProcess } from './in-process.js';
+import { committedOffsets, createTopic, kafkaTarget, uniqueName, useKafkaCluster } from '../../support/kafka-mock.js';
+import { quietLogger } from '../../support/in-process-pipeline.js';
+import { kafkaEnv, startInProcess } from './in-process.js';
 import type { InProcessDispatcher } from './in-process.js';
 
-let cluster: KafkaTestCluster;
-let kafka: Kafka;
+const mock = useKafkaCluster();
 let fn: FunctionServer;
 const running: InProcessDispatcher[] = [];
 
-beforeAll(async () => {
-  cluster = await startKafka();
-  kafka = testKafka(cluster);
-});
-afterAll(async () => {
-  await cluster.stop();
-});
 afterEach(async () => {
   for (const dispatcher of running.splice(0)) await dispatcher.stop(1_000).catch(() => undefined);
   await fn.close();
 });
 
 async function produce(topic: string, messages: { key?: string; value: string; headers?: Record<string, string>; partition?: number }[]): Promise<void> {
-  const producer = kafka.producer();
+  const producer = mock.kafka.producer();
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers, partition: m.partition })) });
@@ -35,7 +26,7 @@ async function produce(topic: string, messages: { key?: string; value: string; h
 }
 
 async function consumeAll(topic: string, count: number, timeoutMs = 15_000): Promise<{ key: string | undefined; value: string; headers: Record<string, string> }[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), sessionTimeout: 6_000, rebalanceTimeout: 6_000, heartbeatInterval: 500 });
+  const consumer = mock.kafka.consumer({ groupId: uniqueName('reader'), sessionTimeout: 6_000, rebalanceTimeout: 6_000, heartbeatInterval: 500 });
   const seen: { key: string | undefined; value: string; headers: Record<string, string> }[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -57,7 +48,7 @@ async function consumeAll(topic: string, count: number, timeoutMs = 15_000): Pro
 }
 
 async function start(topic: string, group: string, extra: Record<string, string> = {}): Promise<InProcessDispatcher> {
-  const dispatcher = await startInProcess(kafkaEnv(cluster, topic, group, fn.url, extra));
+  const dispatcher = await startInProcess(kafkaEnv(mock.cluster, topic, group, fn.url, extra));
   running.push(dispatcher);
   return dispatcher;
 }
@@ -66,7 +57,7 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
   it('delivers every record with ce-id topic/partition/offset, the record headers and the key', async () => {
     fn = await FunctionServer.start();
     const topic = uniqueName('kafka-headers');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     await produce(topic, [
       { key: 'k-1', value: '{"n":1}', headers: { 'X-Tenant': 'acme', traceparent: '00-abc-01' }, partition: 0 },
       { value: 'plain', headers: { 'content-type': 'text/plain' }, partition: 0 },
@@ -87,8 +78,8 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     fn = await FunctionServer.start();
     const first = uniqueName('kafka-multi-a');
     const second = uniqueName('kafka-multi-b');
-    await createTopic(cluster, first);
-    await createTopic(cluster, second);
+    await createTopic(mock.cluster, first);
+    await createTopic(mock.cluster, second);
     await produce(first, [{ value: 'from-a' }]);
     await produce(second, [{ value: 'from-b' }]);
     await start(first, uniqueName('group'), { KAFKA_TOPIC: '', KAFKA_TOPICS: `${first},${second}` });
@@ -100,7 +91,7 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     fn = await FunctionServer.start();
     const topic = uniqueName('kafka-prefix');
     const group = uniqueName('group');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     let release = false;
     // Record 2 fails until released; unordered mode lets 3..5 pass it.
     fn.behave((request) => (request.text === 'm2' && !release ? { status: 503 } : undefined));
@@ -108,17 +99,17 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     await start(topic, group, { DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
     await fn.waitFor((server) => ['m0', 'm1', 'm3', 'm4', 'm5'].every((m) => server.delivered.some((r) => r.text === m)), 20_000, 'all but m2');
     await new Promise((resolve) => setTimeout(resolve, 800));
-    expect((await committedOffsets(cluster, group, topic)).get(0)).toBe(2n);
+    expect((await committedOffsets(mock.cluster, group, topic)).get(0)).toBe(2n);
     release = true;
     await fn.waitForDistinctDelivered(6, 20_000);
-    await expect.poll(async () => (await committedOffsets(cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(6n);
+    await expect.poll(async () => (await committedOffsets(mock.cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(6n);
   });
 
   it('never commits past a record whose dead-letter publish keeps failing', async () => {
     fn = await FunctionServer.start();
     const topic = uniqueName('kafka-dlq-fail');
     const group = uniqueName('group');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     fn.behave((request) => (request.text === 'poison' ? { status: 400 } : undefined));
     const dispatcher = await start(topic, group, { DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', DELIVERY_DEAD_LETTER_TOPIC: uniqueName('dlq') });
     let publishes = 0;
@@ -131,10 +122,10 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     await fn.waitForDistinctDelivered(3, 20_000);
     await expect.poll(() => publishes, { timeout: 10_000 }).toBeGreaterThan(2);
     await new Promise((resolve) => setTimeout(resolve, 800));
-    expect((await committedOffsets(cluster, group, topic)).get(0)).toBe(1n);
+    expect((await committedOffsets(mock.cluster, group, topic)).get(0)).toBe(1n);
     await dispatcher.stop(500);
     running.splice(running.indexOf(dispatcher), 1);
-    expect((await committedOffsets(cluster, group, topic)).get(0)).toBe(1n);
+    expect((await committedOffsets(mock.cluster, group, topic)).get(0)).toBe(1n);
   });
 
   it('dead-letters with the original key and an envelope, then commits past it', async () => {
@@ -142,8 +133,8 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     const topic = uniqueName('kafka-dlq');
     const dlq = uniqueName('dlq');
     const group = uniqueName('group');
-    await createTopic(cluster, topic);
-    await createTopic(cluster, dlq);
+    await createTopic(mock.cluster, topic);
+    await createTopic(mock.cluster, dlq);
     fn.behave((request) => (request.text === 'poison' ? { status: 422, body: 'nope' } : undefined));
     await produce(topic, [{ value: 'poison', key: 'order-7', headers: { 'x-tenant': 'acme' }, partition: 0 }, { value: 'fine', partition: 0 }]);
     await start(topic, group, { DELIVERY_DEAD_LETTER_TOPIC: dlq });
@@ -153,15 +144,15 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     const envelope = JSON.parse(letter?.value ?? '{}') as Record<string, unknown>;
     expect(JSON.stringify(envelope)).toContain('acme');
     expect(JSON.stringify(envelope)).toContain(`${topic}/0/0`);
-    await expect.poll(async () => (await committedOffsets(cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(2n);
+    await expect.poll(async () => (await committedOffsets(mock.cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(2n);
   });
 
   it('publishes the function reply with the original key', async () => {
     fn = await FunctionServer.start();
     const topic = uniqueName('kafka-reply');
     const replies = uniqueName('replies');
-    await createTopic(cluster, topic);
-    await createTopic(cluster, replies);
+    await createTopic(mock.cluster, topic);
+    await createTopic(mock.cluster, replies);
     fn.setDefault({ status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } });
     await produce(topic, [{ value: 'question', key: 'conv-1', partition: 0 }]);
     await start(topic, uniqueName('group'), { DELIVERY_REPLY_TOPIC: replies });
@@ -173,7 +164,7 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
   it('exports consumer lag per topic and partition, down to 0 once everything is committed', async () => {
     fn = await FunctionServer.start();
     const topic = uniqueName('kafka-lag');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     await produce(topic, Array.from({ length: 20 }, (_, i) => ({ value: `m${String(i)}`, partition: i % 2 })));
     const dispatcher = await start(topic, uniqueName('group'));
     await fn.waitForDistinctDelivered(20, 20_000);
@@ -190,7 +181,7 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
   it('while the function is down, holds at most one unsettled record per partition (ordered): partitions pause, nothing is buffered', async () => {
     fn = await FunctionServer.start();
     const topic = uniqueName('kafka-backpressure');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     await fn.goDown();
     await produce(topic, Array.from({ length: 200 }, (_, i) => ({ value: `m${String(i)}`, partition: i % 4 })));
     const dispatcher = await start(topic, uniqueName('group'), { DELIVERY_MAX_IN_FLIGHT: '2' });
@@ -206,10 +197,10 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
   it('replaces a consumer that kafkajs gave up on (non-retriable crash) and delivers everything', async () => {
     fn = await FunctionServer.start();
     const topic = uniqueName('kafka-crash');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     const logged: string[] = [];
     const logger = { ...quietLogger, error: (_: object, message?: string) => logged.push(message ?? ''), warn: (_: object, message?: string) => logged.push(message ?? '') };
-    const dispatcher = await startInProcess(kafkaEnv(cluster, topic, uniqueName('group'), fn.url), logger);
+    const dispatcher = await startInProcess(kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url), logger);
     running.push(dispatcher);
     const adapter = dispatcher.adapter as unknown as { onBatch: (payload: unknown) => Promise<void> };
     const original = adapter.onBatch.bind(adapter);
@@ -234,7 +225,7 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     fn.failFraction(0.3);
     fn.setDelay(5);
     const topic = uniqueName('kafka-keys');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     const keys = ['a', 'b', 'c', 'd', 'e'];
     const perKey = 20;
     const records = [];

@@ -1,30 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, EnvReader } from '../../../dispatchers/core/env-reader.js';
 import { kafkaClientConfig } from '../../../dispatchers/kafka/adapter.js';
 import { parseKafkaConfig } from '../../../dispatchers/kafka/config.js';
-import type { KafkaConfig } from '../../../dispatchers/kafka/config.js';
 import { headersFromKafka, messageFromKafka } from '../../../dispatchers/kafka/message.js';
-import { quietLogger } from './in-process.js';
+import { quietLogger } from '../../support/in-process-pipeline.js';
+import { sourceConfigParser } from '../../support/source-config.js';
 
 const trigger = { kind: 'KafkaTrigger', name: 'orders', namespace: 'shop', uid: 'u-1' };
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
 
-function parse(env: Record<string, string>): KafkaConfig {
-  const reader = new EnvReader(env);
-  const config = parseKafkaConfig(reader, trigger);
-  reader.check();
-  return config;
-}
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    parse(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+const { parse, problems } = sourceConfigParser(parseKafkaConfig, trigger);
 
 describe('Kafka configuration from the env contract', () => {
   it('defaults the group to <namespace>.<name> and names the trigger in the client id', () => {

@@ -2,28 +2,18 @@
  * `kurier dispatch kafka` as a real child process against the kcat mock cluster (or KAFKA_BROKERS):
  * the delivery guarantees a user relies on, measured by counting what a local function received.
  */
-import type { Kafka } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
 import type { RecordedRequest } from '../../support/function-server.js';
-import { committedOffsets, createTopic, kafkaTarget, startKafka, testKafka, TEST_PARTITIONS, uniqueName } from '../../support/kafka-mock.js';
-import type { KafkaTestCluster } from '../../support/kafka-mock.js';
+import { committedOffsets, createTopic, kafkaTarget, TEST_PARTITIONS, uniqueName, useKafkaCluster } from '../../support/kafka-mock.js';
 import { runKurier } from '../../support/run-kurier.js';
 import { kafkaEnv } from './in-process.js';
 
-let cluster: KafkaTestCluster;
-let kafka: Kafka;
+const mock = useKafkaCluster();
 let fn: FunctionServer | undefined;
 const processes: DispatcherProcess[] = [];
 
-beforeAll(async () => {
-  cluster = await startKafka();
-  kafka = testKafka(cluster);
-});
-afterAll(async () => {
-  await cluster.stop();
-});
 afterEach(async () => {
   for (const dispatcher of processes.splice(0)) await dispatcher.stop();
   await fn?.close();
@@ -32,7 +22,7 @@ afterEach(async () => {
 
 /** Produces `count` numbered records ("0".."count-1"), round-robin over the partitions. */
 async function produceNumbered(topic: string, count: number, from = 0): Promise<void> {
-  const producer = kafka.producer();
+  const producer = mock.kafka.producer();
   await producer.connect();
   try {
     const messages = Array.from({ length: count }, (_, i) => ({ value: String(from + i), partition: (from + i) % TEST_PARTITIONS, key: `k${String((from + i) % 7)}` }));
@@ -79,9 +69,9 @@ describe(`kurier dispatch kafka (child process) against the ${kafkaTarget}`, () 
     fn = await FunctionServer.start({ random: seeded(11) });
     fn.failFraction(0.2);
     const topic = uniqueName('kafka-flaky');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     await produceNumbered(topic, count);
-    await spawn(kafkaEnv(cluster, topic, uniqueName('group'), fn.url, { DELIVERY_MAX_IN_FLIGHT: '4' }));
+    await spawn(kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url, { DELIVERY_MAX_IN_FLIGHT: '4' }));
     await fn.waitForDistinctDelivered(count / 3, 30_000);
     await fn.goDown(1_500);
     await fn.waitForDistinctDelivered(count, 60_000);
@@ -98,13 +88,13 @@ describe(`kurier dispatch kafka (child process) against the ${kafkaTarget}`, () 
     fn.setDelay(3);
     const topic = uniqueName('kafka-sigkill');
     const group = uniqueName('group');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     await produceNumbered(topic, count);
-    const env = kafkaEnv(cluster, topic, group, fn.url, { DELIVERY_MAX_IN_FLIGHT: '4' });
+    const env = kafkaEnv(mock.cluster, topic, group, fn.url, { DELIVERY_MAX_IN_FLIGHT: '4' });
     const first = await spawn(env);
     await fn.waitForDistinctDelivered(count / 3, 30_000);
     await first.kill();
-    const committedAtKill = await committedOffsets(cluster, group, topic);
+    const committedAtKill = await committedOffsets(mock.cluster, group, topic);
     const beforeKill = fn.delivered.length;
     await spawn(env);
     await fn.waitForDistinctDelivered(count, 60_000);
@@ -128,9 +118,9 @@ describe(`kurier dispatch kafka (child process) against the ${kafkaTarget}`, () 
     fn.failFraction(0.1);
     fn.setDelay(3);
     const topic = uniqueName('kafka-sigterm');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     await produceNumbered(topic, count);
-    const env = kafkaEnv(cluster, topic, uniqueName('group'), fn.url, { DELIVERY_MAX_IN_FLIGHT: '4' });
+    const env = kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url, { DELIVERY_MAX_IN_FLIGHT: '4' });
     const first = await spawn(env);
     await fn.waitForDistinctDelivered(count / 3, 30_000);
     const exit = await first.terminate();
@@ -148,9 +138,9 @@ describe(`kurier dispatch kafka (child process) against the ${kafkaTarget}`, () 
     let slow = true;
     fn.behave(() => (slow ? { status: 200, body: 'ok', delayMs: 40 } : undefined));
     const topic = uniqueName('kafka-replicas');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     await produceNumbered(topic, count);
-    const env = kafkaEnv(cluster, topic, uniqueName('group'), fn.url);
+    const env = kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url);
     const a = await spawn(env);
     await fn.waitForDistinctDelivered(10, 30_000);
     const b = await spawn(env);
@@ -178,9 +168,9 @@ describe(`kurier dispatch kafka (child process) against the ${kafkaTarget}`, () 
     fn = await FunctionServer.start();
     fn.setDelay(10);
     const topic = uniqueName('kafka-scale-zero');
-    await createTopic(cluster, topic);
+    await createTopic(mock.cluster, topic);
     await produceNumbered(topic, count);
-    const env = kafkaEnv(cluster, topic, uniqueName('group'), fn.url);
+    const env = kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url);
     const a = await spawn(env);
     const b = await spawn(env);
     await expect.poll(() => b.metric('kurier_dispatcher_deliveries_total', { outcome: 'delivered' }), { timeout: 30_000, interval: 250 }).toBeGreaterThan(5);

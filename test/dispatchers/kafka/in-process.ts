@@ -1,18 +1,15 @@
 /** The Kafka adapter wired to the real core pipeline in the test process (no child process). */
 import { parseConfig } from '../../../dispatchers/core/config.js';
 import { EnvReader } from '../../../dispatchers/core/env-reader.js';
-import { createFunctionClient } from '../../../dispatchers/core/http-client.js';
 import { createMetrics } from '../../../dispatchers/core/metrics.js';
 import type { DispatcherMetrics } from '../../../dispatchers/core/metrics.js';
-import { createPipeline } from '../../../dispatchers/core/pipeline.js';
 import type { DispatchPipeline } from '../../../dispatchers/core/pipeline.js';
 import type { Logger } from '../../../dispatchers/core/types.js';
 import { KafkaAdapter } from '../../../dispatchers/kafka/adapter.js';
 import { parseKafkaConfig } from '../../../dispatchers/kafka/config.js';
 import type { KafkaConfig } from '../../../dispatchers/kafka/config.js';
+import { quietLogger, wirePipeline } from '../../support/in-process-pipeline.js';
 import type { KafkaTestCluster } from '../../support/kafka-mock.js';
-
-export const quietLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
  * Group timeouts short enough for the mock cluster (see TESTING.md): its rebalances take about the
@@ -58,29 +55,7 @@ export async function startInProcess(env: Record<string, string>, logger: Logger
   reader.check();
   const metrics = createMetrics();
   const adapter = new KafkaAdapter(config, { trigger: common.trigger, logger, registry: metrics.registry, delivery: common.delivery });
-  const client = createFunctionClient(common.functionUrl, common.delivery.maxInFlight);
-  const pipeline = createPipeline({
-    source: 'kafka',
-    trigger: common.trigger,
-    functionUrl: common.functionUrl,
-    delivery: common.delivery,
-    client,
-    publisher: adapter,
-    metrics,
-    logger,
-  });
+  const { pipeline, stop } = wirePipeline('kafka', common, adapter, metrics, logger);
   await adapter.start(pipeline);
-  return {
-    adapter,
-    pipeline,
-    metrics,
-    config,
-    stop: async (graceMs = 5_000) => {
-      const drained = pipeline.drain(graceMs);
-      await adapter.pause();
-      await drained;
-      await adapter.close();
-      client.close();
-    },
-  };
+  return { adapter, pipeline, metrics, config, stop };
 }

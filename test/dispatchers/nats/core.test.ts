@@ -1,22 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { headers as natsHeaders } from 'nats';
-import type { NatsConnection } from 'nats';
+import { useCleanup } from '../../support/cleanup.js';
 import { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
-import { SHARED_NATS, connectNats, numberOf, tally, uniqueName } from './helpers.js';
+import { numberOf, tally } from '../../support/stream-tally.js';
+import { SHARED_NATS, uniqueName, useSharedNats } from './helpers.js';
 
-let nc: NatsConnection;
-const cleanup: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  nc = await connectNats();
-});
-afterAll(async () => {
-  await nc.close();
-});
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const shared = useSharedNats();
+const cleanup = useCleanup();
 
 async function fixture(extra: Record<string, string> = {}): Promise<{ fn: FunctionServer; subject: string; env: Record<string, string> }> {
   const fn = await FunctionServer.start();
@@ -39,15 +30,11 @@ async function fixture(extra: Record<string, string> = {}): Promise<{ fn: Functi
   };
 }
 
-async function start(env: Record<string, string>): Promise<DispatcherProcess> {
-  const dispatcher = await DispatcherProcess.start('nats', env);
-  cleanup.push(() => dispatcher.stop());
-  return dispatcher;
-}
+const start = (env: Record<string, string>): Promise<DispatcherProcess> => cleanup.dispatcher('nats', env);
 
 async function publish(subject: string, from: number, to: number): Promise<void> {
-  for (let i = from; i < to; i += 1) nc.publish(subject, JSON.stringify({ n: i }));
-  await nc.flush();
+  for (let i = from; i < to; i += 1) shared.nc.publish(subject, JSON.stringify({ n: i }));
+  await shared.nc.flush();
 }
 
 describe('core NATS dispatcher (real nats-server, at-most-once by nature)', () => {
@@ -81,7 +68,7 @@ describe('core NATS dispatcher (real nats-server, at-most-once by nature)', () =
     const h = natsHeaders();
     h.set('Nats-Msg-Id', 'order-77');
     h.set('X-Tenant', 'acme');
-    nc.publish(subject, 'plain text', { headers: h });
+    shared.nc.publish(subject, 'plain text', { headers: h });
     await fn.waitFor((s) => s.delivered.length === 1, 10_000);
     expect(fn.delivered[0]?.headers).toMatchObject({
       'ce-id': 'order-77',
@@ -94,10 +81,10 @@ describe('core NATS dispatcher (real nats-server, at-most-once by nature)', () =
 
   it('publishes the function response to the reply subject', async () => {
     const { fn, subject, env } = await fixture({ DELIVERY_REPLY_TOPIC: '' });
-    const replies = nc.subscribe(`${subject}.replies`, { max: 1 });
+    const replies = shared.nc.subscribe(`${subject}.replies`, { max: 1 });
     await start({ ...env, DELIVERY_REPLY_TOPIC: `${subject}.replies` });
     fn.answer({ status: 200, body: '{"total":42}', headers: { 'content-type': 'application/json' } });
-    nc.publish(subject, '{"n":1}');
+    shared.nc.publish(subject, '{"n":1}');
     for await (const reply of replies) {
       expect(new TextDecoder().decode(reply.data)).toBe('{"total":42}');
       expect(reply.headers?.get('content-type')).toBe('application/json');

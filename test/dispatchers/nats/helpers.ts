@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
-import type { RecordedRequest } from '../../support/function-server.js';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The shared broker; NATS_TEST_URL points the suite elsewhere. */
 export const SHARED_NATS = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
@@ -83,6 +83,23 @@ export async function connectNats(url = SHARED_NATS): Promise<NatsConnection> {
   return connect({ servers: url });
 }
 
+/** One connection to the shared broker for the calling file: opened in `beforeAll`, closed in `afterAll`. */
+export function useSharedNats(): { readonly nc: NatsConnection } {
+  let nc: NatsConnection | undefined;
+  beforeAll(async () => {
+    nc = await connectNats();
+  });
+  afterAll(async () => {
+    await nc?.close();
+  });
+  return {
+    get nc() {
+      if (nc === undefined) throw new Error('useSharedNats: the connection is read before beforeAll opened it');
+      return nc;
+    },
+  };
+}
+
 /** Creates a stream capturing `<prefix>.>` and returns its name. */
 export async function createStream(nc: NatsConnection, name: string, subjects: string[]): Promise<void> {
   const jsm = await nc.jetstreamManager();
@@ -104,19 +121,3 @@ export async function publishNumbered(nc: NatsConnection, subject: string, from:
   }
   await Promise.all(pending);
 }
-
-/** The numbers delivered with a 2xx, and how many deliveries were duplicates. */
-export function tally(delivered: readonly RecordedRequest[], expected: number): { missing: number[]; duplicates: number; distinct: number } {
-  const counts = new Map<number, number>();
-  for (const request of delivered) {
-    const n = (JSON.parse(request.text) as { n: number }).n;
-    counts.set(n, (counts.get(n) ?? 0) + 1);
-  }
-  const missing: number[] = [];
-  for (let i = 0; i < expected; i += 1) if (!counts.has(i)) missing.push(i);
-  let duplicates = 0;
-  for (const count of counts.values()) duplicates += count - 1;
-  return { missing, duplicates, distinct: counts.size };
-}
-
-export const numberOf = (request: RecordedRequest): string => String((JSON.parse(request.text) as { n: number }).n);

@@ -1,22 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AckPolicy } from 'nats';
-import type { NatsConnection } from 'nats';
-import { DispatcherProcess } from '../../support/dispatcher-process.js';
+import { useCleanup } from '../../support/cleanup.js';
+import type { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
-import { PrivateNatsServer, SHARED_NATS, connectNats, createStream, deleteStream, numberOf, publishNumbered, tally, uniqueName } from './helpers.js';
+import { numberOf, tally } from '../../support/stream-tally.js';
+import { PrivateNatsServer, SHARED_NATS, connectNats, createStream, deleteStream, publishNumbered, uniqueName, useSharedNats } from './helpers.js';
 
-let nc: NatsConnection;
-const cleanup: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  nc = await connectNats();
-});
-afterAll(async () => {
-  await nc.close();
-});
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const shared = useSharedNats();
+const cleanup = useCleanup();
 
 interface Setup {
   fn: FunctionServer;
@@ -25,7 +16,7 @@ interface Setup {
   env: Record<string, string>;
 }
 
-async function setup(extra: Record<string, string> = {}, url = SHARED_NATS, connection = nc): Promise<Setup> {
+async function setup(extra: Record<string, string> = {}, url = SHARED_NATS, connection = shared.nc): Promise<Setup> {
   const stream = uniqueName('KURIER_JS');
   const prefix = stream.toLowerCase();
   await createStream(connection, stream, [`${prefix}.>`]);
@@ -57,11 +48,7 @@ async function setup(extra: Record<string, string> = {}, url = SHARED_NATS, conn
   };
 }
 
-async function start(env: Record<string, string>): Promise<DispatcherProcess> {
-  const dispatcher = await DispatcherProcess.start('nats', env);
-  cleanup.push(() => dispatcher.stop());
-  return dispatcher;
-}
+const start = (env: Record<string, string>): Promise<DispatcherProcess> => cleanup.dispatcher('nats', env);
 
 describe('NATS JetStream dispatcher (real nats-server)', () => {
   it('delivers a numbered stream through a flaky function that is down for a while: zero missing', async () => {
@@ -69,7 +56,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '8' });
     s.fn.failFraction(0.2);
     await start(s.env);
-    await publishNumbered(nc, s.subject, 0, total);
+    await publishNumbered(shared.nc, s.subject, 0, total);
     await s.fn.waitFor((f) => f.delivered.length >= 150, 20_000);
     await s.fn.goDown(1_500);
     await s.fn.waitForDistinctDelivered(total, 40_000, numberOf);
@@ -83,7 +70,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', NATS_JETSTREAM_ACK_WAIT: '3s' });
     s.fn.setDelay(5);
     const first = await start(s.env);
-    await publishNumbered(nc, s.subject, 0, total);
+    await publishNumbered(shared.nc, s.subject, 0, total);
     await s.fn.waitFor((f) => f.delivered.length >= 200, 20_000);
     await first.kill();
     const second = await first.restart();
@@ -99,7 +86,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
     s.fn.setDelay(20);
     const first = await start(s.env);
-    await publishNumbered(nc, s.subject, 0, total);
+    await publishNumbered(shared.nc, s.subject, 0, total);
     await s.fn.waitFor((f) => f.delivered.length >= 150, 20_000);
     const exit = await first.terminate();
     expect(exit.code).toBe(0);
@@ -117,7 +104,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     const s = await setup({ NATS_JETSTREAM_ACK_WAIT: '2s' });
     s.fn.setDefault({ status: 503 });
     await start(s.env);
-    await publishNumbered(nc, s.subject, 0, 3);
+    await publishNumbered(shared.nc, s.subject, 0, 3);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     s.fn.heal();
     await s.fn.waitForDistinctDelivered(3, 10_000, numberOf);
@@ -131,7 +118,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     const s = await setup({ DELIVERY_RETRY_INITIAL_DELAY: '10s', DELIVERY_RETRY_MAX_DELAY: '10s' });
     s.fn.answer({ status: 503 });
     const first = await start(s.env);
-    await publishNumbered(nc, s.subject, 0, 1);
+    await publishNumbered(shared.nc, s.subject, 0, 1);
     await s.fn.waitFor((f) => f.requests.length === 1, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const stoppedAt = Date.now();
@@ -149,7 +136,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     const s = await setup({ DELIVERY_ORDERING: 'ordered', DELIVERY_MAX_IN_FLIGHT: '4' });
     s.fn.failFraction(0.25);
     await start(s.env);
-    await publishNumbered(nc, s.subject, 0, total);
+    await publishNumbered(shared.nc, s.subject, 0, total);
     await s.fn.waitForDistinctDelivered(total, 30_000, numberOf);
     expect(s.fn.maxConcurrency).toBe(1);
     expect(s.fn.delivered.map((r) => Number(numberOf(r)))).toEqual([...Array(total).keys()]);
@@ -158,7 +145,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
   it('sends the dispatcher contract headers with ce-id = stream:sequence', async () => {
     const s = await setup();
     await start(s.env);
-    await publishNumbered(nc, s.subject, 0, 1);
+    await publishNumbered(shared.nc, s.subject, 0, 1);
     await s.fn.waitFor((f) => f.delivered.length >= 1, 10_000);
     const [request] = s.fn.delivered;
     expect(request?.headers).toMatchObject({
@@ -178,11 +165,11 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     s.env.DELIVERY_DEAD_LETTER_TOPIC = dlq;
     s.fn.behave((request) => (request.text === '{"n":2}' ? { status: 400, body: 'no such order' } : undefined));
     await start(s.env);
-    await publishNumbered(nc, s.subject, 0, 5);
+    await publishNumbered(shared.nc, s.subject, 0, 5);
     await s.fn.waitForDistinctDelivered(4, 10_000, numberOf);
-    const jsm = await nc.jetstreamManager();
+    const jsm = await shared.nc.jetstreamManager();
     const info = await jsm.consumers.add(s.stream, { filter_subject: dlq, ack_policy: AckPolicy.None });
-    const consumer = await nc.jetstream().consumers.get(s.stream, info.name);
+    const consumer = await shared.nc.jetstream().consumers.get(s.stream, info.name);
     const dead = await consumer.next({ expires: 5_000 });
     expect(dead).not.toBeNull();
     const envelope = JSON.parse(new TextDecoder().decode(dead!.data));
@@ -197,9 +184,9 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
   it('recreates its durable consumer when someone deletes it, resuming after what it already delivered', async () => {
     const s = await setup();
     const dispatcher = await start(s.env);
-    await publishNumbered(nc, s.subject, 0, 50);
+    await publishNumbered(shared.nc, s.subject, 0, 50);
     await s.fn.waitForDistinctDelivered(50, 10_000, numberOf);
-    const jsm = await nc.jetstreamManager();
+    const jsm = await shared.nc.jetstreamManager();
     // nats-server can refuse a delete racing its own ack-state flush ("unlinkat …: directory not empty").
     for (let attempt = 1; ; attempt++) {
       try {
@@ -211,7 +198,7 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
       }
     }
     await dispatcher.waitForLog((l) => l.msg === 'JetStream consumer recreated', 45_000);
-    await publishNumbered(nc, s.subject, 50, 100);
+    await publishNumbered(shared.nc, s.subject, 50, 100);
     await s.fn.waitForDistinctDelivered(100, 20_000, numberOf);
     const result = tally(s.fn.delivered, 100);
     expect(result.missing).toEqual([]);

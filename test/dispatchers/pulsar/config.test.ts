@@ -1,16 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, EnvReader } from '../../../dispatchers/core/env-reader.js';
 import { readConfiguration } from '../../../dispatchers/core/runtime.js';
 import { consumerConfig } from '../../../dispatchers/pulsar/adapter.js';
 import { fullTopicName, parsePulsarConfig } from '../../../dispatchers/pulsar/config.js';
-import type { PulsarConfig } from '../../../dispatchers/pulsar/config.js';
 import { MISSING_CLIENT, pulsarClientInstalled } from '../../../dispatchers/pulsar/load.js';
 import { messageFromPulsar, pulsarMessageId } from '../../../dispatchers/pulsar/message.js';
 import { sourceModule } from '../../../dispatchers/pulsar/index.js';
 import { FakeMessageId } from '../../support/fake-pulsar.js';
 import type { SourceModule } from '../../../dispatchers/core/types.js';
 import { runKurier } from '../../support/run-kurier.js';
+import { sourceConfigParser } from '../../support/source-config.js';
 import { FAKE_LABEL, fakeTarget, pulsarEnv, startDispatcher, uniqueTopic } from './harness.js';
 
 // The module's own parseConfig also checks that pulsar-client is installed; these tests are about the env.
@@ -18,22 +17,7 @@ const withoutClientCheck: SourceModule<unknown> = { ...sourceModule, parseConfig
 
 const trigger = { kind: 'PulsarTrigger', name: 'orders', namespace: 'shop', uid: 'u-1' };
 
-function parse(env: Record<string, string>): PulsarConfig {
-  const reader = new EnvReader(env);
-  const config = parsePulsarConfig(reader, trigger);
-  reader.check();
-  return config;
-}
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    parse(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+const { parse, problems } = sourceConfigParser(parsePulsarConfig, trigger);
 
 describe('Pulsar configuration from the env contract', () => {
   it('accepts exactly what kubeless-pulsar-trigger set: PULSAR_BROKER, a PULSAR_TOPIC URL, PULSAR_AUTH_TOKEN, KUBELESS_FUNCTION', () => {

@@ -5,19 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readConfiguration } from '../../../dispatchers/core/runtime.js';
-import { createFunctionClient } from '../../../dispatchers/core/http-client.js';
 import { createMetrics } from '../../../dispatchers/core/metrics.js';
-import { createPipeline } from '../../../dispatchers/core/pipeline.js';
 import type { DispatchPipeline } from '../../../dispatchers/core/pipeline.js';
-import type { Logger, SourceModule } from '../../../dispatchers/core/types.js';
+import type { SourceModule } from '../../../dispatchers/core/types.js';
 import { PulsarAdapter } from '../../../dispatchers/pulsar/adapter.js';
 import type { PulsarClient, PulsarClientConfig, PulsarModule, PulsarProducerMessage } from '../../../dispatchers/pulsar/client-api.js';
 import { parsePulsarConfig } from '../../../dispatchers/pulsar/config.js';
 import type { PulsarConfig } from '../../../dispatchers/pulsar/config.js';
 import { loadPulsarClient } from '../../../dispatchers/pulsar/load.js';
 import { FakePulsarBroker } from '../../support/fake-pulsar.js';
-
-export const quietLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+import { quietLogger, wirePipeline } from '../../support/in-process-pipeline.js';
 
 export const FAKE_LABEL = 'fake pulsar-client, no real broker';
 export const REAL_URL = process.env.PULSAR_URL;
@@ -114,17 +111,7 @@ export async function startDispatcher(target: PulsarTarget, env: Record<string, 
   const config = sourceConfig as PulsarConfig;
   const metrics = createMetrics();
   const adapter = new PulsarAdapter(config, { trigger: common.trigger, logger: quietLogger, registry: metrics.registry, delivery: common.delivery }, { load: () => target.load() });
-  const client = createFunctionClient(common.functionUrl, common.delivery.maxInFlight);
-  const pipeline = createPipeline({
-    source: 'pulsar',
-    trigger: common.trigger,
-    functionUrl: common.functionUrl,
-    delivery: common.delivery,
-    client,
-    publisher: adapter,
-    metrics,
-    logger: quietLogger,
-  });
+  const { pipeline, client, stop } = wirePipeline('pulsar', common, adapter, metrics);
   const clientsBefore = target.clients.length;
   await adapter.start(pipeline);
   const own = target.clients.slice(clientsBefore);
@@ -138,11 +125,7 @@ export async function startDispatcher(target: PulsarTarget, env: Record<string, 
     stop: async (graceMs = 5_000) => {
       if (stopped) return;
       stopped = true;
-      const drained = pipeline.drain(graceMs);
-      await adapter.pause();
-      await drained;
-      await adapter.close();
-      client.close();
+      await stop(graceMs);
     },
     crash: async () => {
       if (stopped) return;

@@ -3,17 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useCleanup } from '../../support/cleanup.js';
 import { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
-import type { RecordedRequest } from '../../support/function-server.js';
+import { numberOf, tally } from '../../support/stream-tally.js';
 
 const run = promisify(execFile);
 const RABBITMQ = process.env.RABBITMQ_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 let connection: ChannelModel;
 let channel: Channel;
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup = useCleanup();
 
 beforeAll(async () => {
   connection = await amqp.connect(RABBITMQ);
@@ -22,18 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await connection.close();
 });
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-const numberOf = (request: RecordedRequest): string => String((JSON.parse(request.text) as { n: number }).n);
-
-function tally(delivered: readonly RecordedRequest[], expected: number): { missing: number[]; duplicates: number } {
-  const counts = new Map<number, number>();
-  for (const request of delivered) counts.set(Number(numberOf(request)), (counts.get(Number(numberOf(request))) ?? 0) + 1);
-  const missing = [...Array(expected).keys()].filter((i) => !counts.has(i));
-  return { missing, duplicates: [...counts.values()].reduce((sum, count) => sum + count - 1, 0) };
-}
 
 async function fixture(extra: Record<string, string> = {}): Promise<{ fn: FunctionServer; queue: string; name: string; env: Record<string, string> }> {
   const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -63,11 +52,7 @@ async function fixture(extra: Record<string, string> = {}): Promise<{ fn: Functi
   };
 }
 
-async function start(env: Record<string, string>): Promise<DispatcherProcess> {
-  const dispatcher = await DispatcherProcess.start('rabbitmq', env);
-  cleanup.push(() => dispatcher.stop());
-  return dispatcher;
-}
+const start = (env: Record<string, string>): Promise<DispatcherProcess> => cleanup.dispatcher('rabbitmq', env);
 
 async function publishNumbered(queue: string, from: number, to: number): Promise<void> {
   const confirm = await connection.createConfirmChannel();
