@@ -20,38 +20,26 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The fields core and JetStream messages map alike; `own` carries where they differ. */
+function neutralMessage(msg: Msg | JsMsg, headers: Record<string, string>, config: NatsConfig, own: Pick<Message, 'id' | 'time' | 'coordinates' | 'redeliveries'>): Message {
+  return { ...own, body: Buffer.from(msg.data), headers, contentType: headers['content-type'], topic: msg.subject, lane: config.subject, key: msg.subject };
+}
+
 /** Core NATS message → neutral message. Core NATS has no redelivery, so the id is the publisher's Nats-Msg-Id or fresh. */
 export function coreMessage(msg: Msg, config: NatsConfig): Message {
   const headers = headerRecord(msg.headers);
-  return {
-    id: headers['nats-msg-id'] ?? randomUUID(),
-    body: Buffer.from(msg.data),
-    headers,
-    contentType: headers['content-type'],
-    topic: msg.subject,
-    lane: config.subject,
-    key: msg.subject,
-    time: new Date(),
-    coordinates: { subject: msg.subject },
-  };
+  return neutralMessage(msg, headers, config, { id: headers['nats-msg-id'] ?? randomUUID(), time: new Date(), coordinates: { subject: msg.subject } });
 }
 
 /** JetStream message → neutral message; the id `<stream>:<sequence>` is the same on every redelivery. */
 export function jetStreamMessage(msg: JsMsg, config: NatsConfig): Message {
-  const headers = headerRecord(msg.headers);
   const { info } = msg;
-  return {
+  return neutralMessage(msg, headerRecord(msg.headers), config, {
     id: `${info.stream}:${info.streamSequence}`,
-    body: Buffer.from(msg.data),
-    headers,
-    contentType: headers['content-type'],
-    topic: msg.subject,
-    lane: config.subject,
-    key: msg.subject,
     time: new Date(Math.floor(info.timestampNanos / 1_000_000)),
     coordinates: { stream: info.stream, consumer: info.consumer, sequence: info.streamSequence, subject: msg.subject },
     redeliveries: Math.max(0, info.deliveryCount - 1),
-  };
+  });
 }
 
 const DELIVER_POLICY: Readonly<Record<JetStreamConfig['deliverPolicy'], DeliverPolicy>> = {
