@@ -2,9 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { startApiServer } from '../support/apiserver/index.js';
 import type { ApiServerDouble, ApiServerOptions } from '../support/apiserver/index.js';
+import { useSuiteFixture } from '../support/suite-fixture.js';
 
 export interface Status {
   kind: string;
@@ -48,38 +49,26 @@ export interface ApiServerFixture {
  * the fixture's fields may be read only inside hooks and tests, once it has started.
  */
 export function useApiServer(options: ApiServerOptions = {}): ApiServerFixture {
-  let started: { server: ApiServerDouble; core: CoreV1Api; apps: AppsV1Api; custom: CustomObjectsApi } | undefined;
-  const get = (): NonNullable<typeof started> => {
-    if (started === undefined) throw new Error('useApiServer: the API server double is read before beforeAll started it');
-    return started;
-  };
-  beforeAll(async () => {
-    const server = await startApiServer(options);
-    const kc = server.kubeConfig();
-    started = { server, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
-  });
-  afterAll(async () => {
-    await started?.server.close();
-  });
-  return {
-    get server() {
-      return get().server;
+  return useSuiteFixture(
+    'the API server double',
+    async () => {
+      const server = await startApiServer(options);
+      const kc = server.kubeConfig();
+      const core = kc.makeApiClient(CoreV1Api);
+      return {
+        server,
+        core,
+        apps: kc.makeApiClient(AppsV1Api),
+        custom: kc.makeApiClient(CustomObjectsApi),
+        namespace: async () => {
+          const name = unique('ns');
+          await core.createNamespace({ body: { metadata: { name } } });
+          return name;
+        },
+      };
     },
-    get core() {
-      return get().core;
-    },
-    get apps() {
-      return get().apps;
-    },
-    get custom() {
-      return get().custom;
-    },
-    async namespace() {
-      const name = unique('ns');
-      await get().core.createNamespace({ body: { metadata: { name } } });
-      return name;
-    },
-  };
+    (fixture) => fixture.server.close(),
+  );
 }
 
 /** Polls until `fn` stops throwing (short interval; the double's background work runs on the next tick). */

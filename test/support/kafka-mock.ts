@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll } from 'vitest';
+import { useSuiteFixture } from './suite-fixture.js';
 
 export interface KafkaTestCluster {
   readonly brokers: readonly string[];
@@ -94,26 +94,14 @@ export interface KafkaFixture {
 
 /** Registers the hooks; the fixture's fields may be read only inside hooks and tests, once it has started. */
 export function useKafkaCluster(): KafkaFixture {
-  let started: KafkaFixture | undefined;
-  const get = (): KafkaFixture => {
-    if (started === undefined) throw new Error('useKafkaCluster: the cluster is read before beforeAll started it');
-    return started;
-  };
-  beforeAll(async () => {
-    const cluster = await startKafka();
-    started = { cluster, kafka: testKafka(cluster) };
-  });
-  afterAll(async () => {
-    await started?.cluster.stop();
-  });
-  return {
-    get cluster() {
-      return get().cluster;
+  return useSuiteFixture(
+    'the Kafka test cluster',
+    async () => {
+      const cluster = await startKafka();
+      return { cluster, kafka: testKafka(cluster) };
     },
-    get kafka() {
-      return get().kafka;
-    },
-  };
+    (fixture) => fixture.cluster.stop(),
+  );
 }
 
 /** Partitions of every test topic: the mock auto-creates topics with 4, so real-cluster runs use 4 too. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
-import { afterAll, beforeAll } from 'vitest';
+import { useSuiteFixture } from '../../support/suite-fixture.js';
 
 /** The shared broker; NATS_TEST_URL points the suite elsewhere. */
 export const SHARED_NATS = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
@@ -85,19 +85,7 @@ export async function connectNats(url = SHARED_NATS): Promise<NatsConnection> {
 
 /** One connection to the shared broker for the calling file: opened in `beforeAll`, closed in `afterAll`. */
 export function useSharedNats(): { readonly nc: NatsConnection } {
-  let nc: NatsConnection | undefined;
-  beforeAll(async () => {
-    nc = await connectNats();
-  });
-  afterAll(async () => {
-    await nc?.close();
-  });
-  return {
-    get nc() {
-      if (nc === undefined) throw new Error('useSharedNats: the connection is read before beforeAll opened it');
-      return nc;
-    },
-  };
+  return useSuiteFixture('the shared NATS connection', async () => ({ nc: await connectNats() }), ({ nc }) => nc.close());
 }
 
 /** Creates a stream capturing `<prefix>.>` and returns its name. */
