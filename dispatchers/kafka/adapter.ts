@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Consumer, EachBatchPayload, KafkaConfig as KafkaJsConfig, LogEntry, Producer, SASLOptions } from 'kafkajs';
-import { Gauge } from 'prom-client';
+import type { Gauge } from 'prom-client';
+import { consumerLagGauge } from '../core/metrics.js';
 import { ReleasedError, Source } from '../core/types.js';
 import type { AdapterContext, Logger, Message, Pipeline, SourceAdapter } from '../core/types.js';
 import type { KafkaConfig } from './config.js';
@@ -8,7 +9,6 @@ import { messageFromKafka } from './message.js';
 import { OffsetTracker } from './offset-tracker.js';
 import type { CommitOffset, TopicPartition } from './offset-tracker.js';
 
-const LAG_METRIC = 'kurier_dispatcher_consumer_lag';
 /** eachBatch calls running at once; each waits at most `windowWaitMs` before pausing its partition. */
 const PARTITIONS_CONSUMED_CONCURRENTLY = 32;
 /** How long close() keeps retrying a refused final commit (the runtime's close budget is 5 s). */
@@ -78,7 +78,7 @@ export class KafkaAdapter implements SourceAdapter {
   private readonly logger: Logger;
   private readonly kafka: Kafka;
   private readonly tracker = new OffsetTracker();
-  private readonly lag: Gauge<'topic' | 'partition'>;
+  private readonly lag: Gauge<'lane'>;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private pipeline: Pipeline | undefined;
@@ -100,16 +100,8 @@ export class KafkaAdapter implements SourceAdapter {
     this.window = delivery === undefined ? config.partitionWindow : delivery.ordering === 'ordered' ? 1 : delivery.maxInFlight;
     this.logger = context.logger;
     this.kafka = dependencies.kafka ?? new Kafka(kafkaClientConfig(config, context.logger));
-    const existing = context.registry.getSingleMetric(LAG_METRIC);
-    this.lag =
-      existing instanceof Gauge
-        ? existing
-        : new Gauge({
-            name: LAG_METRIC,
-            help: 'Messages in the partition after the last committed offset (high watermark - committed).',
-            labelNames: ['topic', 'partition'],
-            registers: [context.registry],
-          });
+    // One lag gauge for every source, labelled by lane (`<topic>/<partition>` here, as Message.lane).
+    this.lag = consumerLagGauge(context.registry);
   }
 
   async start(pipeline: Pipeline): Promise<void> {
@@ -340,7 +332,7 @@ export class KafkaAdapter implements SourceAdapter {
       const key = keyOf(topic, partition);
       this.backpressured.delete(key);
       this.highWatermarks.delete(key);
-      this.lag.remove({ topic, partition: String(partition) });
+      this.lag.remove({ lane: `${topic}/${String(partition)}` });
       for (const wake of [...(this.progressWaiters.get(key) ?? [])]) wake();
     }
     // kafkajs keeps pause state across generations; make it match ours for the new assignment.
@@ -362,7 +354,7 @@ export class KafkaAdapter implements SourceAdapter {
     const key = keyOf(topic, partition);
     this.highWatermarks.set(key, BigInt(highWatermark));
     const position = this.tracker.committedOffset(topic, partition) ?? firstOffset ?? highWatermark;
-    this.lag.set({ topic, partition: String(partition) }, Number(BigInt(highWatermark) - BigInt(position)));
+    this.lag.set({ lane: `${topic}/${String(partition)}` }, Number(BigInt(highWatermark) - BigInt(position)));
   }
 
   private scheduleCommit(): void {
@@ -417,7 +409,7 @@ export class KafkaAdapter implements SourceAdapter {
       for (const { topic, partition, offset } of offsets) {
         const highWatermark = this.highWatermarks.get(keyOf(topic, partition));
         if (highWatermark !== undefined) {
-          this.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(highWatermark - BigInt(offset))));
+          this.lag.set({ lane: `${topic}/${String(partition)}` }, Math.max(0, Number(highWatermark - BigInt(offset))));
         }
       }
       this.logger.debug({ source: 'kafka', reason, offsets }, 'committed');
