@@ -66,7 +66,9 @@ describe('end to end: NATSTrigger → controller → Deployment → dispatcher p
     });
 
     const deployment = await eventually(() => getDeployment(env.server, env.ns, 'orders-nats'), 'the dispatcher Deployment');
-    expect(readyOf(getTrigger(env.server, env.ns, 'orders', 'NATSTrigger'))).toMatchObject({ status: 'False', reason: 'DeploymentNotReady' });
+    // Status is written right after the Deployment: wait for it rather than race it.
+    const notReady = await eventually(() => readyOf(getTrigger(env.server, env.ns, 'orders', 'NATSTrigger')), 'the first status');
+    expect(notReady).toMatchObject({ status: 'False', reason: 'DeploymentNotReady' });
     const [command, source] = argsOf(deployment);
     expect(command).toBe('dispatch');
     const dispatcher = await DispatcherProcess.start(source ?? '', { ...containerEnv(deployment), METRICS_PORT: '0' });
