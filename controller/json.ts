@@ -1,10 +1,7 @@
 /** Plain-JSON comparison helpers for objects read from the API server. */
+import { isObject } from './merge.js';
 
 type Json = unknown;
-
-function isObject(value: Json): value is Record<string, Json> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** JSON with object keys sorted, so equal objects give equal strings. */
 export function stableStringify(value: Json): string {
@@ -40,7 +37,8 @@ export function isSubset(want: Json, have: Json): boolean {
   }
   if (isObject(want)) {
     if (!isObject(have)) return false;
-    return Object.entries(want).every(([k, w]) => w === undefined || isSubset(w, have[k]));
+    // Values read from JavaScript objects may be undefined even where the JSON type says not.
+    return Object.entries(want as Record<string, Json>).every(([k, w]) => w === undefined || isSubset(w, have[k]));
   }
   return want === have;
 }

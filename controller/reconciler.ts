@@ -3,10 +3,10 @@
  * validate, render, compare with the live Deployment, write only the difference, then write
  * status only when it changed. Level-based: a second pass over the same state writes nothing.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { EventType, type EventRecorder } from './events.js';
-import { isSubset, stableStringify } from './json.js';
+import { contentHash } from './hash.js';
+import { isSubset } from './json.js';
 import { DEPLOYMENTS, statusCode, type KubeApi, type KubeObject, type Resource } from './kube.js';
 import type { Logger } from './logger.js';
 import { labelValue } from './names.js';
@@ -96,10 +96,6 @@ type Desired = { desired: KubeObject & { metadata: { name: string; namespace: st
 
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function fingerprint(value: unknown): string {
-  return createHash('sha256').update(stableStringify(value)).digest('base64');
 }
 
 function dropNulls<T extends object>(meta: T): T {
@@ -259,7 +255,7 @@ export class Reconciler {
   }
 
   #remember(deploymentKey: string, live: KubeObject): void {
-    this.#written.set(deploymentKey, { fingerprint: fingerprint(live['spec']), resourceVersion: live.metadata.resourceVersion });
+    this.#written.set(deploymentKey, { fingerprint: contentHash(live['spec']), resourceVersion: live.metadata.resourceVersion });
   }
 
   /** Why the live Deployment must be rewritten, or `undefined` when it matches. */
@@ -277,7 +273,7 @@ export class Reconciler {
     const written = this.#written.get(deploymentKey);
     const rv = live.metadata.resourceVersion;
     if (written !== undefined && rv !== undefined && written.resourceVersion === rv) return undefined;
-    if (written?.fingerprint === fingerprint(live['spec'])) {
+    if (written?.fingerprint === contentHash(live['spec'])) {
       // a status-only change: remember this version so the next pass skips the hash
       written.resourceVersion = rv;
       return undefined;

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { isObject } from './merge.js';
 import type { JsonObject } from './trigger.js';
 
 /** One trigger kind, learned from `templates/<source>/`. */
@@ -55,10 +56,6 @@ export interface Templates {
 /** A template file that is missing or malformed; the message names the file and field. */
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 async function readYamlObject(file: string, optional = false): Promise<JsonObject | undefined> {
