@@ -1,21 +1,14 @@
-/** JSON logs for the controller (pino), one object a line with stable keys such as `trigger`. */
-import { pino } from 'pino';
+/** JSON logs for the controller: the dispatchers' logger, so every component logs the same shape. */
+import { createLogger as createJsonLogger } from '../dispatchers/core/logger.js';
 import type { Logger } from '../dispatchers/core/types.js';
 
+export { silentLogger } from '../dispatchers/core/logger.js';
 export type { Logger } from '../dispatchers/core/types.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** A pino logger writing to stdout. */
+/** A logger writing one JSON object a line to stdout. */
 export function createLogger(level: LogLevel): Logger {
-  return pino({ level, base: { component: 'kurier-controller' } });
+  return createJsonLogger({ component: 'kurier-controller' }, undefined, level);
 }
-
-/** A logger that drops everything (tests). */
-export const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};

@@ -4,7 +4,7 @@ import { env, pid, stderr } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { ControllerConfigError, CONTROLLER_USAGE, parseControllerConfig, type ControllerConfig } from './config.js';
 import { Controller, type StopReason } from './controller.js';
-import { startHealthServer } from './health.js';
+import { startHealthServer } from '../dispatchers/core/server.js';
 import { loadKubeConfig } from './kube.js';
 import { createLogger, type Logger } from './logger.js';
 import { render, RenderError } from './render.js';
@@ -86,12 +86,7 @@ export async function runController(args: readonly string[]): Promise<number> {
     defaultMetrics: true,
   });
 
-  const health = await startHealthServer({
-    port: config.metricsPort,
-    registry: controller.metrics.registry,
-    live: () => true,
-    ready: () => controller.synced,
-  });
+  const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced');
   log.info(
     {
       kubeconfig: kube.source,

@@ -2,6 +2,14 @@ import { pino } from 'pino';
 import type { DestinationStream } from 'pino';
 import type { Logger } from './types.js';
 
+/** A logger that drops everything (tests, embedding). */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
 /** One JSON object a line with stable keys (`time`, `level`, `msg`, `trigger`, `source`, …). */
 export function createLogger(base: Record<string, string>, destination?: DestinationStream, level = 'info'): Logger {
   return pino(

@@ -8,8 +8,11 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-/** Serves `/healthz` (the process is alive), `/readyz` (`ready()`) and Prometheus `/metrics`. */
-export async function startHealthServer(port: number, ready: () => boolean, registry: Registry): Promise<HealthServer> {
+/**
+ * Serves `/healthz` (the process is alive), `/readyz` (`ready()`, else 503 with `notReady`) and
+ * Prometheus `/metrics`: the dispatchers' and the controller's one health server.
+ */
+export async function startHealthServer(port: number, ready: () => boolean, registry: Registry, notReady = 'not ready'): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -20,7 +23,7 @@ export async function startHealthServer(port: number, ready: () => boolean, regi
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : `${notReady}\n`);
     } else if (path === '/metrics') {
       registry.metrics().then(
         (text) => { res.writeHead(200, { 'content-type': registry.contentType }).end(text); },

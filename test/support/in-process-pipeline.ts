@@ -1,13 +1,12 @@
 /** A source adapter wired to the real core pipeline inside the test process (no child process). */
 import type { DispatcherConfig } from '../../dispatchers/core/config.js';
+import { silentLogger } from '../../dispatchers/core/logger.js';
 import { createFunctionClient } from '../../dispatchers/core/http-client.js';
 import type { FunctionClient } from '../../dispatchers/core/http-client.js';
 import type { DispatcherMetrics } from '../../dispatchers/core/metrics.js';
 import { createPipeline } from '../../dispatchers/core/pipeline.js';
 import type { DispatchPipeline } from '../../dispatchers/core/pipeline.js';
 import type { Logger, Source, SourceAdapter } from '../../dispatchers/core/types.js';
-
-export const quietLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export interface WiredPipeline {
   readonly pipeline: DispatchPipeline;
@@ -17,7 +16,7 @@ export interface WiredPipeline {
 }
 
 /** Builds the pipeline the runtime would build for `adapter`; the caller starts the adapter. */
-export function wirePipeline(source: Source, common: DispatcherConfig, adapter: SourceAdapter, metrics: DispatcherMetrics, logger: Logger = quietLogger): WiredPipeline {
+export function wirePipeline(source: Source, common: DispatcherConfig, adapter: SourceAdapter, metrics: DispatcherMetrics, logger: Logger = silentLogger): WiredPipeline {
   const client = createFunctionClient(common.functionUrl, common.delivery.maxInFlight);
   const pipeline = createPipeline({
     source,

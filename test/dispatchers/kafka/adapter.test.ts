@@ -2,7 +2,7 @@ import { KafkaJSNonRetriableError } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionServer } from '../../support/function-server.js';
 import { committedOffsets, createTopic, kafkaTarget, uniqueName, useKafkaCluster } from '../../support/kafka-mock.js';
-import { quietLogger } from '../../support/in-process-pipeline.js';
+import { silentLogger } from '../../../dispatchers/core/logger.js';
 import { kafkaEnv, startInProcess } from './in-process.js';
 import type { InProcessDispatcher } from './in-process.js';
 
@@ -199,7 +199,7 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     const topic = uniqueName('kafka-crash');
     await createTopic(mock.cluster, topic);
     const logged: string[] = [];
-    const logger = { ...quietLogger, error: (_: object, message?: string) => logged.push(message ?? ''), warn: (_: object, message?: string) => logged.push(message ?? '') };
+    const logger = { ...silentLogger, error: (_: object, message?: string) => logged.push(message ?? ''), warn: (_: object, message?: string) => logged.push(message ?? '') };
     const dispatcher = await startInProcess(kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url), logger);
     running.push(dispatcher);
     const adapter = dispatcher.adapter as unknown as { onBatch: (payload: unknown) => Promise<void> };

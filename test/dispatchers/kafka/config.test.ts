@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kafkaClientConfig } from '../../../dispatchers/kafka/adapter.js';
 import { parseKafkaConfig } from '../../../dispatchers/kafka/config.js';
 import { headersFromKafka, messageFromKafka } from '../../../dispatchers/kafka/message.js';
-import { quietLogger } from '../../support/in-process-pipeline.js';
+import { silentLogger } from '../../../dispatchers/core/logger.js';
 import { sourceConfigParser } from '../../support/source-config.js';
 
 const trigger = { kind: 'KafkaTrigger', name: 'orders', namespace: 'shop', uid: 'u-1' };
@@ -58,7 +58,7 @@ describe('Kafka configuration from the env contract', () => {
       KAFKA_TLS_ENABLED: 'true',
       KAFKA_TLS_CA: PEM,
     });
-    const client = kafkaClientConfig(config, quietLogger);
+    const client = kafkaClientConfig(config, silentLogger);
     expect(client.clientId).toBe('kurier-shop-orders');
     expect(client.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'svc', password: 's3cret' });
     expect(client.ssl).toEqual({ rejectUnauthorized: true, ca: [PEM] });

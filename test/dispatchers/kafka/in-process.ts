@@ -8,7 +8,8 @@ import type { Logger } from '../../../dispatchers/core/types.js';
 import { KafkaAdapter } from '../../../dispatchers/kafka/adapter.js';
 import { parseKafkaConfig } from '../../../dispatchers/kafka/config.js';
 import type { KafkaConfig } from '../../../dispatchers/kafka/config.js';
-import { quietLogger, wirePipeline } from '../../support/in-process-pipeline.js';
+import { silentLogger } from '../../../dispatchers/core/logger.js';
+import { wirePipeline } from '../../support/in-process-pipeline.js';
 import type { KafkaTestCluster } from '../../support/kafka-mock.js';
 
 /**
@@ -48,7 +49,7 @@ export function kafkaEnv(cluster: KafkaTestCluster, topic: string, groupId: stri
   };
 }
 
-export async function startInProcess(env: Record<string, string>, logger: Logger = quietLogger): Promise<InProcessDispatcher> {
+export async function startInProcess(env: Record<string, string>, logger: Logger = silentLogger): Promise<InProcessDispatcher> {
   const reader = new EnvReader(env);
   const common = parseConfig(reader, 'kafka');
   const config = parseKafkaConfig(reader, common.trigger);

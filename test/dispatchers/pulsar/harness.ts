@@ -14,7 +14,8 @@ import { parsePulsarConfig } from '../../../dispatchers/pulsar/config.js';
 import type { PulsarConfig } from '../../../dispatchers/pulsar/config.js';
 import { loadPulsarClient } from '../../../dispatchers/pulsar/load.js';
 import { FakePulsarBroker } from '../../support/fake-pulsar.js';
-import { quietLogger, wirePipeline } from '../../support/in-process-pipeline.js';
+import { silentLogger } from '../../../dispatchers/core/logger.js';
+import { wirePipeline } from '../../support/in-process-pipeline.js';
 
 export const FAKE_LABEL = 'fake pulsar-client, no real broker';
 export const REAL_URL = process.env.PULSAR_URL;
@@ -110,7 +111,7 @@ export async function startDispatcher(target: PulsarTarget, env: Record<string, 
   const { config: common, sourceConfig } = readConfiguration('pulsar', module, env);
   const config = sourceConfig as PulsarConfig;
   const metrics = createMetrics();
-  const adapter = new PulsarAdapter(config, { trigger: common.trigger, logger: quietLogger, registry: metrics.registry, delivery: common.delivery }, { load: () => target.load() });
+  const adapter = new PulsarAdapter(config, { trigger: common.trigger, logger: silentLogger, registry: metrics.registry, delivery: common.delivery }, { load: () => target.load() });
   const { pipeline, client, stop } = wirePipeline('pulsar', common, adapter, metrics);
   const clientsBefore = target.clients.length;
   await adapter.start(pipeline);
