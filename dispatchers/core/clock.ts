@@ -24,3 +24,9 @@ export const systemClock: Clock = {
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };
+
+/** Waits `ms` without keeping the process alive for it (adapters' reconnect and retry pauses). */
+export const unrefDelay = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });

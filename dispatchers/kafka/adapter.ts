@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Consumer, EachBatchPayload, KafkaConfig as KafkaJsConfig, LogEntry, Producer, SASLOptions } from 'kafkajs';
 import type { Gauge } from 'prom-client';
+import { unrefDelay } from '../core/clock.js';
 import { consumerLagGauge } from '../core/metrics.js';
 import { ReleasedError, Source } from '../core/types.js';
 import type { AdapterContext, Logger, Message, Pipeline, SourceAdapter } from '../core/types.js';
@@ -21,10 +22,6 @@ export interface KafkaAdapterDependencies {
 
 const keyOf = (topic: string, partition: number): string => `${topic}\u0000${String(partition)}`;
 
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
 
 /** kafkajs client options for the configuration: client id, brokers, SASL, TLS, quiet retries. */
 export function kafkaClientConfig(config: KafkaConfig, logger: Logger): KafkaJsConfig {
@@ -243,7 +240,7 @@ export class KafkaAdapter implements SourceAdapter {
   private async withHeartbeat<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
     const pending = Symbol('pending');
     for (;;) {
-      const tick = sleep(this.config.heartbeatIntervalMs).then(() => pending);
+      const tick = unrefDelay(this.config.heartbeatIntervalMs).then(() => pending);
       const result = await Promise.race([work, tick]);
       if (result !== pending) return result as T;
       await heartbeat();
@@ -439,7 +436,7 @@ export class KafkaAdapter implements SourceAdapter {
     // Commit synchronously while still a group member, then leave the group. A group that is
     // rebalancing (another replica stopping too) refuses commits until it re-formed: retry briefly.
     const deadline = Date.now() + SHUTDOWN_COMMIT_RETRY_MS;
-    while (!(await this.commitNow('shutdown')) && Date.now() < deadline) await sleep(250);
+    while (!(await this.commitNow('shutdown')) && Date.now() < deadline) await unrefDelay(250);
     this.joined = false;
     await this.consumer?.disconnect();
     await this.producer?.disconnect();

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unrefDelay } from '../core/clock.js';
 import { ReleasedError, Source } from '../core/types.js';
 import type { AdapterContext, Logger, Pipeline, SourceAdapter } from '../core/types.js';
 import type { PulsarClient, PulsarClientConfig, PulsarConsumer, PulsarConsumerConfig, PulsarMessage, PulsarModule, PulsarProducer } from './client-api.js';
@@ -19,10 +20,6 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
 
 /** The consumer options the adapter subscribes with (exported for tests and docs). */
 export function consumerConfig(config: PulsarConfig, consumerName?: string): PulsarConsumerConfig {
@@ -117,7 +114,7 @@ export class PulsarAdapter implements SourceAdapter {
         if (this.isStopping()) break;
         if (/timeout/i.test(errorText(error))) continue;
         this.logger.warn({ source: 'pulsar', err: errorText(error) }, 'receive failed; retrying');
-        await sleep(RETRY_RECEIVE_MS);
+        await unrefDelay(RETRY_RECEIVE_MS);
         continue;
       }
       if (this.isStopping()) {
