@@ -9,16 +9,13 @@
  * is not tsx's; `--tsx` runs the sources through bin/kurier.js instead.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { argv, execPath } from 'node:process';
 import { kubeApi } from '../../controller/kube.js';
 import { startApiServer, type RequestRecord } from '../../test/support/apiserver/index.js';
-import { kubeConfigFor, kubeconfigYaml } from '../../test/controller/harness.js';
 import { parse } from 'yaml';
 import { repoRoot } from '../../test/support/run-kurier.js';
+import { freePort } from '../../test/support/free-port.js';
 
 function option(name: string, fallback: number): number {
   const i = argv.indexOf(`--${name}`);
@@ -50,20 +47,6 @@ function controllerCommand(): string[] {
 }
 
 const isWrite = (r: RequestRecord): boolean => ['create', 'update', 'patch', 'delete'].includes(r.verb);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      s.close(() => {
-        resolve(port);
-      });
-    });
-    s.on('error', reject);
-  });
-}
 
 function rssOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
@@ -114,10 +97,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function main(): Promise<void> {
   // the double's garbage collector scans every object per pass; batching passes (as the real one does) keeps it off the hot path
   const server = await startApiServer({ crds: [`${repoRoot}crd.yaml`], gcDelayMs: 2000 });
-  const dir = mkdtempSync(join(tmpdir(), 'kurier-bench-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeconfigYaml(server.url));
-  const api = kubeApi(kubeConfigFor(server));
+  const api = kubeApi(server.kubeConfig());
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${String(i)}`);
   for (const ns of namespaces) server.ensureNamespace(ns);
 
@@ -147,7 +127,7 @@ async function main(): Promise<void> {
     [
       ...NODE_FLAGS,
       ...command,
-      `--kubeconfig=${kubeconfig}`,
+      `--kubeconfig=${server.kubeconfigPath}`,
       `--metrics-port=${String(port)}`,
       `--workers=${String(WORKERS)}`,
       `--resync-period=${String(RESYNC_S)}s`,

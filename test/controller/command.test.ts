@@ -1,27 +1,11 @@
 /** `kurier controller` as a process: flags, endpoints, reconciling, clean shutdown. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeApi } from '../../controller/kube.js';
 import { startApiServer, type ApiServerDouble } from '../support/apiserver/index.js';
 import { repoRoot, runKurier } from '../support/run-kurier.js';
-import { CRD, eventually, getDeployment, kafkaTrigger, kubeConfigFor, kubeconfigYaml, TRIGGERS } from './harness.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-    s.on('error', reject);
-  });
-}
+import { CRD, eventually, getDeployment, kafkaTrigger, TRIGGERS } from './harness.js';
+import { freePort } from '../support/free-port.js';
 
 let server: ApiServerDouble | undefined;
 afterEach(async () => {
@@ -58,12 +42,10 @@ describe('kurier controller', () => {
   it('reconciles, serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
     server = await startApiServer({ crds: [CRD] });
     server.ensureNamespace('shop-cmd');
-    const dir = mkdtempSync(join(tmpdir(), 'kurier-controller-'));
-    writeFileSync(join(dir, 'kubeconfig'), kubeconfigYaml(server.url));
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [`${repoRoot}bin/kurier.js`, 'controller', `--kubeconfig=${join(dir, 'kubeconfig')}`, `--metrics-port=${String(port)}`],
+      [`${repoRoot}bin/kurier.js`, 'controller', `--kubeconfig=${server.kubeconfigPath}`, `--metrics-port=${String(port)}`],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', POD_NAME: 'controller-0' } },
     );
     let stdout = '';
@@ -76,7 +58,7 @@ describe('kurier controller', () => {
       };
       await eventually(async () => (await get('/readyz')).status === 200, '/readyz', 20_000);
       expect((await get('/healthz')).status).toBe(200);
-      await kubeApi(kubeConfigFor(server)).create(TRIGGERS, 'shop-cmd', kafkaTrigger('shop-cmd', 'orders'));
+      await kubeApi(server.kubeConfig()).create(TRIGGERS, 'shop-cmd', kafkaTrigger('shop-cmd', 'orders'));
       await eventually(() => getDeployment(server as ApiServerDouble, 'shop-cmd', 'orders-kafka'), 'the Deployment');
       const metrics = await eventually(async () => {
         const m = (await get('/metrics')).text;

@@ -4,7 +4,7 @@ import { EventType, KubeEventRecorder } from '../../controller/events.js';
 import { kubeApi } from '../../controller/kube.js';
 import { silentLogger } from '../../controller/logger.js';
 import { startApiServer, type ApiServerDouble } from '../support/apiserver/index.js';
-import { eventsIn, kubeConfigFor } from './harness.js';
+import { eventsIn } from './harness.js';
 
 let server: ApiServerDouble | undefined;
 afterEach(async () => {
@@ -17,7 +17,7 @@ const subject = { apiVersion: 'kurier.dev/v1alpha1', kind: 'KafkaTrigger', metad
 describe('events', () => {
   it('folds a repeated event into one Event with a count, and keeps different ones apart', async () => {
     server = await startApiServer();
-    const recorder = new KubeEventRecorder(kubeApi(kubeConfigFor(server)), { clock: systemClock, instance: 'c-0', log: silentLogger });
+    const recorder = new KubeEventRecorder(kubeApi(server.kubeConfig()), { clock: systemClock, instance: 'c-0', log: silentLogger });
     await recorder.record(subject, EventType.Warning, 'InvalidSpec', 'spec.kafka.topic: bad');
     await recorder.record(subject, EventType.Warning, 'InvalidSpec', 'spec.kafka.topic: bad');
     await recorder.record(subject, EventType.Warning, 'InvalidSpec', 'spec.kafka.topic: bad');
@@ -31,7 +31,7 @@ describe('events', () => {
 
   it('never throws when the API server refuses an event', async () => {
     server = await startApiServer();
-    const recorder = new KubeEventRecorder(kubeApi(kubeConfigFor(server)), { clock: systemClock, instance: 'c-0', log: silentLogger });
+    const recorder = new KubeEventRecorder(kubeApi(server.kubeConfig()), { clock: systemClock, instance: 'c-0', log: silentLogger });
     server.faults.failNext(1, 500);
     await expect(recorder.record(subject, EventType.Warning, 'X', 'y')).resolves.toBeUndefined();
   });

@@ -1,6 +1,5 @@
 /** A controller wired to its own API server double, through the real @kubernetes/client-node. */
 import { randomBytes } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../controller/controller.js';
 import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
@@ -14,43 +13,6 @@ import { repoRoot } from '../support/run-kurier.js';
 
 export const CRD = `${repoRoot}crd.yaml`;
 export const TEMPLATES = `${repoRoot}templates`;
-
-/**
- * A KubeConfig for the double. client-node 2 refuses plain http:// unless the cluster sets
- * skipTLSVerify, so the double's own kubeconfig is not used as is.
- */
-export function kubeConfigFor(server: ApiServerDouble): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'double', server: server.url, skipTLSVerify: true }],
-    users: [{ name: 'double', token: 'test' }],
-    contexts: [{ name: 'double', cluster: 'double', user: 'double' }],
-    currentContext: 'double',
-  });
-  return kc;
-}
-
-/** The same, as a kubeconfig file (for a controller in a child process). */
-export function kubeconfigYaml(url: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: double',
-    '  cluster:',
-    `    server: ${url}`,
-    '    insecure-skip-tls-verify: true',
-    'users:',
-    '- name: double',
-    '  user:',
-    '    token: test',
-    'contexts:',
-    '- name: double',
-    '  context: { cluster: double, user: double }',
-    'current-context: double',
-    '',
-  ].join('\n');
-}
 
 let loaded: { templates: Templates; schemas: TriggerSchemas } | undefined;
 
@@ -71,7 +33,7 @@ export interface ControllerSetup {
 export async function makeController(server: ApiServerDouble, setup: ControllerSetup = {}): Promise<Controller> {
   const { templates, schemas } = await templatesAndSchemas();
   return new Controller({
-    kubeConfig: kubeConfigFor(server),
+    kubeConfig: server.kubeConfig(),
     kinds: [...templates.kinds.values()].map((k) => ({ kind: k.kind, plural: k.plural })),
     render: (trigger: Trigger) => render(trigger, templates, { allowCrossNamespace: setup.allowCrossNamespace ?? false }),
     isRenderError: (err): err is Error => err instanceof RenderError,
@@ -101,7 +63,7 @@ export async function startEnv(setup: ControllerSetup & { extraNamespaces?: stri
   const ns = `t-${randomBytes(3).toString('hex')}`;
   server.ensureNamespace(ns);
   for (const extra of setup.extraNamespaces ?? []) server.ensureNamespace(extra);
-  const api = kubeApi(kubeConfigFor(server));
+  const api = kubeApi(server.kubeConfig());
   const controller = await makeController(server, setup);
   await controller.start();
   const env: Env = {

@@ -11,7 +11,6 @@ import {
   getDeployment,
   getTrigger,
   kafkaTrigger,
-  kubeConfigFor,
   makeController,
   sleepMs,
   startEnv,
@@ -141,7 +140,7 @@ describe('controller lifecycle', () => {
     cleanups.push(() => server.close());
     const ns = `t-${randomBytes(3).toString('hex')}`;
     server.ensureNamespace(ns);
-    await kubeApi(kubeConfigFor(server)).create(TRIGGERS, ns, kafkaTrigger(ns, 'early'));
+    await kubeApi(server.kubeConfig()).create(TRIGGERS, ns, kafkaTrigger(ns, 'early'));
     server.faults.failNext(6, 500, (r) => r.method === 'GET');
     server.faults.failNext(6, 429, (r) => r.method === 'GET');
     const c = await makeController(server);
@@ -158,7 +157,7 @@ describe('controller lifecycle', () => {
     cleanups.push(() => server.close());
     const ns = `t-${randomBytes(3).toString('hex')}`;
     server.ensureNamespace(ns);
-    const api = kubeApi(kubeConfigFor(server));
+    const api = kubeApi(server.kubeConfig());
     const election = (identity: string) => ({
       namespace: 'default',
       name: 'kurier-controller',
@@ -201,7 +200,7 @@ describe('controller lifecycle', () => {
     cleanups.push(() => server.close());
     const ns = `t-${randomBytes(3).toString('hex')}`;
     server.ensureNamespace(ns);
-    const api = kubeApi(kubeConfigFor(server));
+    const api = kubeApi(server.kubeConfig());
     const lease = { namespace: 'default', name: 'kurier-controller', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 };
     const leader = await makeController(server, { leaderElection: { ...lease, identity: 'leader' } });
     cleanups.push(() => leader.stop());
@@ -220,7 +219,7 @@ describe('controller lifecycle', () => {
   it('stops reconciling when the lease is taken away', async () => {
     const server: ApiServerDouble = await startApiServer({ crds: [CRD] });
     cleanups.push(() => server.close());
-    const api = kubeApi(kubeConfigFor(server));
+    const api = kubeApi(server.kubeConfig());
     const c = await makeController(server, {
       leaderElection: { namespace: 'default', name: 'kurier-controller', identity: 'a', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
     });

@@ -2,29 +2,18 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import { useSuiteFixture } from '../../support/suite-fixture.js';
+import { freePort } from '../../support/free-port.js';
 
 /** The shared broker; NATS_TEST_URL points the suite elsewhere. */
 export const SHARED_NATS = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
-    });
-  });
 }
 
 /** A private nats-server with JetStream (for restart tests: the shared one must never be restarted). */
