@@ -11,10 +11,10 @@ import { stderr, stdout } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { connect, RetentionPolicy, type NatsConnection } from 'nats';
 import { render } from '../controller/render.js';
+import { SHIPPED_TEMPLATES } from '../controller/shipped-files.js';
 import { loadTemplates } from '../controller/templates.js';
 import type { JsonObject, Trigger } from '../controller/trigger.js';
 import { parseArgs, UsageError } from './input.js';
-import { DEFAULT_TEMPLATES } from './render.js';
 
 const USAGE = 'usage: kurier demo [--messages N] [--nats URL] [--fail-every K]\n';
 const BIN = fileURLToPath(new URL('../bin/kurier.js', import.meta.url));
@@ -161,7 +161,7 @@ async function run(options: DemoOptions): Promise<number> {
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: stream, subjects: [`kurier.demo.${id}`], retention: RetentionPolicy.Limits });
 
-    const deployment = render(trigger, await loadTemplates(DEFAULT_TEMPLATES));
+    const deployment = render(trigger, await loadTemplates(SHIPPED_TEMPLATES));
     say(`rendered NATSTrigger default/${trigger.metadata.name} → Deployment ${deployment.metadata.name} (the controller renders the same)`);
     const port = await freePort();
     const env = { ...renderedEnv(trigger, deployment), METRICS_PORT: String(port), PATH: process.env['PATH'] ?? '' };

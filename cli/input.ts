@@ -45,9 +45,20 @@ export async function readDocuments(target: string): Promise<InputDocument[]> {
   return out;
 }
 
+/** `FILE:INDEX KIND/NAME` of a document, for one-line problem reports (`?` for a missing part). */
+export function describeDocument(document: InputDocument): string {
+  const value = document.value as { kind?: unknown; metadata?: { name?: unknown } } | undefined;
+  const kind = typeof value?.kind === 'string' ? value.kind : '?';
+  const name = typeof value?.metadata?.name === 'string' ? value.metadata.name : '?';
+  return `${document.file}:${document.index}${kind === '?' && name === '?' ? '' : ` ${kind}/${name}`}`;
+}
+
 /** Parsed `-f`-style options: flags with values, boolean switches, and positional arguments. */
 export interface ParsedArgs {
+  /** The last value of each flag. */
   readonly values: ReadonlyMap<string, string>;
+  /** Every value of each flag, in order (for repeatable flags such as `-f`). */
+  readonly lists: ReadonlyMap<string, readonly string[]>;
   readonly switches: ReadonlySet<string>;
   readonly positional: readonly string[];
 }
@@ -57,21 +68,33 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** `--filename` is another spelling of `-f`, as in kubectl. */
+export const FILE_FLAG_ALIASES: Readonly<Record<string, string>> = { '--filename': '-f' };
+
 /**
  * Parses `args` given which flags take a value (`-f`, `--templates`) and which are switches.
- * `--flag=value` is accepted. Unknown flags are usage errors.
+ * `--flag=value` and `-f=value` are accepted; `aliases` maps other spellings to a flag.
+ * Unknown flags are usage errors.
  */
-export function parseArgs(args: readonly string[], withValue: readonly string[], switches: readonly string[]): ParsedArgs {
+export function parseArgs(
+  args: readonly string[],
+  withValue: readonly string[],
+  switches: readonly string[],
+  aliases: Readonly<Record<string, string>> = {},
+): ParsedArgs {
   const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   const on = new Set<string>();
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
-    const [flag = '', inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [spelled = '', inline] = arg.startsWith('-') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const flag = aliases[spelled] ?? spelled;
     if (withValue.includes(flag)) {
       const value = inline ?? args[++i];
-      if (value === undefined) throw new UsageError(`${flag} needs a value`);
+      if (value === undefined) throw new UsageError(`${spelled} needs a value`);
       values.set(flag, value);
+      lists.set(flag, [...(lists.get(flag) ?? []), value]);
     } else if (switches.includes(flag)) {
       on.add(flag);
     } else if (arg.startsWith('-') && arg !== '-') {
@@ -80,5 +103,5 @@ export function parseArgs(args: readonly string[], withValue: readonly string[],
       positional.push(arg);
     }
   }
-  return { values, switches: on, positional };
+  return { values, lists, switches: on, positional };
 }

@@ -1,21 +1,13 @@
 import { stderr, stdout } from 'node:process';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { render, RenderError } from '../controller/render.js';
+import { SHIPPED_TEMPLATES } from '../controller/shipped-files.js';
 import { loadTemplates } from '../controller/templates.js';
 import type { Trigger } from '../controller/trigger.js';
-import { parseArgs, readDocuments, UsageError, type InputDocument } from './input.js';
+import { describeDocument, FILE_FLAG_ALIASES, parseArgs, readDocuments, UsageError, type InputDocument } from './input.js';
 
 const USAGE = 'usage: kurier render -f FILE|DIR|- [--templates DIR] [--allow-cross-namespace]\n';
 
-/** The repository's (or image's) own templates/ folder. */
-export const DEFAULT_TEMPLATES = fileURLToPath(new URL('../templates/', import.meta.url)).replace(/dist\/templates\/$/, 'templates/');
-
-function describe(document: InputDocument): string {
-  const value = document.value as Partial<Trigger> | undefined;
-  const who = value?.kind !== undefined && value.metadata?.name !== undefined ? ` ${value.kind}/${value.metadata.name}` : '';
-  return `${document.file}:${document.index}${who}`;
-}
 
 function asTrigger(value: unknown): Trigger | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a YAML mapping';
@@ -32,12 +24,12 @@ export async function runRender(args: readonly string[]): Promise<number> {
   let templatesDir: string;
   let allowCrossNamespace: boolean;
   try {
-    const parsed = parseArgs(args, ['-f', '--filename', '--templates'], ['--allow-cross-namespace']);
+    const parsed = parseArgs(args, ['-f', '--templates'], ['--allow-cross-namespace'], FILE_FLAG_ALIASES);
     if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0] ?? ''}`);
-    const file = parsed.values.get('-f') ?? parsed.values.get('--filename');
+    const file = parsed.values.get('-f');
     if (file === undefined) throw new UsageError('-f FILE is required');
     target = file;
-    templatesDir = parsed.values.get('--templates') ?? DEFAULT_TEMPLATES;
+    templatesDir = parsed.values.get('--templates') ?? SHIPPED_TEMPLATES;
     allowCrossNamespace = parsed.switches.has('--allow-cross-namespace');
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -60,7 +52,7 @@ export async function runRender(args: readonly string[]): Promise<number> {
   for (const document of documents) {
     const trigger = document.error ?? asTrigger(document.value);
     if (typeof trigger === 'string') {
-      stderr.write(`${describe(document)}: ${trigger}\n`);
+      stderr.write(`${describeDocument(document)}: ${trigger}\n`);
       failed = true;
       continue;
     }
@@ -68,7 +60,7 @@ export async function runRender(args: readonly string[]): Promise<number> {
       rendered.push(stringify(render(trigger, templates, { allowCrossNamespace }), { lineWidth: 0 }));
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
-      for (const problem of err.problems) stderr.write(`${describe(document)}: ${problem.path}: ${problem.message}\n`);
+      for (const problem of err.problems) stderr.write(`${describeDocument(document)}: ${problem.path}: ${problem.message}\n`);
       failed = true;
     }
   }

@@ -1,49 +1,25 @@
 import { existsSync } from 'node:fs';
 import { stderr, stdout } from 'node:process';
-import { fileURLToPath } from 'node:url';
 import { SchemaError } from '../controller/schema.js';
+import { SHIPPED_CRD } from '../controller/shipped-files.js';
 import { isValid, loadSchemas, validateTrigger, type Problem, type TriggerSchemas } from '../controller/validate.js';
-import { parseArgs, readDocuments, UsageError, type InputDocument } from './input.js';
+import { describeDocument, FILE_FLAG_ALIASES, parseArgs, readDocuments, UsageError, type InputDocument } from './input.js';
 
 const USAGE = 'usage: kurier validate -f FILE|DIR|- [-f …] [--crd FILE]\n';
-
-/** The crd.yaml next to the sources (a checkout) or next to dist/ (an image). */
-export function defaultCrdPath(): string {
-  const candidates = ['../crd.yaml', '../../crd.yaml'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
-  return candidates.find((candidate) => existsSync(candidate)) ?? candidates[0] ?? 'crd.yaml';
-}
-
-function who(document: InputDocument): string {
-  const value = document.value as { kind?: unknown; metadata?: { name?: unknown } } | undefined;
-  const kind = typeof value?.kind === 'string' ? value.kind : '?';
-  const name = typeof value?.metadata?.name === 'string' ? value.metadata.name : '?';
-  return kind === '?' && name === '?' ? '' : ` ${kind}/${name}`;
-}
 
 function line(document: InputDocument, problem: Problem): string {
   const where = problem.path === '' ? '' : ` ${problem.path}:`;
   const severity = problem.severity === 'warning' ? ' warning:' : '';
-  return `${document.file}:${document.index}${who(document)}:${where}${severity} ${problem.message}\n`;
+  return `${describeDocument(document)}:${where}${severity} ${problem.message}\n`;
 }
 
-function targetsOf(args: readonly string[]): { targets: string[]; crd: string } {
-  const targets: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    const inline = /^(?:-f|--filename)=(.*)$/.exec(arg);
-    if (inline !== null) targets.push(inline[1] ?? '');
-    else if (arg === '-f' || arg === '--filename') {
-      const value = args[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      targets.push(value);
-    } else rest.push(arg);
-  }
-  const parsed = parseArgs(rest, ['--crd'], []);
+function targetsOf(args: readonly string[]): { targets: readonly string[]; crd: string } {
+  const parsed = parseArgs(args, ['-f', '--crd'], [], FILE_FLAG_ALIASES);
   if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0] ?? ''}`);
+  const targets = parsed.lists.get('-f') ?? [];
   if (targets.length === 0) throw new UsageError('-f FILE|DIR|- is required');
   if (targets.filter((target) => target === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
-  return { targets, crd: parsed.values.get('--crd') ?? defaultCrdPath() };
+  return { targets, crd: parsed.values.get('--crd') ?? SHIPPED_CRD };
 }
 
 async function documentsOf(targets: readonly string[]): Promise<InputDocument[]> {

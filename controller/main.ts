@@ -1,19 +1,17 @@
 /** `kurier controller`: the composition root of the controller (the only place reading process.env). */
 import { hostname } from 'node:os';
 import { env, pid, stderr } from 'node:process';
-import { fileURLToPath } from 'node:url';
 import { ControllerConfigError, CONTROLLER_USAGE, parseControllerConfig, type ControllerConfig } from './config.js';
 import { Controller, type StopReason } from './controller.js';
 import { startHealthServer } from '../dispatchers/core/server.js';
 import { loadKubeConfig } from './kube.js';
 import { createLogger, type Logger } from './logger.js';
 import { render, RenderError } from './render.js';
+import { SHIPPED_CRD, SHIPPED_TEMPLATES } from './shipped-files.js';
 import { loadTemplates, type Templates } from './templates.js';
 import type { Trigger } from './trigger.js';
 import { loadSchemas, validateTrigger, type TriggerSchemas } from './validate.js';
 
-/** The checkout's (or image's) root: this file lives in controller/ or dist/controller/. */
-const ROOT = fileURLToPath(new URL('../', import.meta.url)).replace(/dist\/$/, '');
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -39,8 +37,8 @@ export async function runController(args: readonly string[]): Promise<number> {
   let config: ControllerConfig;
   try {
     config = parseControllerConfig(args, env, {
-      templatesDir: `${ROOT}templates`,
-      crdPath: `${ROOT}crd.yaml`,
+      templatesDir: SHIPPED_TEMPLATES,
+      crdPath: SHIPPED_CRD,
       identity: `${hostname()}-${String(pid)}`,
     });
   } catch (err) {
