@@ -30,50 +30,51 @@ function withoutDirective(item: JsonObject): JsonObject {
   return rest;
 }
 
+// The helpers below take `base` as theirs to change (a fresh copy made once, at the top) and never
+// change `override`: whatever they take from it is copied.
+
 function mergeKeyedList(field: string, key: string, base: JsonValue[], override: JsonValue[]): JsonValue[] {
-  const merged = base.map((item) => structuredClone(item));
   for (const item of override) {
     if (!isObject(item)) {
-      merged.push(structuredClone(item));
+      base.push(structuredClone(item));
       continue;
     }
     // kubeless-pulsar-trigger treated the first container as the dispatcher: an unnamed one merges into it.
     const itemKey = field === 'containers' && item[key] === undefined ? DISPATCHER_CONTAINER : item[key];
-    const index = merged.findIndex((existing) => isObject(existing) && existing[key] === itemKey);
+    const index = base.findIndex((existing) => isObject(existing) && existing[key] === itemKey);
     if (item[PATCH_DIRECTIVE] === 'delete') {
-      if (index >= 0) merged.splice(index, 1);
+      if (index >= 0) base.splice(index, 1);
       continue;
     }
     const keyed = itemKey === undefined ? withoutDirective(item) : { ...withoutDirective(item), [key]: itemKey };
-    if (index >= 0) merged[index] = mergeValues(merged[index] ?? null, keyed);
-    else merged.push(mergeValues({}, keyed));
+    if (index >= 0) base[index] = mergeValues(base[index] ?? null, keyed);
+    else base.push(mergeValues({}, keyed));
   }
-  return merged;
+  return base;
 }
 
 function mergeValues(base: JsonValue, override: JsonValue, field?: string): JsonValue {
-  if (isObject(base) && isObject(override)) return mergeObjects(base, override);
+  if (isObject(base) && isObject(override)) return mergeInto(base, override);
   if (Array.isArray(base) && Array.isArray(override) && field !== undefined) {
     const key = MERGE_KEYS[field];
     if (key !== undefined) return mergeKeyedList(field, key, base, override);
   }
-  if (isObject(override)) return mergeObjects({}, override);
+  if (isObject(override)) return mergeInto({}, override);
   return structuredClone(override);
 }
 
-function mergeObjects(base: JsonObject, override: JsonObject): JsonObject {
-  const result: JsonObject = structuredClone(base);
+function mergeInto(base: JsonObject, override: JsonObject): JsonObject {
   for (const [field, value] of Object.entries(override)) {
     if (field === PATCH_DIRECTIVE) continue;
     // `null` removes a field, as in a merge patch.
     if (value === null) {
-      Reflect.deleteProperty(result, field);
+      Reflect.deleteProperty(base, field);
       continue;
     }
-    const existing = result[field];
-    result[field] = existing === undefined ? mergeValues(Array.isArray(value) ? [] : {}, value, field) : mergeValues(existing, value, field);
+    const existing = base[field];
+    base[field] = existing === undefined ? mergeValues(Array.isArray(value) ? [] : {}, value, field) : mergeValues(existing, value, field);
   }
-  return result;
+  return base;
 }
 
 /**
@@ -82,10 +83,10 @@ function mergeObjects(base: JsonObject, override: JsonObject): JsonObject {
  * removes a field and `$patch: delete` on a keyed item removes that item. Inputs are not changed.
  */
 export function strategicMerge(base: JsonObject, override: JsonObject): JsonObject {
-  return mergeObjects(base, override);
+  return mergeInto(structuredClone(base), override);
 }
 
 /** Merges every layer in order, later wins. */
 export function mergeLayers(...layers: readonly JsonObject[]): JsonObject {
-  return layers.reduce<JsonObject>((merged, layer) => strategicMerge(merged, layer), {});
+  return layers.reduce<JsonObject>((merged, layer) => mergeInto(merged, layer), {});
 }
