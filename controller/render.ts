@@ -108,7 +108,7 @@ function effectivePolicy(templates: Templates, options: RenderOptions): Override
   return { ...templates.policy, allowCrossNamespace: templates.policy.allowCrossNamespace || options.allowCrossNamespace === true };
 }
 
-function validateTrigger(trigger: Trigger): void {
+function checkRenderable(trigger: Trigger): void {
   if (typeof trigger.metadata.name !== 'string' || trigger.metadata.name === '') {
     throw RenderError.at('metadata.name', 'is required');
   }
@@ -160,7 +160,7 @@ export function render(trigger: Trigger, templates: Templates, options: RenderOp
   if (kind === undefined) {
     throw RenderError.at('kind', `unknown trigger kind "${trigger.kind}" (known: ${[...templates.kinds.keys()].join(', ')})`);
   }
-  validateTrigger(trigger);
+  checkRenderable(trigger);
   const triggerNamespace = trigger.metadata.namespace ?? 'default';
   const override = isObject(trigger.spec.deployment) ? trigger.spec.deployment : {};
   const violations = checkOverride(override, triggerNamespace, effectivePolicy(templates, options));
