@@ -11,6 +11,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY cli cli
+COPY common common
+COPY render render
 COPY controller controller
 COPY dispatchers dispatchers
 # One minified ESM bundle (dist/kurier.mjs): ~35 MB less resident memory than loading

@@ -19,6 +19,25 @@ export default tseslint.config(
       complexity: ['error', 25],
     },
   },
+  // Layout boundaries: render/ is the pure engine, common/ is shared by controller and dispatchers,
+  // and dispatchers meet the controller only at the env contract.
+  ...[
+    { files: ['dispatchers/**'], banned: ['controller', 'render', 'cli'] },
+    { files: ['render/**'], banned: ['controller', 'dispatchers', 'cli'], packages: ['@kubernetes/client-node'] },
+    { files: ['common/**'], banned: ['controller', 'dispatchers', 'render', 'cli'] },
+    { files: ['controller/**'], banned: ['dispatchers', 'cli'] },
+  ].map(({ files, banned, packages = [] }) => ({
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: packages.map((name) => ({ name, message: `${files[0]} must not use ${name}` })),
+          patterns: [{ group: banned.map((folder) => `**/${folder}/*`), message: `${files[0]} must not import from ${banned.join('/, ')}/ (see README "Development")` }],
+        },
+      ],
+    },
+  })),
   {
     files: ['test/**', 'bench/**'],
     rules: {

@@ -10,10 +10,10 @@ import { createServer as createNetServer } from 'node:net';
 import { stderr, stdout } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { connect, RetentionPolicy, type NatsConnection } from 'nats';
-import { render } from '../controller/render.js';
-import { SHIPPED_TEMPLATES } from '../controller/shipped-files.js';
-import { loadTemplates } from '../controller/templates.js';
-import type { JsonObject, Trigger } from '../controller/trigger.js';
+import { render } from '../render/render.js';
+import { SHIPPED_TEMPLATES } from '../render/shipped-files.js';
+import { loadTemplates } from '../render/templates.js';
+import type { JsonObject, Trigger } from '../render/trigger.js';
 import { parseArgs, UsageError } from './input.js';
 
 const USAGE = 'usage: kurier demo [--messages N] [--nats URL] [--fail-every K]\n';

@@ -1,9 +1,9 @@
 import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
-import { render, RenderError } from '../controller/render.js';
-import { SHIPPED_TEMPLATES } from '../controller/shipped-files.js';
-import { loadTemplates } from '../controller/templates.js';
-import type { Trigger } from '../controller/trigger.js';
+import { render, RenderError } from '../render/render.js';
+import { SHIPPED_TEMPLATES } from '../render/shipped-files.js';
+import { loadTemplates } from '../render/templates.js';
+import type { Trigger } from '../render/trigger.js';
 import { describeDocument, FILE_FLAG_ALIASES, parseArgs, readDocuments, UsageError, type InputDocument } from './input.js';
 
 const USAGE = 'usage: kurier render -f FILE|DIR|- [--templates DIR] [--allow-cross-namespace]\n';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { stderr, stdout } from 'node:process';
-import { SchemaError } from '../controller/schema.js';
-import { SHIPPED_CRD } from '../controller/shipped-files.js';
-import { isValid, loadSchemas, validateTrigger, type Problem, type TriggerSchemas } from '../controller/validate.js';
+import { SchemaError } from '../render/schema.js';
+import { SHIPPED_CRD } from '../render/shipped-files.js';
+import { isValid, loadSchemas, validateTrigger, type Problem, type TriggerSchemas } from '../render/validate.js';
 import { describeDocument, FILE_FLAG_ALIASES, parseArgs, readDocuments, UsageError, type InputDocument } from './input.js';
 
 const USAGE = 'usage: kurier validate -f FILE|DIR|- [-f …] [--crd FILE]\n';

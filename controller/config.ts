@@ -1,5 +1,5 @@
 /** `kurier controller` settings from flags and environment, validated once, every problem named. */
-import { parseDuration } from '../dispatchers/core/duration.js';
+import { parseDuration } from '../common/duration.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 export interface ControllerConfig {

@@ -24,7 +24,7 @@ import {
   type KindInfo,
   type SpecProblem,
 } from './reconciler.js';
-import { GROUP, VERSION, type Trigger } from './trigger.js';
+import { GROUP, VERSION, type Trigger } from '../render/trigger.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface ControllerOptions {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
-import type { ObjectMeta } from './trigger.js';
+import type { ObjectMeta } from '../render/trigger.js';
 
 export const FIELD_MANAGER = 'kurier-controller';
 

@@ -1,9 +1,9 @@
 /** JSON logs for the controller: the dispatchers' logger, so every component logs the same shape. */
-import { createLogger as createJsonLogger } from '../dispatchers/core/logger.js';
-import type { Logger } from '../dispatchers/core/types.js';
+import { createLogger as createJsonLogger } from '../common/logger.js';
+import type { Logger } from '../common/logger.js';
 
-export { silentLogger } from '../dispatchers/core/logger.js';
-export type { Logger } from '../dispatchers/core/types.js';
+export { silentLogger } from '../common/logger.js';
+export type { Logger } from '../common/logger.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -3,14 +3,14 @@ import { hostname } from 'node:os';
 import { env, pid, stderr } from 'node:process';
 import { ControllerConfigError, CONTROLLER_USAGE, parseControllerConfig, type ControllerConfig } from './config.js';
 import { Controller, type StopReason } from './controller.js';
-import { startHealthServer } from '../dispatchers/core/server.js';
+import { startHealthServer } from '../common/server.js';
 import { loadKubeConfig } from './kube.js';
 import { createLogger, type Logger } from './logger.js';
-import { render, RenderError } from './render.js';
-import { SHIPPED_CRD, SHIPPED_TEMPLATES } from './shipped-files.js';
-import { loadTemplates, type Templates } from './templates.js';
-import type { Trigger } from './trigger.js';
-import { loadSchemas, validateTrigger, type TriggerSchemas } from './validate.js';
+import { render, RenderError } from '../render/render.js';
+import { SHIPPED_CRD, SHIPPED_TEMPLATES } from '../render/shipped-files.js';
+import { loadTemplates, type Templates } from '../render/templates.js';
+import type { Trigger } from '../render/trigger.js';
+import { loadSchemas, validateTrigger, type TriggerSchemas } from '../render/validate.js';
 
 
 function describe(err: unknown): string {

@@ -5,11 +5,11 @@
  */
 import type { Clock } from './clock.js';
 import { EventType, type EventRecorder } from './events.js';
-import { contentHash } from './hash.js';
-import { isSubset } from './json.js';
+import { contentHash } from '../render/hash.js';
+import { isSubset } from '../render/json.js';
 import { DEPLOYMENTS, statusCode, type KubeApi, type KubeObject, type Resource } from './kube.js';
 import type { Logger } from './logger.js';
-import { labelValue } from './names.js';
+import { labelValue } from '../render/names.js';
 import {
   buildStatus,
   ConditionType,
@@ -20,7 +20,7 @@ import {
   statusUnchanged,
   type Observation,
 } from './status.js';
-import { GROUP, VERSION, type Trigger, type TriggerStatus } from './trigger.js';
+import { GROUP, VERSION, type Trigger, type TriggerStatus } from '../render/trigger.js';
 
 export const FINALIZER = 'kurier.dev/cleanup';
 export const SPEC_HASH = 'kurier.dev/spec-hash';

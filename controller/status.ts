@@ -1,6 +1,6 @@
 /** Pure builders for a trigger's status: conditions, readiness mirrored from its Deployment. */
-import { jsonEqual } from './json.js';
-import type { Condition, Trigger, TriggerStatus } from './trigger.js';
+import { jsonEqual } from '../render/json.js';
+import type { Condition, Trigger, TriggerStatus } from '../render/trigger.js';
 
 export const ConditionType = { Ready: 'Ready', LegacyDeployment: 'LegacyDeployment' } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../../common/duration.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -4,10 +4,10 @@ import type { DispatcherConfig } from './config.js';
 import { ConfigError, EnvReader } from './env-reader.js';
 import type { Env } from './env-reader.js';
 import { createFunctionClient } from './http-client.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../../common/logger.js';
 import { createMetrics } from './metrics.js';
 import { createPipeline } from './pipeline.js';
-import { startHealthServer } from './server.js';
+import { startHealthServer } from '../../common/server.js';
 import type { Source, SourceModule } from './types.js';
 
 export interface RuntimeOptions {

@@ -105,13 +105,9 @@ export interface SourceAdapter extends Publisher {
   connected(): boolean;
 }
 
-/** Structured logger (pino-compatible): one JSON object a line. */
-export interface Logger {
-  debug(fields: object, message?: string): void;
-  info(fields: object, message?: string): void;
-  warn(fields: object, message?: string): void;
-  error(fields: object, message?: string): void;
-}
+import type { Logger } from '../../common/logger.js';
+
+export type { Logger };
 
 /** Identity of the trigger this dispatcher serves (TRIGGER_* variables). */
 export interface TriggerIdentity {

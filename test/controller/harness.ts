@@ -4,10 +4,10 @@ import { Controller } from '../../controller/controller.js';
 import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
 import { silentLogger } from '../../controller/logger.js';
-import { render, RenderError } from '../../controller/render.js';
-import { loadTemplates, type Templates } from '../../controller/templates.js';
-import type { Trigger } from '../../controller/trigger.js';
-import { loadSchemas, validateTrigger, type TriggerSchemas } from '../../controller/validate.js';
+import { render, RenderError } from '../../render/render.js';
+import { loadTemplates, type Templates } from '../../render/templates.js';
+import type { Trigger } from '../../render/trigger.js';
+import { loadSchemas, validateTrigger, type TriggerSchemas } from '../../render/validate.js';
 import { startApiServer, type ApiServerDouble, type RequestRecord } from '../support/apiserver/index.js';
 import { repoRoot } from '../support/run-kurier.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isSubset, jsonEqual } from '../../controller/json.js';
+import { isSubset, jsonEqual } from '../../render/json.js';
 import { buildStatus, readinessOf, Reason, statusUnchanged, type Observation } from '../../controller/status.js';
-import type { Trigger } from '../../controller/trigger.js';
+import type { Trigger } from '../../render/trigger.js';
 
 const trigger = (status?: Trigger['status'], generation = 3): Trigger => ({
   apiVersion: 'kurier.dev/v1alpha1',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blockEnv, envSegment } from '../../controller/env-contract.js';
-import { RenderError } from '../../controller/render-error.js';
+import { blockEnv, envSegment } from '../../render/env-contract.js';
+import { RenderError } from '../../render/render-error.js';
 
 describe('env contract', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mergeLayers, strategicMerge } from '../../controller/merge.js';
-import type { JsonObject } from '../../controller/trigger.js';
+import { mergeLayers, strategicMerge } from '../../render/merge.js';
+import type { JsonObject } from '../../render/trigger.js';
 
 const pod = (spec: JsonObject): JsonObject => ({ spec: { template: { spec } } });
 

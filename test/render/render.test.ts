@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { Deployment as DeploymentModel } from 'kubernetes-models/apps/v1';
 import { parseAllDocuments, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deploymentName, labelValue } from '../../controller/names.js';
-import { render, RenderError, SPEC_HASH_ANNOTATION, type Deployment } from '../../controller/render.js';
-import { loadTemplates, type Templates } from '../../controller/templates.js';
-import type { JsonObject, Trigger } from '../../controller/trigger.js';
+import { deploymentName, labelValue } from '../../render/names.js';
+import { render, RenderError, SPEC_HASH_ANNOTATION, type Deployment } from '../../render/render.js';
+import { loadTemplates, type Templates } from '../../render/templates.js';
+import type { JsonObject, Trigger } from '../../render/trigger.js';
 import { repoRoot } from '../support/run-kurier.js';
 
 const examplesDir = join(repoRoot, 'examples');

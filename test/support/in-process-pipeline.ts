@@ -1,6 +1,6 @@
 /** A source adapter wired to the real core pipeline inside the test process (no child process). */
 import type { DispatcherConfig } from '../../dispatchers/core/config.js';
-import { silentLogger } from '../../dispatchers/core/logger.js';
+import { silentLogger } from '../../common/logger.js';
 import { createFunctionClient } from '../../dispatchers/core/http-client.js';
 import type { FunctionClient } from '../../dispatchers/core/http-client.js';
 import type { DispatcherMetrics } from '../../dispatchers/core/metrics.js';

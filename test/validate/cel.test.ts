@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { run, type CelInput } from '@bufbuild/cel';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { loadSchemas, type SchemaNode } from '../../controller/schema.js';
-import { isValid, validateTrigger } from '../../controller/validate.js';
+import { loadSchemas, type SchemaNode } from '../../render/schema.js';
+import { isValid, validateTrigger } from '../../render/validate.js';
 import { repoRoot } from '../support/run-kurier.js';
 
 // The API server enforces the x-kubernetes-validations rules; kurier validate implements the same rules in

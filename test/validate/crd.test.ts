@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { loadSchemas } from '../../controller/schema.js';
+import { loadSchemas } from '../../render/schema.js';
 import { repoRoot } from '../support/run-kurier.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, read deeply by the assertions

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { envSegment } from '../../controller/env-contract.js';
-import { loadSchemas, type SchemaNode } from '../../controller/schema.js';
+import { envSegment } from '../../render/env-contract.js';
+import { loadSchemas, type SchemaNode } from '../../render/schema.js';
 import { repoRoot } from '../support/run-kurier.js';
 
 const reference = readFileSync(`${repoRoot}docs/reference.md`, 'utf8');

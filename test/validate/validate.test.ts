@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { isValid, loadSchemas, validateTrigger, type Problem } from '../../controller/validate.js';
+import { isValid, loadSchemas, validateTrigger, type Problem } from '../../render/validate.js';
 import { repoRoot } from '../support/run-kurier.js';
 
 const schemas = loadSchemas(`${repoRoot}crd.yaml`);

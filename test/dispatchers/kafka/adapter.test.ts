@@ -2,7 +2,7 @@ import { KafkaJSNonRetriableError } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionServer } from '../../support/function-server.js';
 import { committedOffsets, createTopic, kafkaTarget, uniqueName, useKafkaCluster } from '../../support/kafka-mock.js';
-import { silentLogger } from '../../../dispatchers/core/logger.js';
+import { silentLogger } from '../../../common/logger.js';
 import { kafkaEnv, startInProcess } from './in-process.js';
 import type { InProcessDispatcher } from './in-process.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kafkaClientConfig } from '../../../dispatchers/kafka/adapter.js';
 import { parseKafkaConfig } from '../../../dispatchers/kafka/config.js';
 import { headersFromKafka, messageFromKafka } from '../../../dispatchers/kafka/message.js';
-import { silentLogger } from '../../../dispatchers/core/logger.js';
+import { silentLogger } from '../../../common/logger.js';
 import { sourceConfigParser } from '../../support/source-config.js';
 
 const trigger = { kind: 'KafkaTrigger', name: 'orders', namespace: 'shop', uid: 'u-1' };

@@ -8,7 +8,7 @@ import type { Logger } from '../../../dispatchers/core/types.js';
 import { KafkaAdapter } from '../../../dispatchers/kafka/adapter.js';
 import { parseKafkaConfig } from '../../../dispatchers/kafka/config.js';
 import type { KafkaConfig } from '../../../dispatchers/kafka/config.js';
-import { silentLogger } from '../../../dispatchers/core/logger.js';
+import { silentLogger } from '../../../common/logger.js';
 import { wirePipeline } from '../../support/in-process-pipeline.js';
 import type { KafkaTestCluster } from '../../support/kafka-mock.js';
 

@@ -14,7 +14,7 @@ import { parsePulsarConfig } from '../../../dispatchers/pulsar/config.js';
 import type { PulsarConfig } from '../../../dispatchers/pulsar/config.js';
 import { loadPulsarClient } from '../../../dispatchers/pulsar/load.js';
 import { FakePulsarBroker } from '../../support/fake-pulsar.js';
-import { silentLogger } from '../../../dispatchers/core/logger.js';
+import { silentLogger } from '../../../common/logger.js';
 import { wirePipeline } from '../../support/in-process-pipeline.js';
 
 export const FAKE_LABEL = 'fake pulsar-client, no real broker';

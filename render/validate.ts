@@ -3,7 +3,7 @@
  * what a schema cannot say: URLs, durations, cron and time zones, topic and subject syntax, field pairs.
  */
 import { validate as isCronExpression, validateDetailed as explainCron } from 'node-cron';
-import { parseDuration } from '../dispatchers/core/duration.js';
+import { parseDuration } from '../common/duration.js';
 import { checkSchema, schemaFor, type KindSchema, type Problem, type TriggerSchemas } from './schema.js';
 
 export type { Problem, TriggerSchemas } from './schema.js';

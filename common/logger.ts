@@ -1,6 +1,13 @@
 import { pino } from 'pino';
 import type { DestinationStream } from 'pino';
-import type { Logger } from './types.js';
+
+/** Structured logger (pino-compatible): one JSON object a line. */
+export interface Logger {
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+}
 
 /** A logger that drops everything (tests, embedding). */
 export const silentLogger: Logger = {
