@@ -114,10 +114,10 @@ function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
 
 const RETRY_WORDS = new Set(['network', 'timeout', '4xx', '5xx']);
 
-function checkRetryOn(value: unknown, report: Report): void {
+function checkRetryWhen(value: unknown, report: Report): void {
   if (!Array.isArray(value)) return;
   value.forEach((item: unknown, index) => {
-    const path = `spec.delivery.retry.on[${index}]`;
+    const path = `spec.delivery.retry.when[${index}]`;
     if (typeof item !== 'string' && typeof item !== 'number') return;
     const word = String(item);
     if (RETRY_WORDS.has(word)) return;
@@ -151,7 +151,7 @@ function checkDelivery(spec: Obj, report: Report, target: Target | undefined, co
     if (initial !== undefined && max !== undefined && initial > max) {
       report.error('spec.delivery.retry.initialDelay', `must not exceed maxDelay (${String(retry.initialDelay)} > ${String(retry.maxDelay)})`);
     }
-    checkRetryOn(retry.on, report);
+    checkRetryWhen(retry.when, report);
   }
   for (const key of ['deadLetter', 'reply']) {
     const name = text(asObj(delivery[key])?.topic);

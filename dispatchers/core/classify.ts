@@ -1,4 +1,4 @@
-import type { RetryOn } from './config.js';
+import type { RetryWhen } from './config.js';
 
 /** What one HTTP attempt came to. */
 export type AttemptOutcome =
@@ -37,19 +37,19 @@ export function describeOutcome(outcome: AttemptOutcome): string {
   }
 }
 
-/** True when a later attempt may succeed, under the user's `DELIVERY_RETRY_ON`. */
-export function isRetryable(outcome: AttemptOutcome, on: RetryOn): boolean {
+/** True when a later attempt may succeed, under the user's `DELIVERY_RETRY_WHEN`. */
+export function isRetryable(outcome: AttemptOutcome, when: RetryWhen): boolean {
   switch (outcome.kind) {
     case 'network':
-      return on.network;
+      return when.network;
     case 'timeout':
-      return on.timeout;
+      return when.timeout;
     case 'response': {
       const { status } = outcome;
       if (status >= 200 && status < 300) return false;
-      if (on.statuses.has(status)) return true;
-      if (status >= 400 && status < 500) return on.classes.has('4xx');
-      if (status >= 500) return on.classes.has('5xx');
+      if (when.statuses.has(status)) return true;
+      if (status >= 400 && status < 500) return when.classes.has('4xx');
+      if (status >= 500) return when.classes.has('5xx');
       // 1xx/3xx reaching us are protocol surprises: a later attempt will not change them.
       return false;
     }

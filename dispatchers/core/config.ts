@@ -4,8 +4,8 @@ import type { Source, TriggerIdentity } from './types.js';
 export const Ordering = { Ordered: 'ordered', Key: 'key', Unordered: 'unordered' } as const;
 export type Ordering = (typeof Ordering)[keyof typeof Ordering];
 
-/** Outcome classes a user can list in `DELIVERY_RETRY_ON`, besides exact status codes. */
-export interface RetryOn {
+/** Outcome classes a user can list in `DELIVERY_RETRY_WHEN`, besides exact status codes. */
+export interface RetryWhen {
   readonly network: boolean;
   readonly timeout: boolean;
   readonly classes: ReadonlySet<'4xx' | '5xx'>;
@@ -19,7 +19,7 @@ export interface RetryConfig {
   readonly maxDelayMs: number;
   /** Cap on total retry time; undefined = no cap. */
   readonly maxElapsedMs: number | undefined;
-  readonly on: RetryOn;
+  readonly when: RetryWhen;
 }
 
 export interface DeliveryConfig {
@@ -40,10 +40,10 @@ export interface DispatcherConfig {
   readonly shutdownGraceMs: number;
 }
 
-export const DEFAULT_RETRY_ON = 'network,timeout,408,429,5xx';
+export const DEFAULT_RETRY_WHEN = 'network,timeout,408,429,5xx';
 
-/** Parses `DELIVERY_RETRY_ON`-style lists; unknown items are reported through `problem`. */
-export function parseRetryOn(items: readonly string[], problem: (item: string) => void): RetryOn {
+/** Parses `DELIVERY_RETRY_WHEN`-style lists; unknown items are reported through `problem`. */
+export function parseRetryWhen(items: readonly string[], problem: (item: string) => void): RetryWhen {
   let network = false;
   let timeout = false;
   const classes = new Set<'4xx' | '5xx'>();
@@ -101,10 +101,10 @@ function retryConfig(reader: EnvReader): RetryConfig {
   }
   const maxElapsed = reader.string('DELIVERY_RETRY_MAX_ELAPSED');
   const maxElapsedMs = maxElapsed === undefined ? undefined : reader.duration('DELIVERY_RETRY_MAX_ELAPSED', 0);
-  const listed = reader.list('DELIVERY_RETRY_ON');
-  const on = parseRetryOn(listed.length > 0 ? listed : DEFAULT_RETRY_ON.split(','), (item) => {
+  const listed = reader.list('DELIVERY_RETRY_WHEN');
+  const when = parseRetryWhen(listed.length > 0 ? listed : DEFAULT_RETRY_WHEN.split(','), (item) => {
     reader.problems.push(
-      `DELIVERY_RETRY_ON item ${JSON.stringify(item)} is not one of network, timeout, 4xx, 5xx or a status code like 408`,
+      `DELIVERY_RETRY_WHEN item ${JSON.stringify(item)} is not one of network, timeout, 4xx, 5xx or a status code like 408`,
     );
   });
   return {
@@ -112,7 +112,7 @@ function retryConfig(reader: EnvReader): RetryConfig {
     initialDelayMs,
     maxDelayMs,
     maxElapsedMs,
-    on,
+    when,
   };
 }
 

@@ -328,7 +328,7 @@ class DeliveryPipeline implements DispatchPipeline {
       } catch (error) {
         if (!(error instanceof TransportError)) throw new AbortError(new ReleasedError('released on shutdown', { cause: error }));
         const failed = new DeliveryError(error.kind === 'timeout' ? { kind: 'timeout' } : { kind: 'network', error }, {}, { cause: error });
-        if (!isRetryable(failed.outcome, retry.on)) {
+        if (!isRetryable(failed.outcome, retry.when)) {
           exhaustedBy = 'permanent failure';
           throw new AbortError(failed);
         }
@@ -343,7 +343,7 @@ class DeliveryPipeline implements DispatchPipeline {
         { kind: 'response', status: response.status },
         { responseBody: response.body, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined },
       );
-      if (!isRetryable(failed.outcome, retry.on)) {
+      if (!isRetryable(failed.outcome, retry.when)) {
         exhaustedBy = 'permanent failure';
         throw new AbortError(failed);
       }

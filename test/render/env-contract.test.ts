@@ -38,12 +38,12 @@ describe('env contract', () => {
   });
 
   it('maps delivery settings to DELIVERY_*', () => {
-    const env = blockEnv('DELIVERY', { maxInFlight: 4, retry: { maxDelay: '90s', on: ['5xx', 429] }, deadLetter: { topic: 'dlq' } }, 'spec.delivery');
+    const env = blockEnv('DELIVERY', { maxInFlight: 4, retry: { maxDelay: '90s', when: ['5xx', 429] }, deadLetter: { topic: 'dlq' } }, 'spec.delivery');
     expect(env).toEqual([
       { name: 'DELIVERY_DEAD_LETTER_TOPIC', value: 'dlq' },
       { name: 'DELIVERY_MAX_IN_FLIGHT', value: '4' },
       { name: 'DELIVERY_RETRY_MAX_DELAY', value: '90s' },
-      { name: 'DELIVERY_RETRY_ON', value: '5xx,429' },
+      { name: 'DELIVERY_RETRY_WHEN', value: '5xx,429' },
     ]);
   });
 

@@ -45,7 +45,7 @@ describe('validateTrigger', () => {
     const doc = base.kafka!();
     doc.spec.delivery = {
       ordering: 'key', maxInFlight: 4, timeout: '10s',
-      retry: { maxAttempts: 3, initialDelay: '100ms', maxDelay: '1m', maxElapsed: '1h30m', on: ['network', 'timeout', 408, '429', '5xx', '4xx'] },
+      retry: { maxAttempts: 3, initialDelay: '100ms', maxDelay: '1m', maxElapsed: '1h30m', when: ['network', 'timeout', 408, '429', '5xx', '4xx'] },
       deadLetter: { topic: 'orders.dlq' }, reply: { topic: 'orders.out' },
     };
     doc.spec.replicas = 3;
@@ -76,8 +76,8 @@ describe('validateTrigger', () => {
     ['a heartbeat not below the session timeout', 'kafka', (d) => { Object.assign(d.spec.kafka, { sessionTimeout: '10s', heartbeatInterval: '10s' }); }, 'spec.kafka.heartbeatInterval', 'heartbeatInterval must be less than sessionTimeout (10s >= 10s)'],
     ['a session timeout below the default heartbeat', 'kafka', (d) => { d.spec.kafka.sessionTimeout = '2s'; }, 'spec.kafka.sessionTimeout', 'heartbeatInterval must be less than sessionTimeout (3s by default >= 2s)'],
     ['a JetStream ack wait below one second', 'nats', (d) => { d.spec.nats.jetstream = { stream: 'S', ackWait: '500ms' }; }, 'spec.nats.jetstream.ackWait', 'must be at least 1s (got 500ms)'],
-    ['an unknown retryable outcome', 'kafka', (d) => { d.spec.delivery = { retry: { on: ['network', 'sometimes'] } }; }, 'spec.delivery.retry.on[1]', '"sometimes" is not a retryable outcome'],
-    ['retrying a success status', 'kafka', (d) => { d.spec.delivery = { retry: { on: [204] } }; }, 'spec.delivery.retry.on[0]', '204 is a successful delivery'],
+    ['an unknown retryable outcome', 'kafka', (d) => { d.spec.delivery = { retry: { when: ['network', 'sometimes'] } }; }, 'spec.delivery.retry.when[1]', '"sometimes" is not a retryable outcome'],
+    ['retrying a success status', 'kafka', (d) => { d.spec.delivery = { retry: { when: [204] } }; }, 'spec.delivery.retry.when[0]', '204 is a successful delivery'],
     ['a cron expression with a value out of range', 'cron', (d) => { d.spec.cron.schedule = '61 * * * *'; }, 'spec.cron.schedule', '"61 * * * *" is not a valid cron expression: minute "61"'],
     ['a cron expression with the wrong number of fields', 'cron', (d) => { d.spec.cron.schedule = '* * *'; }, 'spec.cron.schedule', 'has 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), this one has 3'],
     ['an unknown time zone', 'cron', (d) => { d.spec.cron.timezone = 'Mars/Olympus_Mons'; }, 'spec.cron.timezone', '"Mars/Olympus_Mons" is not an IANA time zone'],

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, parseRetryAfter } from '../../../dispatchers/core/backoff.js';
 import { isRetryable } from '../../../dispatchers/core/classify.js';
 import type { AttemptOutcome } from '../../../dispatchers/core/classify.js';
-import { DEFAULT_RETRY_ON, parseRetryOn } from '../../../dispatchers/core/config.js';
+import { DEFAULT_RETRY_WHEN, parseRetryWhen } from '../../../dispatchers/core/config.js';
 
-const defaults = parseRetryOn(DEFAULT_RETRY_ON.split(','), () => undefined);
+const defaults = parseRetryWhen(DEFAULT_RETRY_WHEN.split(','), () => undefined);
 const status = (code: number): AttemptOutcome => ({ kind: 'response', status: code });
 
 describe('outcome classification', () => {
@@ -23,18 +23,18 @@ describe('outcome classification', () => {
     expect(isRetryable(outcome, defaults)).toBe(expected);
   });
 
-  it('retries exactly what DELIVERY_RETRY_ON lists', () => {
-    const on = parseRetryOn(['404', 'timeout'], () => undefined);
+  it('retries exactly what DELIVERY_RETRY_WHEN lists', () => {
+    const on = parseRetryWhen(['404', 'timeout'], () => undefined);
     expect(isRetryable(status(404), on)).toBe(true);
     expect(isRetryable(status(503), on)).toBe(false);
     expect(isRetryable({ kind: 'network', error: new Error('x') }, on)).toBe(false);
     expect(isRetryable({ kind: 'timeout' }, on)).toBe(true);
-    expect(isRetryable(status(400), parseRetryOn(['4xx'], () => undefined))).toBe(true);
+    expect(isRetryable(status(400), parseRetryWhen(['4xx'], () => undefined))).toBe(true);
   });
 
-  it('names an unknown DELIVERY_RETRY_ON item', () => {
+  it('names an unknown DELIVERY_RETRY_WHEN item', () => {
     const bad: string[] = [];
-    parseRetryOn(['network', 'sometimes', '999'], (item) => bad.push(item));
+    parseRetryWhen(['network', 'sometimes', '999'], (item) => bad.push(item));
     expect(bad).toEqual(['sometimes', '999']);
   });
 });

@@ -27,7 +27,7 @@ describe('common dispatcher configuration', () => {
       DELIVERY_RETRY_INITIAL_DELAY: '100ms',
       DELIVERY_RETRY_MAX_DELAY: '1m',
       DELIVERY_RETRY_MAX_ELAPSED: '10m',
-      DELIVERY_RETRY_ON: 'network,404',
+      DELIVERY_RETRY_WHEN: 'network,404',
       DELIVERY_DEAD_LETTER_TOPIC: 'dlq',
       DELIVERY_REPLY_TOPIC: 'out',
       SHUTDOWN_GRACE_PERIOD: '10s',
@@ -35,7 +35,7 @@ describe('common dispatcher configuration', () => {
     expect(reader.problems).toEqual([]);
     expect(config.delivery).toMatchObject({ ordering: 'key', maxInFlight: 16, timeoutMs: 5_000, deadLetterTopic: 'dlq', replyTopic: 'out' });
     expect(config.delivery.retry).toMatchObject({ maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 60_000, maxElapsedMs: 600_000 });
-    expect([...config.delivery.retry.on.statuses]).toEqual([404]);
+    expect([...config.delivery.retry.when.statuses]).toEqual([404]);
     expect(config.shutdownGraceMs).toBe(10_000);
   });
 
@@ -50,7 +50,7 @@ describe('common dispatcher configuration', () => {
       DELIVERY_TIMEOUT: 'abc',
       DELIVERY_ORDERING: 'sorted',
       DELIVERY_MAX_IN_FLIGHT: '0',
-      DELIVERY_RETRY_ON: 'network,later',
+      DELIVERY_RETRY_WHEN: 'network,later',
       METRICS_PORT: 'http',
     });
     expect(reader.problems).toEqual([
@@ -58,7 +58,7 @@ describe('common dispatcher configuration', () => {
       'DELIVERY_TIMEOUT="abc" is not a duration (e.g. 500ms, 30s, 5m)',
       'DELIVERY_ORDERING="sorted" must be one of ordered, key, unordered',
       'DELIVERY_MAX_IN_FLIGHT="0" is not an integer in [1, 10000]',
-      'DELIVERY_RETRY_ON item "later" is not one of network, timeout, 4xx, 5xx or a status code like 408',
+      'DELIVERY_RETRY_WHEN item "later" is not one of network, timeout, 4xx, 5xx or a status code like 408',
       'METRICS_PORT="http" is not an integer in [0, 65535]',
     ]);
   });

@@ -1,5 +1,5 @@
 import type { Clock } from '../../../dispatchers/core/clock.js';
-import { parseRetryOn, DEFAULT_RETRY_ON } from '../../../dispatchers/core/config.js';
+import { parseRetryWhen, DEFAULT_RETRY_WHEN } from '../../../dispatchers/core/config.js';
 import type { DeliveryConfig } from '../../../dispatchers/core/config.js';
 import { createFunctionClient } from '../../../dispatchers/core/http-client.js';
 import { createMetrics } from '../../../dispatchers/core/metrics.js';
@@ -47,7 +47,7 @@ export function deliveryConfig(overrides: Partial<Omit<DeliveryConfig, 'retry'>>
       initialDelayMs: 100,
       maxDelayMs: 1_000,
       maxElapsedMs: undefined,
-      on: parseRetryOn(DEFAULT_RETRY_ON.split(','), () => undefined),
+      when: parseRetryWhen(DEFAULT_RETRY_WHEN.split(','), () => undefined),
       ...retry,
     },
   };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseRetryOn } from '../../../dispatchers/core/config.js';
+import { parseRetryWhen } from '../../../dispatchers/core/config.js';
 import { ReleasedError } from '../../../dispatchers/core/types.js';
 import type { Settlement } from '../../../dispatchers/core/types.js';
 import { FunctionServer } from '../../support/function-server.js';
@@ -114,8 +114,8 @@ describe('delivery and retry', () => {
     expect(await counterValue(h.metrics, 'kurier_dispatcher_publish_failures_total', { purpose: 'reply' })).toBe(5);
   });
 
-  it('does not retry a network error when DELIVERY_RETRY_ON leaves it out', async () => {
-    h = harness(fn.url, deliveryConfig({ retry: { on: parseRetryOn(['5xx'], () => undefined) } }));
+  it('does not retry a network error when DELIVERY_RETRY_WHEN leaves it out', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { when: parseRetryWhen(['5xx'], () => undefined) } }));
     await fn.goDown();
     const settlement = await deliver(h);
     expect(settlement).toMatchObject({ outcome: 'dropped', attempts: 1 });
