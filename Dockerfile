@@ -13,9 +13,13 @@ FROM node:24-bookworm-slim AS build
 ARG SOURCE_MAP=false
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: no install script is needed to bundle (esbuild's binary is a package of its
-# own), and it skips the `node` devDependency's download of a second Node binary.
-RUN npm ci --no-audit --no-fund --ignore-scripts
+# Only what the bundle needs: the runtime dependencies plus esbuild at the lockfile's version, no
+# other dev tools (the `node` devDependency alone would add a second Node binary). No install script
+# is needed: esbuild's binary is a package of its own.
+RUN npm ci --no-audit --no-fund --ignore-scripts --omit=dev \
+ && npm install --prefix /tools --no-audit --no-fund --ignore-scripts --no-save \
+      "esbuild@$(node -p "require('./package-lock.json').packages['node_modules/esbuild'].version")"
+ENV PATH=/tools/node_modules/.bin:$PATH
 COPY tsconfig.json ./
 COPY cli cli
 COPY common common
