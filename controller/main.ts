@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './logger.js';
 import { render, RenderError } from '../render/render.js';
 import { SHIPPED_CRD, SHIPPED_TEMPLATES } from '../render/shipped-files.js';
 import { loadTemplates, type Templates } from '../render/templates.js';
+import { reloadTemplatesOnChange } from './templates-reload.js';
 import type { Trigger } from '../render/trigger.js';
 import { loadSchemas, validateTrigger, type TriggerSchemas } from '../render/validate.js';
 
@@ -50,7 +51,8 @@ export async function runController(args: readonly string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   const loaded = await load(config, log);
   if (loaded === undefined) return 1;
-  const { templates, schemas } = loaded;
+  const { schemas } = loaded;
+  let { templates } = loaded;
 
   let kube;
   try {
@@ -84,6 +86,23 @@ export async function runController(args: readonly string[]): Promise<number> {
     defaultMetrics: true,
   });
 
+  const restart = { forNewKinds: false };
+  const reload = reloadTemplatesOnChange({
+    dir: config.templatesDir,
+    initial: templates,
+    log,
+    onChange: (next) => {
+      templates = next;
+      controller.rerenderAll();
+    },
+    onKindsChanged: (before, after) => {
+      // Informers are per kind: restart (the pod's restartPolicy brings it back) to watch the new set.
+      log.warn({ before, after }, 'the template kinds changed: restarting to watch the new kinds');
+      restart.forNewKinds = true;
+      void controller.stop();
+    },
+  });
+
   const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced');
   log.info(
     {
@@ -108,7 +127,9 @@ export async function runController(args: readonly string[]): Promise<number> {
   const reason: StopReason = await controller.done;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  reload.close();
   await health.close();
-  // a replica that lost its lease exits non-zero so Kubernetes restarts it as a fresh candidate
-  return reason === 'lost-leadership' ? 1 : 0;
+  // a replica that lost its lease exits non-zero so Kubernetes restarts it as a fresh candidate;
+  // so does one whose kinds changed, to come back watching the new ones
+  return reason === 'lost-leadership' || restart.forNewKinds ? 1 : 0;
 }

@@ -1,28 +1,16 @@
 /** `--templates` pointing at a ConfigMap as the kubelet mounts it (the chart's layout), without Docker. */
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadTemplates } from '../../render/templates.js';
-import { writeConfigMapMount } from '../support/configmap-mount.js';
+import { chartTemplatesPayload as chartPayload, writeConfigMapMount } from '../support/configmap-mount.js';
 import { repoRoot } from '../support/run-kurier.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-/** The files the chart's ConfigMap projects: templates/ (policy.yaml comes from values). */
-async function chartPayload(policy = 'allowCrossNamespace: false\n'): Promise<Record<string, string>> {
-  const root = join(repoRoot, 'templates');
-  const entries = await readdir(root, { withFileTypes: true, recursive: true });
-  const files: Record<string, string> = { 'policy.yaml': policy };
-  for (const entry of entries.filter((e) => e.isFile())) {
-    const path = relative(root, join(entry.parentPath, entry.name));
-    if (path !== 'policy.yaml') files[path] = await readFile(join(root, path), 'utf8');
-  }
-  return files;
-}
 
 async function mountDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kurier-cm-'));

@@ -1,5 +1,6 @@
-import { mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { repoRoot } from './run-kurier.js';
 
 /**
  * Writes files into `dir` exactly as the kubelet mounts a ConfigMap volume (its AtomicWriter):
@@ -26,9 +27,24 @@ export async function writeConfigMapMount(dir: string, files: Readonly<Record<st
     if (!wanted.has(entry)) await rm(join(dir, entry));
   }
   for (const entry of wanted) {
-    await symlink(join('..data', entry), join(dir, entry)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
+    await symlink(join('..data', entry), join(dir, entry)).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     });
   }
   if (previous !== undefined) await rm(join(dir, previous), { recursive: true });
+}
+
+/**
+ * The files the chart's templates ConfigMap projects (chart/templates/configmap.yaml and the
+ * volume's items): templates/ as `<source>/<file>` paths, with policy.yaml written from values.
+ */
+export async function chartTemplatesPayload(policy = 'allowCrossNamespace: false\n'): Promise<Record<string, string>> {
+  const root = join(repoRoot, 'templates');
+  const entries = await readdir(root, { withFileTypes: true, recursive: true });
+  const files: Record<string, string> = { 'policy.yaml': policy };
+  for (const entry of entries.filter((e) => e.isFile())) {
+    const path = relative(root, join(entry.parentPath, entry.name));
+    if (path !== 'policy.yaml') files[path] = await readFile(join(root, path), 'utf8');
+  }
+  return files;
 }
