@@ -192,11 +192,13 @@ describe.skipIf(!enabled)('images built from the Dockerfile (opt-in: KURIER_IMAG
     );
     const { name, graceSeconds } = await runDispatcher(deployment);
     const heapLimitMib = Number(await docker(['exec', name, '/nodejs/bin/node', '-e', 'process.stdout.write(String(Math.round(require("v8").getHeapStatistics().heap_size_limit / 2 ** 20)))']));
-    // generous: on a shared 2-core machine under load this took minutes
-    await fn.waitForDistinctDelivered(total, 1_200_000, numberOf);
-    expect(tally(fn.delivered, total).missing).toEqual([]);
+    // Polled (the function server's per-request distinct count is quadratic at this size); generous:
+    // a shared 2-core machine under load may take minutes.
+    const started = Date.now();
+    await eventually(() => fn.delivered.length >= total && tally(fn.delivered, total).missing.length === 0, `${String(total)} deliveries`, 1_200_000);
+    const seconds = (Date.now() - started) / 1000;
     const peak = await peakRssMib(name);
-    process.stdout.write(`burst of ${String(total)}: peak RSS ${String(peak)} MiB, heap limit ${String(heapLimitMib)} MiB, limit 256 MiB\n`);
+    process.stdout.write(`burst of ${String(total)}: delivered in ${seconds.toFixed(0)} s, peak RSS ${String(peak)} MiB, heap limit ${String(heapLimitMib)} MiB, limit 256 MiB\n`);
     expect(heapLimitMib).toBeLessThan(200);
     expect(peak).toBeLessThan(256);
     await stopWithinGrace(name, graceSeconds);
