@@ -20,7 +20,7 @@ help: ## list the targets
 	@printf '\nVariables: NAMESPACE=%s RELEASE=%s REGISTRY=%s TAG=%s BUILD_FLAGS=%s\n' '$(NAMESPACE)' '$(RELEASE)' '$(REGISTRY)' '$(TAG)' '$(BUILD_FLAGS)'
 
 # npm ci only when the lockfile changed since the last install: read-only targets stay fast.
-node_modules/.package-lock.json: package-lock.json package.json
+node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
