@@ -8,10 +8,12 @@
 // Variables (Dockerfile build arguments): PULSAR_CLIENT_BINARY_HOST (a mirror of the Apache
 // archive), PULSAR_CLIENT_BINARY_SHA512 (the expected checksum; empty = the .sha512 file published
 // next to the archive), HTTPS_PROXY / NO_PROXY (honoured with NODE_USE_ENV_PROXY=1).
+/* global fetch, AbortSignal */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { arch, platform } from 'node:process';
+import { Buffer } from 'node:buffer';
+import process, { arch, platform } from 'node:process';
 import { join } from 'node:path';
 
 const DEFAULT_HOST = 'https://archive.apache.org/dist/pulsar/pulsar-client-node/';
@@ -27,7 +29,7 @@ async function download(url) {
     response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    throw new Error(`${err instanceof Error ? err.message : String(err)}${cause}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}${cause}`, { cause: err });
   }
   if (!response.ok) throw new Error(`HTTP ${String(response.status)}`);
   return Buffer.from(await response.arrayBuffer());
