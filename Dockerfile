@@ -40,6 +40,7 @@ USER 65532:65532
 EXPOSE 9090
 # The heap follows the container's memory limit (60 % of it: 154 MiB of the template's 256Mi),
 # leaving room for buffers and code; set NODE_OPTIONS through spec.deployment to change it.
+# (--max-old-space-size-percentage needs Node >= 24.6, which the nodejs24 base image tracks.)
 ENV NODE_OPTIONS="--max-old-space-size-percentage=60" MALLOC_ARENA_MAX=2
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/kurier.mjs"]
 CMD ["dispatch", "nats"]
