@@ -32,8 +32,8 @@ describe('kurier render', () => {
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toEqual([
-      '-:0 NATSTrigger/bad: spec.deployment.spec.template.spec.serviceAccountName: the service account cannot be changed (policy allowServiceAccount)',
       '-:0 NATSTrigger/bad: spec.deployment.spec.template.spec.hostNetwork: host namespaces are not allowed (policy allowHostNamespaces)',
+      '-:0 NATSTrigger/bad: spec.deployment.spec.template.spec.serviceAccountName: the service account cannot be changed (policy allowServiceAccount)',
     ]);
   });
 
