@@ -52,7 +52,7 @@ export function restrictedFindings(deployment: unknown, triggerNamespace: string
   if (podSc.runAsUser === 0) add('non-root user', 'securityContext.runAsUser', 'allowPrivileged');
   const seLinux = (sc: Obj, path: string): void => {
     const options = obj(sc.seLinuxOptions);
-    if (!SELINUX_TYPES.has(String(options.type ?? ''))) add('SELinux', `${path}.seLinuxOptions.type`, 'allowPrivileged');
+    if (!SELINUX_TYPES.has(typeof options.type === 'string' ? options.type : '')) add('SELinux', `${path}.seLinuxOptions.type`, 'allowPrivileged');
     if ((options.user ?? '') !== '' || (options.role ?? '') !== '') add('SELinux', `${path}.seLinuxOptions`, 'allowPrivileged');
   };
   seLinux(podSc, 'securityContext');

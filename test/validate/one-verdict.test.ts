@@ -14,6 +14,7 @@ import type { Trigger } from '../../render/trigger.js';
 import { verdictForController } from '../../render/verdict.js';
 import { repoRoot, runKurier } from '../support/run-kurier.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- trigger fixtures built field by field
 type Doc = Record<string, any>;
 const nats = (name: string, spec: Doc = {}, natsBlock: Doc = {}): Doc => ({
   apiVersion: 'kurier.dev/v1alpha1', kind: 'NATSTrigger', metadata: { name, namespace: 'team' },
@@ -82,7 +83,7 @@ describe('one verdict for kurier render, kurier validate and the controller', ()
       expect(lines(validate.stderr).some((line) => line.startsWith(`${label(doc, index)}: ${path}: `)), `${label(doc, index)} names ${path}`).toBe(true);
       expect(() => controller.render(doc as Trigger)).toThrow(path);
     });
-    accepted.forEach((doc) => expect(controller.render(doc as Trigger).kind).toBe('Deployment'));
+    accepted.forEach((doc) => { expect(controller.render(doc as Trigger).kind).toBe('Deployment'); });
     expect(render.stdout.split('\n---\n')).toHaveLength(accepted.length);
   }, 60_000);
 
@@ -97,9 +98,9 @@ describe('one verdict for kurier render, kurier validate and the controller', ()
       runKurier(['render', '-f', '-', '--allow-cross-namespace'], { input: doc }),
     ]);
     expect(runs.map((run) => run.code)).toEqual([0, 0, 1, 1]);
-    expect(runs[1]!.stdout).toContain('namespace: other');
-    expect(runs[2]!.stderr).toContain(`${POD}.volumes[name=d].persistentVolumeClaim: persistentVolumeClaim volumes are not allowed`);
-    expect(runs[3]!.stderr).toBe(runs[2]!.stderr);
+    expect(runs[1].stdout).toContain('namespace: other');
+    expect(runs[2].stderr).toContain(`${POD}.volumes[name=d].persistentVolumeClaim: persistentVolumeClaim volumes are not allowed`);
+    expect(runs[3].stderr).toBe(runs[2].stderr);
   }, 60_000);
 
   it('reports a YAML alias bomb as one clear line, not a stack trace, in render and validate', async () => {
