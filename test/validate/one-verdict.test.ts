@@ -103,6 +103,16 @@ describe('one verdict for kurier render, kurier validate and the controller', ()
     expect(runs[3].stderr).toBe(runs[2].stderr);
   }, 60_000);
 
+  it('exits 2 naming the file when --policy cannot be used, in render and validate alike', async () => {
+    const policy = join(mkdtempSync(join(tmpdir(), 'kurier-policy-')), 'policy.yaml');
+    writeFileSync(policy, 'allowPriviledged: true\n');
+    for (const command of ['validate', 'render']) {
+      const result = await runKurier([command, '-f', 'examples/nats.yaml', '--policy', policy]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`kurier ${command}: ${policy}: unknown policy setting "allowPriviledged" (known: allowCrossNamespace, allowServiceAccount, allowHostNamespaces, allowPrivileged, allowHostPath, allowWritableRootFilesystem, allowNodePlacement, allowProbeHosts, allowedVolumeTypes, allowedPriorityClasses, allowedRuntimeClasses, allowedPodLabels, maxOverrideBytes)\n`);
+    }
+  }, 60_000);
+
   it('reports a YAML alias bomb as one clear line, not a stack trace, in render and validate', async () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 9; i++) levels.push(`b${i}: &b${i} [${Array(9).fill(i === 1 ? '*a' : `*b${i - 1}`).join(', ')}]`);
