@@ -157,7 +157,8 @@ export class KubeCallError extends Error {
   constructor(call: { verb: string; resource: Resource; namespace: string | undefined; name?: string | undefined }, cause: unknown) {
     const code = statusCode(cause);
     const status = serverStatus(cause);
-    const resource = call.resource.group === '' ? call.resource.plural : `${call.resource.plural}.${call.resource.group}`;
+    const [plural = '', subresource] = call.resource.plural.split('/');
+    const resource = `${plural}${call.resource.group === '' ? '' : `.${call.resource.group}`}${subresource === undefined ? '' : `/${subresource}`}`;
     const what = `${call.verb} ${resource}${call.name === undefined ? '' : ` "${call.name}"`}${call.namespace === undefined ? '' : ` in namespace "${call.namespace}"`}`;
     const detail = status?.message ?? (cause instanceof Error ? cause.message : String(cause));
     super(`cannot ${what}: ${code === undefined ? '' : `${String(code)} ${status?.reason ?? ''}`.trimEnd() + ': '}${detail}`, { cause });
@@ -247,7 +248,7 @@ export function kubeApi(kc: KubeConfig, options: { requestTimeoutMs?: number } =
       throw new KubeCallError(what, err);
     }
   };
-  const plain = (): ConfigurationOptions<ObservableMiddleware> => requestOptions(timeoutMs);
+  const plain = (): ConfigurationOptions => requestOptions(timeoutMs);
   return {
     async list(r, namespace, labelSelector) {
       const selector = labelSelector === undefined ? {} : { labelSelector };
@@ -316,7 +317,7 @@ const EVENTS: Resource = { group: '', version: 'v1', plural: 'events' };
  * Per-request options: a deadline (client-node's own is 300 s, longer than any lease renew
  * deadline) and, for patches, the content type that selects the patch strategy.
  */
-function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
+function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions {
   const middleware: ObservableMiddleware = {
     pre: (request) => {
       request.setSignal(AbortSignal.timeout(timeoutMs));

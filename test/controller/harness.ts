@@ -98,9 +98,14 @@ export async function eventually<T>(probe: () => T | undefined | false | Promise
 
 export const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Requests that changed something (create, update, patch, delete) and succeeded. */
+/** Requests that changed something (create, update, patch, delete) and succeeded; dry runs change nothing. */
 export function writes(requests: readonly RequestRecord[]): RequestRecord[] {
-  return requests.filter((r) => ['create', 'update', 'patch', 'delete'].includes(r.verb) && r.status < 400);
+  return requests.filter((r) => ['create', 'update', 'patch', 'delete'].includes(r.verb) && r.status < 400 && !r.query.includes('dryRun=All'));
+}
+
+/** Server-side applies (PATCH application/apply-patch+yaml) that were not dry runs. */
+export function applies(requests: readonly RequestRecord[], resource = 'deployments'): RequestRecord[] {
+  return writes(requests).filter((r) => r.resource === resource && (r.contentType ?? '').startsWith('application/apply-patch'));
 }
 
 /** `verb resource[/subresource]` of each write, e.g. `create deployments`, `update kafkatriggers/status`. */
