@@ -26,6 +26,7 @@ import {
 } from './reconciler.js';
 import { GROUP, VERSION, type Trigger } from '../render/trigger.js';
 import { WorkQueue } from './work-queue.js';
+import { fenceWrites, NotLeaderError } from './write-fence.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -81,7 +82,11 @@ export class Controller {
   constructor(options: ControllerOptions) {
     this.#o = options;
     shareConnections(options.kubeConfig);
-    this.#api = options.api ?? kubeApi(options.kubeConfig);
+    // every request ends well before a lease renew deadline (client-node's own timeout is 300 s)
+    const requestTimeoutMs = Math.min(30_000, Math.max(1000, (options.leaderElection?.renewDeadlineMs ?? 60_000) / 2));
+    this.#api = options.api ?? kubeApi(options.kubeConfig, { requestTimeoutMs });
+    // with leader election, reconciles and Events write only while the lease is known to be held
+    const writer = options.leaderElection === undefined ? this.#api : fenceWrites(this.#api, () => this.#elector?.holdsLease() === true);
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
@@ -90,7 +95,7 @@ export class Controller {
     this.#kinds = new Map(options.kinds.map((k) => [k.kind, k]));
     this.#kindByLower = new Map(options.kinds.map((k) => [k.kind.toLowerCase(), k.kind]));
     const events =
-      options.events ?? new KubeEventRecorder(this.#api, { clock: this.#clock, instance: options.identity ?? 'kurier-controller', log: this.#log });
+      options.events ?? new KubeEventRecorder(writer, { clock: this.#clock, instance: options.identity ?? 'kurier-controller', log: this.#log });
     const scopes: (string | undefined)[] = options.namespaces === undefined ? [undefined] : [...options.namespaces];
     const informerOptions = {
       clock: this.#clock,
@@ -162,7 +167,7 @@ export class Controller {
     }
 
     this.#reconciler = new Reconciler({
-      api: this.#api,
+      api: writer,
       kinds: this.#kinds,
       trigger: (kind, namespace, name) => this.#triggerInformer(kind, namespace)?.get(namespace, name) as Trigger | undefined,
       cachedDeployment: (namespace, name) => this.#deploymentInformer(namespace)?.get(namespace, name),
@@ -181,6 +186,22 @@ export class Controller {
   /** True once every informer listed successfully (for `/readyz`). */
   get synced(): boolean {
     return this.#allInformers().every((i) => i.synced);
+  }
+
+  /**
+   * For `/healthz`: false when this replica believes it leads but has not renewed its lease for
+   * longer than the renew deadline (its elector should have given up by then: it is stuck).
+   */
+  get live(): boolean {
+    const elector = this.#elector;
+    const election = this.#o.leaderElection;
+    if (elector === undefined || election === undefined || !elector.leading) return true;
+    return elector.renewAgeMs < election.renewDeadlineMs + election.retryPeriodMs;
+  }
+
+  /** Entries the reconciler keeps per trigger and Deployment (they go with the trigger). */
+  get remembered(): number {
+    return this.#reconciler.remembered;
   }
 
   /** True while this instance runs reconciles (leader, or no leader election). */
@@ -300,6 +321,12 @@ export class Controller {
     } catch (err) {
       this.metrics.reconciles.inc({ result: ReconcileResult.Error });
       if (this.#stopped) return;
+      if (err instanceof NotLeaderError) {
+        // the lease is not known to be held: the elector renews or gives up within a retry period
+        this.#log.warn({ trigger: key, err: err.message }, 'write refused: leader lease not held');
+        this.queue.addRateLimited(key);
+        return;
+      }
       this.metrics.retries.inc();
       const delay = this.queue.addRateLimited(key);
       const fields = { trigger: key, err, retryInMs: delay, attempt: this.queue.numRequeues(key) };

@@ -1,5 +1,6 @@
 /** A controller wired to its own API server double, through the real @kubernetes/client-node. */
 import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock, type TimerHandle } from '../../controller/clock.js';
 import { Controller } from '../../controller/controller.js';
 import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
@@ -23,6 +24,8 @@ export async function templatesAndSchemas(): Promise<{ templates: Templates; sch
 
 export interface ControllerSetup {
   allowCrossNamespace?: boolean;
+  clock?: Clock;
+  informerRestart?: { baseMs?: number; maxMs?: number };
   resyncPeriodMs?: number;
   leaderElection?: LeaderElectionConfig;
   identity?: string;
@@ -44,7 +47,8 @@ export async function makeController(server: ApiServerDouble, setup: ControllerS
     leaderElection: setup.leaderElection,
     identity: setup.identity ?? 'test-controller',
     queue: { baseDelayMs: 10, maxDelayMs: 200 },
-    informerRestart: { baseMs: 20, maxMs: 200 },
+    informerRestart: setup.informerRestart ?? { baseMs: 20, maxMs: 200 },
+    ...(setup.clock === undefined ? {} : { clock: setup.clock }),
     log: silentLogger,
   });
 }
@@ -93,6 +97,24 @@ export async function eventually<T>(probe: () => T | undefined | false | Promise
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${last}`}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The system clock, whose monotonic time a test can move forward at once: what a process sees after SIGSTOP … SIGCONT. */
+export class FreezableClock implements Clock {
+  #skipped = 0;
+  now(): number {
+    return systemClock.now() + this.#skipped;
+  }
+  monotonic(): number {
+    return systemClock.monotonic() + this.#skipped;
+  }
+  setTimer(fn: () => void, ms: number): TimerHandle {
+    return systemClock.setTimer(fn, ms);
+  }
+  /** As if the process had been frozen for `ms`. */
+  skip(ms: number): void {
+    this.#skipped += ms;
   }
 }
 
