@@ -5,9 +5,10 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.js';
+import { ApiWatchdog } from './api-watchdog.js';
 import { KubeEventRecorder, type EventRecorder } from './events.js';
 import { ResilientInformer, runResync } from './informers.js';
-import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, type KubeApi, type KubeObject } from './kube.js';
+import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, versionProbe, type KubeApi, type KubeObject } from './kube.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import type { Logger } from './logger.js';
 import { createMetrics, ReconcileResult, type ControllerMetrics } from './metrics.js';
@@ -46,6 +47,8 @@ export interface ControllerOptions {
   identity?: string;
   queue?: { baseDelayMs?: number; maxDelayMs?: number };
   informerRestart?: { baseMs?: number; maxMs?: number };
+  /** How often `GET /version` checks that the API server answers (outages are logged); 0 disables. Default 10 s. */
+  apiProbeIntervalMs?: number;
   clock?: Clock;
   log: Logger;
   events?: EventRecorder;
@@ -72,6 +75,7 @@ export class Controller {
   readonly #abort = new AbortController();
   #workers: Promise<void>[] = [];
   #elector: LeaderElector | undefined;
+  readonly #watchdog: ApiWatchdog;
   #electorRun: Promise<void> | undefined;
   #reconciling = false;
   #stopped = false;
@@ -89,6 +93,13 @@ export class Controller {
     const writer = options.leaderElection === undefined ? this.#api : fenceWrites(this.#api, () => this.#elector?.holdsLease() === true);
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
+    const probeInterval = options.apiProbeIntervalMs ?? 10_000;
+    this.#watchdog = new ApiWatchdog(versionProbe(options.kubeConfig, Math.min(requestTimeoutMs, Math.max(probeInterval, 1000))), {
+      clock: this.#clock,
+      log: this.#log,
+      intervalMs: probeInterval,
+      timeoutMs: Math.min(requestTimeoutMs, Math.max(probeInterval, 1000)),
+    });
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.queue = new WorkQueue({ clock: this.#clock, ...options.queue });
     this.metrics = createMetrics({ queueDepth: () => this.queue.length, defaultMetrics: options.defaultMetrics ?? false });
@@ -199,6 +210,11 @@ export class Controller {
     return elector.renewAgeMs < election.renewDeadlineMs + election.retryPeriodMs;
   }
 
+  /** False while the API server does not answer `GET /version` (see the log). */
+  get apiReachable(): boolean {
+    return this.#watchdog.reachable;
+  }
+
   /** Entries the reconciler keeps per trigger and Deployment (they go with the trigger). */
   get remembered(): number {
     return this.#reconciler.remembered;
@@ -212,6 +228,7 @@ export class Controller {
   /** Starts the informers, then reconciles at once or after winning the leader election. */
   async start(): Promise<void> {
     await Promise.all(this.#allInformers().map((i) => i.start()));
+    if ((this.#o.apiProbeIntervalMs ?? 10_000) > 0) void this.#watchdog.run(this.#abort.signal);
     void runResync(
       this.#clock,
       this.#o.resyncPeriodMs ?? 600_000,

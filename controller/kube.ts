@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   CoreV1Api,
   CustomObjectsApi,
+  VersionApi,
   KubeConfig,
   Observable,
   PatchStrategy,
@@ -312,6 +313,12 @@ export function kubeApi(kc: KubeConfig, options: { requestTimeoutMs?: number } =
 }
 
 const EVENTS: Resource = { group: '', version: 'v1', plural: 'events' };
+
+/** `GET /version` with a deadline: allowed to every authenticated user, the cheapest sign of life. */
+export function versionProbe(kc: KubeConfig, timeoutMs: number): () => Promise<unknown> {
+  const version = kc.makeApiClient(VersionApi);
+  return () => version.getCode({}, requestOptions(timeoutMs));
+}
 
 /**
  * Per-request options: a deadline (client-node's own is 300 s, longer than any lease renew

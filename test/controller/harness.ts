@@ -4,7 +4,7 @@ import { systemClock, type Clock, type TimerHandle } from '../../controller/cloc
 import { Controller } from '../../controller/controller.js';
 import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
-import { silentLogger } from '../../controller/logger.js';
+import { silentLogger, type Logger } from '../../controller/logger.js';
 import { render, RenderError } from '../../render/render.js';
 import { loadTemplates, type Templates } from '../../render/templates.js';
 import type { Trigger } from '../../render/trigger.js';
@@ -26,6 +26,8 @@ export interface ControllerSetup {
   allowCrossNamespace?: boolean;
   clock?: Clock;
   informerRestart?: { baseMs?: number; maxMs?: number };
+  log?: Logger;
+  apiProbeIntervalMs?: number;
   resyncPeriodMs?: number;
   leaderElection?: LeaderElectionConfig;
   identity?: string;
@@ -49,7 +51,8 @@ export async function makeController(server: ApiServerDouble, setup: ControllerS
     queue: { baseDelayMs: 10, maxDelayMs: 200 },
     informerRestart: setup.informerRestart ?? { baseMs: 20, maxMs: 200 },
     ...(setup.clock === undefined ? {} : { clock: setup.clock }),
-    log: silentLogger,
+    ...(setup.apiProbeIntervalMs === undefined ? {} : { apiProbeIntervalMs: setup.apiProbeIntervalMs }),
+    log: setup.log ?? silentLogger,
   });
 }
 
@@ -116,6 +119,17 @@ export class FreezableClock implements Clock {
   skip(ms: number): void {
     this.#skipped += ms;
   }
+}
+
+/** A logger that keeps every line, for tests of what gets logged. */
+export function recordingLogger(): Logger & { lines: { level: string; message: string; fields: object }[] } {
+  const lines: { level: string; message: string; fields: object }[] = [];
+  const at =
+    (level: string) =>
+    (fields: object, message = ''): void => {
+      lines.push({ level, message, fields });
+    };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 export const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

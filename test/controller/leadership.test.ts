@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LEASES } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
 import { microTime } from '../../controller/leader-election.js';
-import { eventually, FreezableClock, getDeployment, getTrigger, kafkaTrigger, makeController, startEnv, TRIGGERS, writes, type Env } from './harness.js';
+import { eventually, FreezableClock, recordingLogger, getDeployment, getTrigger, kafkaTrigger, makeController, startEnv, TRIGGERS, writes, type Env } from './harness.js';
 
 let env: Env | undefined;
 afterEach(async () => {
@@ -71,5 +71,21 @@ describe('leadership', () => {
     expect(getDeployment(server, ns, 'orders-kafka')).toBeDefined();
     // liveness said so at once, before the elector looked
     expect(live).toBe(false);
+  });
+
+  it('logs an API server that stops answering, and when it answers again', async () => {
+    env = await startEnv();
+    await env.controller.stop();
+    const log = recordingLogger();
+    env.controller = await makeController(env.server, { apiProbeIntervalMs: 200, log });
+    await env.controller.start();
+    const lift = env.server.faults.hang(() => true); // a black hole: nothing answers, nothing errors
+    const down = await eventually(() => log.lines.find((l) => l.message === 'API server unreachable'), 'the outage logged', 10_000);
+    expect(down.level).toBe('error');
+    expect(env.controller.apiReachable).toBe(false);
+    lift();
+    const up = await eventually(() => log.lines.find((l) => l.message === 'API server reachable again'), 'the recovery logged', 10_000);
+    expect((up.fields as { outageMs: number }).outageMs).toBeGreaterThan(0);
+    expect(env.controller.apiReachable).toBe(true);
   });
 });
