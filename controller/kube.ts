@@ -197,7 +197,9 @@ function serverStatus(err: unknown): { message?: string; reason?: string } | und
  */
 export function isPersistent(err: unknown): boolean {
   const code = statusCode(err);
-  return code === 400 || code === 403 || code === 404 || code === 422;
+  // server-side apply answers 500 for an apply configuration it cannot type (an unknown field)
+  const untypable = code === 500 && serverStatus(err)?.message?.startsWith('failed to create typed patch object') === true;
+  return code === 400 || code === 403 || code === 404 || code === 422 || untypable;
 }
 
 /** A watch/list/write error that the next attempt may not see (not a programming error). */

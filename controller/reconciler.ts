@@ -8,6 +8,7 @@ import { EventType, type EventRecorder } from './events.js';
 import { contentHash } from '../render/hash.js';
 import { isSubset } from '../render/json.js';
 import { trimForCache } from './informers.js';
+import { dropUnknownDeploymentFields } from './known-fields.js';
 import { DEPLOYMENTS, isPersistent, KubeCallError, type KubeApi, type KubeObject, type Resource } from './kube.js';
 import type { Logger } from './logger.js';
 import { labelValue } from '../render/names.js';
@@ -95,7 +96,9 @@ export function parseTriggerKey(key: string): TriggerKey | undefined {
   return { kind, namespace, name };
 }
 
-type Desired = { desired: KubeObject & { metadata: { name: string; namespace: string } } } | { reason: Reason; message: string };
+type Desired =
+  | { desired: KubeObject & { metadata: { name: string; namespace: string } }; dropped: readonly string[] }
+  | { reason: Reason; message: string };
 
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -150,10 +153,15 @@ export class Reconciler {
       return Outcome.Success;
     }
 
-    const result = this.#desired(key, trigger);
+    const { result, fresh } = this.#desired(key, trigger);
     if ('reason' in result) {
       await this.#reportProblem(kind, trigger, result.reason, result.message);
       return Outcome.Invalid;
+    }
+    if (fresh && result.dropped.length > 0) {
+      const message = `spec.deployment: fields a Deployment does not have were left out: ${result.dropped.join(', ')}`;
+      this.#d.log.warn({ trigger: key, dropped: result.dropped }, 'unknown Deployment fields left out');
+      await this.#d.events.record(this.#subject(trigger), EventType.Warning, 'UnknownFieldsDropped', message);
     }
     try {
       return await this.#converge(kind, trigger, result.desired);
@@ -210,10 +218,10 @@ export class Reconciler {
    * Validates and renders, remembering the result per key until the trigger's uid or generation
    * changes: both depend only on the spec and identity, and a resync should not redo them.
    */
-  #desired(key: string, trigger: Trigger): Desired {
+  #desired(key: string, trigger: Trigger): { result: Desired; fresh: boolean } {
     const stamp = trigger.metadata.generation === undefined ? undefined : `${trigger.metadata.uid ?? ''}/${String(trigger.metadata.generation)}`;
     const memo = this.#memo.get(key);
-    if (stamp !== undefined && memo?.stamp === stamp) return memo.result;
+    if (stamp !== undefined && memo?.stamp === stamp) return { result: memo.result, fresh: false };
     let result: Desired;
     const errors = this.#d.validate(trigger).filter((p) => p.severity === 'error');
     if (errors.length > 0) {
@@ -221,14 +229,16 @@ export class Reconciler {
       result = { reason: Reason.InvalidSpec, message: `invalid trigger: ${message}` };
     } else {
       try {
-        result = { desired: this.#d.render(trigger) };
+        const desired = this.#d.render(trigger);
+        // server-side apply refuses what a PUT would drop: drop it here, and say so
+        result = { desired, dropped: dropUnknownDeploymentFields(desired) };
       } catch (err) {
         if (!this.#d.isRenderError(err)) throw err;
         result = { reason: Reason.RenderRefused, message: `cannot render the dispatcher Deployment: ${err.message}` };
       }
     }
     if (stamp !== undefined) this.#memo.set(key, { stamp, result });
-    return result;
+    return { result, fresh: true };
   }
 
   async #converge(kind: KindInfo, initial: Trigger, desired: KubeObject & { metadata: { name: string; namespace: string } }): Promise<Outcome> {

@@ -69,6 +69,15 @@ describe('server-side apply shared with other writers', () => {
     expect(forced.json.spec.template.spec.containers[0].image).toBe('app:1');
   });
 
+  it('refuses an apply configuration with a field the type does not declare (a PUT would drop it), as kube-apiserver 1.24 did', async () => {
+    const ns = await api.namespace();
+    const body = applied('app:1') as any;
+    body.spec.template.spec.nodeSelectr = { disk: 'ssd' };
+    const refused = await apply(ns, body, 'kurier', '&fieldValidation=Ignore');
+    expect(refused.status).toBe(500);
+    expect(refused.json.message).toBe(`failed to create typed patch object (${ns}/d; apps/v1, Kind=Deployment): .spec.template.spec.nodeSelectr: field not declared in schema`);
+  });
+
   it("removes what the applier stopped applying, unless another manager owns it too", async () => {
     const ns = await api.namespace();
     const withSelector = (): object => {

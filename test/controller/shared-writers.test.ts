@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Controller } from '../../controller/controller.js';
 import {
   applies,
+  eventsIn,
   eventually,
   getDeployment,
   getTrigger,
@@ -128,6 +129,9 @@ describe.skipIf(!hasKubectl)('sharing a Deployment with other writers (real kube
       expect(writes(env.server.requests).filter((r) => r.resource === 'deployments')).toEqual([]);
     }
     expect(getDeployment(env.server, env.ns, 'orders-kafka')?.metadata.resourceVersion).toBe(before);
+    // server-side apply refuses unknown fields: the controller leaves the misspelt one out, and says so
+    expect(eventsIn(env.server, env.ns).find((e) => e.reason === 'UnknownFieldsDropped')?.message).toContain('.spec.template.spec.nodeSelectr');
+    expect(readyOf(getTrigger(env.server, env.ns, 'orders'))?.reason).toBe('DeploymentNotReady');
   });
 
   it('repairs a real drift of a field it owns, and of replicas when the trigger sets spec.replicas', async () => {

@@ -1024,6 +1024,13 @@ export class ApiServerCore {
         throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${t.name ?? ''})`);
       }
       applied.metadata.name = t.name;
+      if (!rt.schema) {
+        // structured-merge-diff types the apply configuration first: an unknown field is an error, whatever fieldValidation says
+        const unknown = pruneBuiltin(rt.group, rt.kind, structuredClone(applied));
+        if (unknown.length > 0) {
+          throw new ApiError(500, '', `failed to create typed patch object (${t.namespace ?? ''}/${t.name ?? ''}; ${apiVersionOf(rt)}, Kind=${rt.kind}): .${unknown[0] ?? ''}: field not declared in schema`);
+        }
+      }
       const force = q.get('force') === 'true';
       if (!live) {
         if (t.subresource) throw notFound(rt.group, rt.resource, t.name ?? '');
