@@ -198,7 +198,8 @@ function serverStatus(err: unknown): { message?: string; reason?: string } | und
 export function isPersistent(err: unknown): boolean {
   const code = statusCode(err);
   // server-side apply answers 500 for an apply configuration it cannot type (an unknown field)
-  const untypable = code === 500 && serverStatus(err)?.message?.startsWith('failed to create typed patch object') === true;
+  const message = err instanceof Error ? err.message : '';
+  const untypable = code === 500 && message.includes('failed to create typed patch object');
   return code === 400 || code === 403 || code === 404 || code === 422 || untypable;
 }
 
