@@ -5,7 +5,7 @@ import { ConfigError, EnvReader } from './env-reader.js';
 import type { Env } from './env-reader.js';
 import { createFunctionClient } from './http-client.js';
 import { createLogger } from '../../common/logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, triggerLabels } from './metrics.js';
 import { createPipeline } from './pipeline.js';
 import { startHealthServer } from '../../common/server.js';
 import type { Source, SourceModule } from './types.js';
@@ -55,7 +55,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   const { config, sourceConfig } = configuration;
   const { trigger } = config;
   const logger = createLogger({ trigger: `${trigger.namespace}/${trigger.name}`, source }, options.logDestination);
-  const metrics = createMetrics({ defaultMetrics: true });
+  const metrics = createMetrics({ defaultMetrics: true, labels: triggerLabels(trigger) });
   const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry, delivery: config.delivery });
   const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
   const pipeline = createPipeline({
