@@ -33,7 +33,7 @@ export function createMetrics(options: {
 }): ControllerMetrics {
   const registry = new Registry();
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'kurier_controller_' });
-  return {
+  const metrics: ControllerMetrics = {
     registry,
     reconciles: new Counter({
       name: 'kurier_controller_reconciles_total',
@@ -77,4 +77,7 @@ export function createMetrics(options: {
       },
     }),
   };
+  // Every result exists from the start at 0, so rate() and alerts see the first error.
+  for (const result of Object.values(ReconcileResult)) metrics.reconciles.inc({ result }, 0);
+  return metrics;
 }

@@ -68,7 +68,7 @@ export function createMetrics(options: { defaultMetrics?: boolean; labels?: Reco
   if (options.labels !== undefined) registry.setDefaultLabels(options.labels);
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics: DispatcherMetrics = {
     registry,
     received: new Counter({
       name: 'kurier_dispatcher_messages_received_total',
@@ -104,4 +104,9 @@ export function createMetrics(options: { defaultMetrics?: boolean; labels?: Reco
       registers,
     }),
   };
+  // Every known label value exists from the start at 0: increase() sees the first dead letter, and
+  // alerts and dashboards find the series before anything went wrong.
+  for (const outcome of Object.values(DeliveryOutcome)) metrics.deliveries.inc({ outcome }, 0);
+  for (const purpose of ['dead_letter', 'reply']) metrics.publishFailures.inc({ purpose }, 0);
+  return metrics;
 }
