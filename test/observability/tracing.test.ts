@@ -3,12 +3,18 @@
  * shared nats-server) with OTEL_EXPORTER_OTLP_ENDPOINT pointed at a local OTLP/HTTP receiver that
  * decodes what the SDK's exporter sends.
  */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { headers as natsHeaders } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { tracingEnabled } from '../../dispatchers/core/tracing.js';
 import { useCleanup } from '../support/cleanup.js';
 import { DispatcherProcess } from '../support/dispatcher-process.js';
 import { FunctionServer } from '../support/function-server.js';
+import { repoRoot } from '../support/run-kurier.js';
 import { createStream, deleteStream, uniqueName, useSharedNats } from '../dispatchers/nats/helpers.js';
 import { OtlpReceiver, SPAN_KIND_CONSUMER, STATUS_CODE_ERROR } from './otlp-receiver.js';
 import type { ReceivedSpan } from './otlp-receiver.js';
@@ -141,6 +147,36 @@ describe('OpenTelemetry spans per delivery attempt (real dispatcher, local OTLP/
     expect(s.receiver.paths).toEqual([]);
     expect(dispatcher.logs.some((line) => line.msg?.startsWith('tracing enabled') === true)).toBe(false);
   });
+});
+
+describe('the image bundle (dist/kurier.mjs is what images run)', () => {
+  it('loads the SDK it bundled when tracing is enabled and exports a span per attempt', async () => {
+    const s = await setup();
+    // Built to a directory of its own: test/cli builds dist/ at the same time.
+    const outDir = await mkdtemp(join(tmpdir(), 'kurier-bundle-'));
+    cleanup.push(() => rm(outDir, { recursive: true, force: true }));
+    const bundle = join(outDir, 'kurier.mjs');
+    await promisify(execFile)('npm', ['run', '--silent', 'build:bundle', '--', `--outfile=${bundle}`], { cwd: repoRoot });
+    const child = spawn(process.execPath, [bundle, 'dispatch', 'nats'], {
+      cwd: repoRoot,
+      env: { PATH: process.env['PATH'] ?? '', METRICS_PORT: '0', OTEL_BSP_SCHEDULE_DELAY: '50', ...s.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    cleanup.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    await expect.poll(() => stdout.includes('"dispatcher started"'), { timeout: 30_000 }).toBe(true);
+    expect(stdout).toContain('tracing enabled');
+    await shared.nc.jetstream().publish(s.subject, 'plain');
+    await expect.poll(() => s.receiver.spans.length, { timeout: 30_000 }).toBe(1);
+    expect(s.receiver.spans[0]?.attributes).toMatchObject({ 'kurier.delivery.outcome': 'delivered', 'kurier.trigger.name': 'orders' });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 90_000);
 });
 
 describe('tracing switch', () => {
