@@ -2,7 +2,7 @@
  * The OpenTelemetry SDK side of {@link DeliveryTracer}. Only `tracing.ts` imports this module, and
  * only dynamically when tracing is enabled: everything it pulls in stays unloaded otherwise.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { diag, DiagLogLevel, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Link, TextMapGetter, Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -25,7 +25,21 @@ export class OtelDeliveryTracer implements DeliveryTracer {
 
   constructor(context: TracingContext) {
     this.context = context;
-    const { trigger } = context;
+    const { trigger, logger } = context;
+    if (logger !== undefined) {
+      // The SDK reports failed exports and dropped spans only through its diagnostic logger.
+      const text = (message: string, args: unknown[]): string => [message, ...args.map((arg) => (arg instanceof Error ? arg.message : String(arg)))].join(' ');
+      diag.setLogger(
+        {
+          error: (message, ...args) => { logger.error({ err: text(message, args) }, 'tracing'); },
+          warn: (message, ...args) => { logger.warn({ err: text(message, args) }, 'tracing'); },
+          info: () => undefined,
+          debug: () => undefined,
+          verbose: () => undefined,
+        },
+        { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+      );
+    }
     // Ours first, then what OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES say: the user's word wins.
     const resource = resourceFromAttributes({
       'service.name': 'kurier-dispatcher',

@@ -59,7 +59,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   const metrics = createMetrics({ defaultMetrics: true, labels: triggerLabels(trigger) });
   const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry, delivery: config.delivery });
   const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
-  const tracer = await createDeliveryTracer(options.env, { source, trigger });
+  const tracer = await createDeliveryTracer(options.env, { source, trigger, logger });
   if (tracer !== undefined) logger.info({}, 'tracing enabled: one span per delivery attempt, exported over OTLP/HTTP');
   const pipeline = createPipeline({
     source,

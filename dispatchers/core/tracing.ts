@@ -3,7 +3,7 @@
  * when off nothing of the SDK is loaded and the pipeline takes no tracing path at all.
  */
 import type { Env } from './env-reader.js';
-import type { Message, Source, TriggerIdentity } from './types.js';
+import type { Logger, Message, Source, TriggerIdentity } from './types.js';
 
 /** How one HTTP attempt ended, as a span records it. */
 export type AttemptResult =
@@ -22,6 +22,8 @@ export interface DeliveryTracer {
 export interface TracingContext {
   readonly source: Source;
   readonly trigger: TriggerIdentity;
+  /** Where the SDK's own warnings and errors go (an unreachable collector, dropped spans). */
+  readonly logger?: Logger | undefined;
 }
 
 /** The W3C trace-context headers a message may carry; they reach the function unchanged. */

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { tracingEnabled } from '../../dispatchers/core/tracing.js';
 import { useCleanup } from '../support/cleanup.js';
 import { DispatcherProcess } from '../support/dispatcher-process.js';
+import { freePort } from '../support/free-port.js';
 import { FunctionServer } from '../support/function-server.js';
 import { repoRoot } from '../support/run-kurier.js';
 import { createStream, deleteStream, uniqueName, useSharedNats } from '../dispatchers/nats/helpers.js';
@@ -135,6 +136,18 @@ describe('OpenTelemetry spans per delivery attempt (real dispatcher, local OTLP/
     expect(plain.attributes).toMatchObject({ 'kurier.delivery.attempt': 1, 'kurier.delivery.outcome': 'delivered' });
     // The function still got the producer's trace context, not the dispatcher's span.
     expect(s.fn.requests.filter((r) => r.text !== 'plain').every((r) => r.headers['traceparent'] === TRACEPARENT)).toBe(true);
+  });
+
+  it('keeps delivering when the collector is unreachable, and says so in its log', async () => {
+    const s = await setup();
+    const closedPort = await freePort();
+    const dispatcher = await DispatcherProcess.start('nats', { ...s.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${String(closedPort)}`, OTEL_BSP_SCHEDULE_DELAY: '50' });
+    cleanup.push(() => dispatcher.stop());
+    const js = shared.nc.jetstream();
+    for (let n = 0; n < 5; n += 1) await js.publish(s.subject, `m${String(n)}`);
+    await s.fn.waitFor((f) => f.delivered.length >= 5, 30_000);
+    await dispatcher.waitForLog((line) => line.msg === 'tracing' && line.level === 'error', 30_000, 'a tracing export error');
+    expect(await dispatcher.metric('kurier_dispatcher_deliveries_total', { outcome: 'delivered' })).toBe(5);
   });
 
   it('exports nothing with OTEL_SDK_DISABLED=true, though an endpoint is set', async () => {
