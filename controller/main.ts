@@ -6,12 +6,11 @@ import { Controller, type StopReason } from './controller.js';
 import { startHealthServer } from '../common/server.js';
 import { loadKubeConfig } from './kube.js';
 import { createLogger, type Logger } from './logger.js';
-import { render, RenderError } from '../render/render.js';
 import { SHIPPED_CRD, SHIPPED_TEMPLATES } from '../render/shipped-files.js';
 import { loadTemplates, type Templates } from '../render/templates.js';
 import { reloadTemplatesOnChange } from './templates-reload.js';
-import type { Trigger } from '../render/trigger.js';
-import { loadSchemas, validateTrigger, type TriggerSchemas } from '../render/validate.js';
+import { loadSchemas, type TriggerSchemas } from '../render/validate.js';
+import { verdictForController } from '../render/verdict.js';
 
 
 function describe(err: unknown): string {
@@ -62,12 +61,15 @@ export async function runController(args: readonly string[]): Promise<number> {
     return 1;
   }
 
+  let verdict = verdictForController({ templates, schemas, allowCrossNamespace: config.allowCrossNamespace });
   const controller = new Controller({
     kubeConfig: kube.kubeConfig,
     kinds: [...templates.kinds.values()].map((k) => ({ kind: k.kind, plural: k.plural })),
-    render: (trigger: Trigger) => render(trigger, templates, { allowCrossNamespace: config.allowCrossNamespace }),
-    isRenderError: (err): err is Error => err instanceof RenderError,
-    validate: (trigger: Trigger) => validateTrigger(trigger, schemas),
+    // One verdict with `kurier render` and `kurier validate`: schema, semantics, secrets, override policy;
+    // rebuilt when the templates are reloaded.
+    validate: (trigger) => verdict.validate(trigger),
+    render: (trigger) => verdict.render(trigger),
+    isRenderError: (err): err is Error => verdict.isRenderError(err),
     namespaces: config.namespaces,
     workers: config.workers,
     resyncPeriodMs: config.resyncPeriodMs,
@@ -93,6 +95,7 @@ export async function runController(args: readonly string[]): Promise<number> {
     log,
     onChange: (next) => {
       templates = next;
+      verdict = verdictForController({ templates, schemas, allowCrossNamespace: config.allowCrossNamespace });
       controller.rerenderAll();
     },
     onKindsChanged: (before, after) => {
@@ -103,7 +106,10 @@ export async function runController(args: readonly string[]): Promise<number> {
     },
   });
 
-  const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced');
+  const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced', {
+    check: () => controller.live,
+    failure: 'leading without a lease renewal within the renew deadline',
+  });
   log.info(
     {
       kubeconfig: kube.source,
