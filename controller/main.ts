@@ -82,7 +82,10 @@ export async function runController(args: readonly string[]): Promise<number> {
     defaultMetrics: true,
   });
 
-  const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced');
+  const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced', {
+    check: () => controller.live,
+    failure: 'leading without a lease renewal within the renew deadline',
+  });
   log.info(
     {
       kubeconfig: kube.source,
