@@ -41,6 +41,19 @@ describe('delivery and retry', () => {
     expect(h.clock.sleeps).toEqual([7_000, 10_000]);
   });
 
+  it('falls back to the computed backoff for a Retry-After that is neither an integer nor an HTTP-date', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { initialDelayMs: 100, maxDelayMs: 10_000 } }), { random: () => 1 });
+    fn.answer(
+      { status: 503, headers: { 'retry-after': '1.5' } },
+      { status: 503, headers: { 'retry-after': '-1' } },
+      { status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2100 00:00:00 GMT' } },
+    );
+    const settlement = await deliver(h);
+    expect(settlement).toEqual({ outcome: 'delivered', status: 200, attempts: 4 });
+    // 100 and 200 are the backoff; a date 74 years away is capped at maxDelay.
+    expect(h.clock.sleeps).toEqual([100, 200, 10_000]);
+  });
+
   it('does not retry a 400 and drops it when no dead-letter topic is configured', async () => {
     h = harness(fn.url, deliveryConfig());
     fn.answer({ status: 400, body: 'bad input' });
