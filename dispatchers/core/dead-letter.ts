@@ -1,3 +1,4 @@
+import { isoTime } from './request.js';
 import type { Message, Source, TriggerIdentity } from './types.js';
 
 export const DEAD_LETTER_RESPONSE_LIMIT = 4096;
@@ -14,7 +15,8 @@ export interface DeadLetterEnvelope {
     readonly contentType: string | undefined;
     readonly headers: Readonly<Record<string, string>>;
     readonly key: string | undefined;
-    readonly time: string;
+    /** Absent when the broker's timestamp is outside the range of a date. */
+    readonly time: string | undefined;
   };
   readonly delivery: {
     readonly functionUrl: string;
@@ -53,7 +55,7 @@ export function deadLetterEnvelope(message: Message, facts: DeadLetterFacts): De
       contentType: message.contentType,
       headers: message.headers,
       key: message.key,
-      time: message.time.toISOString(),
+      time: isoTime(message.time),
     },
     delivery: {
       functionUrl: facts.functionUrl,

@@ -312,7 +312,10 @@ class DeliveryPipeline implements DispatchPipeline {
   private async deliver(message: Message): Promise<{ response: FunctionResponse; attempts: number }> {
     const { delivery, client, metrics, logger } = this.options;
     const { retry } = delivery;
-    const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger });
+    const dropped: string[] = [];
+    const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger }, (problem) => dropped.push(problem));
+    // Bad metadata must not hold up the message: it goes without it, and the log says what was left out.
+    if (dropped.length > 0) logger.warn({ id: message.id, topic: message.topic, dropped }, 'message metadata left out of the request');
     const startedAt = this.clock.now();
     const maxBodyBytes = delivery.replyTopic === undefined ? DEAD_LETTER_RESPONSE_LIMIT + 1 : REPLY_BODY_LIMIT;
     let attempts = 0;

@@ -54,6 +54,19 @@ describe('delivery and retry', () => {
     expect(h.clock.sleeps).toEqual([100, 200, 10_000]);
   });
 
+  it('delivers a message whose timestamp is outside the range of a date, without time headers, and dead-letters one the same way', async () => {
+    h = harness(fn.url, deliveryConfig({ deadLetterTopic: 'dlq', retry: { maxAttempts: 1 } }));
+    const nanoseconds = new Date(1_733_000_000_000_000_000);
+    expect(await deliver(h, message({ id: 'ok', time: nanoseconds }))).toMatchObject({ outcome: 'delivered', attempts: 1 });
+    expect(fn.delivered.map((r) => r.headers['ce-id'])).toEqual(['ok']);
+    expect(fn.delivered[0]?.headers['ce-time']).toBeUndefined();
+    fn.answer({ status: 400 });
+    expect(await deliver(h, message({ id: 'bad', time: nanoseconds }))).toMatchObject({ outcome: 'dead-lettered' });
+    const envelope = JSON.parse(h.publisher.published[0]!.body.toString('utf8'));
+    expect(envelope.id).toBe('bad');
+    expect(envelope.message.time).toBeUndefined();
+  });
+
   it('does not retry a 400 and drops it when no dead-letter topic is configured', async () => {
     h = harness(fn.url, deliveryConfig());
     fn.answer({ status: 400, body: 'bad input' });

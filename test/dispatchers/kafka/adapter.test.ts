@@ -25,6 +25,16 @@ async function produce(topic: string, messages: { key?: string; value: string; h
   }
 }
 
+async function produceWithTimestamps(topic: string, records: readonly { value: string; timestamp: string }[]): Promise<void> {
+  const producer = mock.kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: records.map((record) => ({ value: record.value, timestamp: record.timestamp, partition: 0 })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 async function consumeAll(topic: string, count: number, timeoutMs = 15_000): Promise<{ key: string | undefined; value: string; headers: Record<string, string> }[]> {
   const consumer = mock.kafka.consumer({ groupId: uniqueName('reader'), sessionTimeout: 6_000, rebalanceTimeout: 6_000, heartbeatInterval: 500 });
   const seen: { key: string | undefined; value: string; headers: Record<string, string> }[] = [];
@@ -72,6 +82,22 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     expect(first?.text).toBe('{"n":1}');
     expect(second?.headers['ce-id']).toBe(`${topic}/0/1`);
     expect(second?.headers['content-type']).toBe('text/plain');
+  });
+
+  it('delivers a record whose timestamp is in nanoseconds, without time headers, and commits past it: none missing, duplicated or out of order', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-nanos');
+    const group = uniqueName('group');
+    await createTopic(mock.cluster, topic);
+    const now = Date.now();
+    const records = Array.from({ length: 10 }, (_, i) => ({ value: String(i), timestamp: i === 3 ? `${String(now)}000000` : String(now) }));
+    await produceWithTimestamps(topic, records);
+    await start(topic, group);
+    await fn.waitForDistinctDelivered(10, 20_000);
+    expect(fn.delivered.map((request) => request.text), 'every record once, in order').toEqual(records.map((record) => record.value));
+    expect(fn.delivered[3]?.headers['ce-time']).toBeUndefined();
+    expect(fn.delivered[4]?.headers['ce-time']).toBe(new Date(now).toISOString());
+    await expect.poll(async () => (await committedOffsets(mock.cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(10n);
   });
 
   it('consumes every topic listed in KAFKA_TOPICS with one group', async () => {
