@@ -1,3 +1,4 @@
+import { redactUrl } from './redact.js';
 import { isoTime } from './request.js';
 import type { Message, Source, TriggerIdentity } from './types.js';
 
@@ -19,6 +20,7 @@ export interface DeadLetterEnvelope {
     readonly time: string | undefined;
   };
   readonly delivery: {
+    /** The function URL without its userinfo. */
     readonly functionUrl: string;
     readonly attempts: number;
     readonly lastStatus: number | undefined;
@@ -58,7 +60,7 @@ export function deadLetterEnvelope(message: Message, facts: DeadLetterFacts): De
       time: isoTime(message.time),
     },
     delivery: {
-      functionUrl: facts.functionUrl,
+      functionUrl: redactUrl(facts.functionUrl),
       attempts: facts.attempts,
       lastStatus: facts.lastStatus,
       lastError: facts.lastError,

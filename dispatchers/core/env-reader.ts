@@ -1,4 +1,5 @@
 import { parseDuration } from '../../common/duration.js';
+import { redactUrl } from './redact.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -99,10 +100,10 @@ export class EnvReader {
     try {
       const parsed = new URL(value);
       if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
-        this.problems.push(`${name}=${JSON.stringify(value)} must use ${protocols.join(' or ')}`);
+        this.problems.push(`${name}=${JSON.stringify(redactUrl(value))} must use ${protocols.join(' or ')}`);
       }
     } catch {
-      this.problems.push(`${name}=${JSON.stringify(value)} is not a URL`);
+      this.problems.push(`${name}=${JSON.stringify(redactUrl(value))} is not a URL`);
     }
     return value;
   }

@@ -67,6 +67,18 @@ describe('delivery and retry', () => {
     expect(envelope.message.time).toBeUndefined();
   });
 
+  it('sends the URL\'s credentials as Basic auth but never puts them in a dead-letter envelope', async () => {
+    const url = fn.url.replace('http://', 'http://alice:S3cr%40t@');
+    h = harness(url, deliveryConfig({ deadLetterTopic: 'dlq', retry: { maxAttempts: 1 } }));
+    fn.answer({ status: 400 });
+    expect(await deliver(h)).toMatchObject({ outcome: 'dead-lettered' });
+    expect(fn.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('alice:S3cr@t').toString('base64')}`);
+    const published = h.publisher.published[0]!.body.toString('utf8');
+    expect(published).not.toContain('S3cr');
+    expect(published).not.toContain('alice');
+    expect(JSON.parse(published).delivery.functionUrl).toBe(fn.url.replace('http://', 'http://***@'));
+  });
+
   it('does not retry a 400 and drops it when no dead-letter topic is configured', async () => {
     h = harness(fn.url, deliveryConfig());
     fn.answer({ status: 400, body: 'bad input' });

@@ -51,6 +51,22 @@ describe('kurier dispatch (the runtime, as a real process)', () => {
     expect(typeof started?.time).toBe('string');
   });
 
+  it('never prints the credentials of a function URL, in logs or configuration errors', async () => {
+    const fn = await FunctionServer.start();
+    cleanup.push(() => fn.close());
+    const url = fn.url.replace('http://', 'http://alice:PASSWORD@');
+    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_URL: url, CRON_SCHEDULE: '* * * * * *' });
+    cleanup.push(() => dispatcher.stop());
+    await fn.waitFor((s) => s.delivered.length >= 1, 5_000);
+    expect(fn.delivered[0]?.headers.authorization).toBe(`Basic ${Buffer.from('alice:PASSWORD').toString('base64')}`);
+    expect(dispatcher.logs.find((l) => l.msg === 'dispatcher started')?.function).toBe(fn.url.replace('http://', 'http://***@'));
+    expect(JSON.stringify(dispatcher.logs)).not.toContain('PASSWORD');
+    const refused = await runKurier(['dispatch', 'cron'], { env: { ...baseEnv, FUNCTION_URL: 'ftp://alice:PASSWORD@host/', CRON_SCHEDULE: '* * * * *' } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('FUNCTION_URL="ftp://***@host/" must use http or https');
+    expect(refused.stderr).not.toContain('PASSWORD');
+  });
+
   it('drains on SIGTERM and exits at once on a second signal', async () => {
     const fn = await FunctionServer.start();
     cleanup.push(() => fn.close());
