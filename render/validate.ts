@@ -112,7 +112,7 @@ function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
   }
 }
 
-const RETRY_WORDS = new Set(['network', 'timeout', '4xx', '5xx']);
+const RETRY_WORDS = new Set(['network', 'timeout', 'tls', '4xx', '5xx']);
 
 function checkRetryWhen(value: unknown, report: Report): void {
   if (!Array.isArray(value)) return;
@@ -123,7 +123,7 @@ function checkRetryWhen(value: unknown, report: Report): void {
     if (RETRY_WORDS.has(word)) return;
     const status = /^\d{3}$/.test(word) ? Number(word) : Number.NaN;
     if (Number.isNaN(status) || status < 100 || status > 599) {
-      report.error(path, `${show(item)} is not a retryable outcome: use network, timeout, 4xx, 5xx or an HTTP status code such as 503`);
+      report.error(path, `${show(item)} is not a retryable outcome: use network, timeout, tls, 4xx, 5xx or an HTTP status code such as 503`);
     } else if (status >= 200 && status < 300) {
       report.error(path, `${word} is a successful delivery and cannot be retried`);
     }

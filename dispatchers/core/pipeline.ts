@@ -9,6 +9,7 @@ import type { FunctionClient, FunctionResponse } from './http-client.js';
 import { TransportError } from './http-client.js';
 import type { DispatcherMetrics } from './metrics.js';
 import { DeliveryOutcome } from './metrics.js';
+import { redactUrl } from './redact.js';
 import { buildHeaders, eventIdOf } from './request.js';
 import type { Admission, Logger, Message, Pipeline, Publisher, Settlement, Source, TriggerIdentity } from './types.js';
 import { ReleasedError } from './types.js';
@@ -330,7 +331,7 @@ class DeliveryPipeline implements DispatchPipeline {
         response = await client.post(message.body, headers, { timeoutMs: delivery.timeoutMs, signal: this.hard.signal, maxBodyBytes });
       } catch (error) {
         if (!(error instanceof TransportError)) throw new AbortError(new ReleasedError('released on shutdown', { cause: error }));
-        const failed = new DeliveryError(error.kind === 'timeout' ? { kind: 'timeout' } : { kind: 'network', error }, {}, { cause: error });
+        const failed = new DeliveryError(error.kind === 'timeout' ? { kind: 'timeout' } : { kind: error.kind, error }, {}, { cause: error });
         if (!isRetryable(failed.outcome, retry.when)) {
           exhaustedBy = 'permanent failure';
           throw new AbortError(failed);
@@ -344,7 +345,7 @@ class DeliveryPipeline implements DispatchPipeline {
       const retryAfter = response.headers['retry-after'];
       const failed = new DeliveryError(
         { kind: 'response', status: response.status },
-        { responseBody: response.body, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined },
+        { responseBody: response.body, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, location: response.headers.location === undefined ? undefined : redactUrl(response.headers.location) },
       );
       if (!isRetryable(failed.outcome, retry.when)) {
         exhaustedBy = 'permanent failure';

@@ -58,7 +58,7 @@ describe('common dispatcher configuration', () => {
       'DELIVERY_TIMEOUT="abc" is not a duration (e.g. 500ms, 30s, 5m)',
       'DELIVERY_ORDERING="sorted" must be one of ordered, key, unordered',
       'DELIVERY_MAX_IN_FLIGHT="0" is not an integer in [1, 10000]',
-      'DELIVERY_RETRY_WHEN item "later" is not one of network, timeout, 4xx, 5xx or a status code like 408',
+      'DELIVERY_RETRY_WHEN item "later" is not one of network, timeout, tls, 4xx, 5xx or a status code like 408',
       'METRICS_PORT="http" is not an integer in [0, 65535]',
     ]);
   });

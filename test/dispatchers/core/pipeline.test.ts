@@ -3,6 +3,7 @@ import { parseRetryWhen } from '../../../dispatchers/core/config.js';
 import { ReleasedError } from '../../../dispatchers/core/types.js';
 import type { Settlement } from '../../../dispatchers/core/types.js';
 import { FunctionServer } from '../../support/function-server.js';
+import { selfSignedCertificate } from '../../support/self-signed.js';
 import { counterValue, deliveryConfig, harness, message } from './helpers.js';
 import type { Harness } from './helpers.js';
 
@@ -77,6 +78,42 @@ describe('delivery and retry', () => {
     expect(published).not.toContain('S3cr');
     expect(published).not.toContain('alice');
     expect(JSON.parse(published).delivery.functionUrl).toBe(fn.url.replace('http://', 'http://***@'));
+  });
+
+  it('does not retry a refused TLS certificate: the message fails at once with a reason that says how to trust it', async () => {
+    const tlsFn = await FunctionServer.start({ tls: selfSignedCertificate() });
+    try {
+      h = harness(tlsFn.url, deliveryConfig({ deadLetterTopic: 'dlq' }));
+      const settlement = await deliver(h);
+      expect(settlement).toEqual({ outcome: 'dead-lettered', status: undefined, attempts: 1 });
+      expect(h.clock.sleeps).toEqual([]);
+      const envelope = JSON.parse(h.publisher.published[0]!.body.toString('utf8'));
+      expect(envelope.delivery.lastError).toMatch(/^TLS certificate of the function refused: self[- ]signed certificate.*NODE_EXTRA_CA_CERTS/);
+    } finally {
+      await tlsFn.close();
+    }
+  });
+
+  it('retries a refused TLS certificate when DELIVERY_RETRY_WHEN lists tls', async () => {
+    const tlsFn = await FunctionServer.start({ tls: selfSignedCertificate() });
+    try {
+      h = harness(tlsFn.url, deliveryConfig({ retry: { maxAttempts: 3, when: parseRetryWhen(['tls'], () => undefined) } }));
+      expect(await deliver(h)).toMatchObject({ outcome: 'dropped', attempts: 3 });
+      expect(h.clock.sleeps).toHaveLength(2);
+    } finally {
+      await tlsFn.close();
+    }
+  });
+
+  it('does not follow a redirect: a 307 is a permanent failure whose reason names the Location', async () => {
+    h = harness(fn.url, deliveryConfig({ deadLetterTopic: 'dlq' }));
+    fn.answer({ status: 307, headers: { location: 'http://bob:secret@elsewhere.example/fn' } });
+    expect(await deliver(h)).toEqual({ outcome: 'dead-lettered', status: 307, attempts: 1 });
+    expect(fn.requests).toHaveLength(1);
+    const envelope = JSON.parse(h.publisher.published[0]!.body.toString('utf8'));
+    expect(envelope.delivery.lastError).toBe(
+      'function answered 307 redirecting to http://***@elsewhere.example/fn; redirects are not followed: point FUNCTION_URL at the final address',
+    );
   });
 
   it('does not retry a 400 and drops it when no dead-letter topic is configured', async () => {

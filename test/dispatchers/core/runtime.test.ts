@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
 import { runKurier } from '../../support/run-kurier.js';
+import { selfSignedCertificate } from '../../support/self-signed.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -65,6 +66,16 @@ describe('kurier dispatch (the runtime, as a real process)', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('FUNCTION_URL="ftp://***@host/" must use http or https');
     expect(refused.stderr).not.toContain('PASSWORD');
+  });
+
+  it('delivers to an https function with a private CA once NODE_EXTRA_CA_CERTS trusts it', async () => {
+    const certificate = selfSignedCertificate();
+    const fn = await FunctionServer.start({ tls: certificate });
+    cleanup.push(() => fn.close());
+    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_URL: fn.url, CRON_SCHEDULE: '* * * * * *', NODE_EXTRA_CA_CERTS: certificate.certPath });
+    cleanup.push(() => dispatcher.stop());
+    await fn.waitFor((s) => s.delivered.length >= 1, 5_000);
+    expect(dispatcher.logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
   });
 
   it('drains on SIGTERM and exits at once on a second signal', async () => {
