@@ -3,7 +3,7 @@
  * what a schema cannot say: URLs, durations, cron and time zones, topic and subject syntax, field pairs.
  */
 import { validate as isCronExpression, validateDetailed as explainCron } from 'node-cron';
-import { parseDuration } from '../common/duration.js';
+import { durationTooLong, parseDuration } from '../common/duration.js';
 import { checkSchema, schemaFor, type KindSchema, type Problem, type TriggerSchemas } from './schema.js';
 
 export type { Problem, TriggerSchemas } from './schema.js';
@@ -80,6 +80,11 @@ function checkDuration(path: string, value: unknown, report: Report, options: { 
     return undefined;
   }
   if (options.positive === true && ms <= 0) report.error(path, 'must be greater than 0');
+  const tooLong = durationTooLong(ms);
+  if (tooLong !== undefined) {
+    report.error(path, `${show(value)} ${tooLong}`);
+    return undefined;
+  }
   return ms;
 }
 

@@ -1,4 +1,4 @@
-import { parseDuration } from '../../common/duration.js';
+import { durationTooLong, parseDuration } from '../../common/duration.js';
 import { redactUrl } from './redact.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -65,13 +65,18 @@ export class EnvReader {
     return fallback;
   }
 
-  /** A duration in milliseconds (`500ms`, `30s`, `5m`). */
+  /** A duration in milliseconds (`500ms`, `30s`, `5m`), at most 576h. */
   duration(name: string, fallbackMs: number): number {
     const value = this.raw(name);
     if (value === undefined) return fallbackMs;
     const parsed = parseDuration(value);
     if (parsed === undefined) {
       this.problems.push(`${name}=${JSON.stringify(value)} is not a duration (e.g. 500ms, 30s, 5m)`);
+      return fallbackMs;
+    }
+    const tooLong = durationTooLong(parsed);
+    if (tooLong !== undefined) {
+      this.problems.push(`${name}=${JSON.stringify(value)} ${tooLong}`);
       return fallbackMs;
     }
     return parsed;

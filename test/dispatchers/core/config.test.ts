@@ -63,6 +63,24 @@ describe('common dispatcher configuration', () => {
     ]);
   });
 
+  it('refuses every duration longer than 576h instead of letting Node clamp its timer to 1 ms', () => {
+    const reader = new EnvReader({
+      FUNCTION_URL: 'http://fn:8080/',
+      DELIVERY_TIMEOUT: '700h',
+      DELIVERY_RETRY_MAX_DELAY: '600h',
+      SHUTDOWN_GRACE_PERIOD: '1000h',
+      DELIVERY_RETRY_INITIAL_DELAY: '576h',
+    });
+    parseConfig(reader, 'cron');
+    const tooLong = 'is longer than 576h (24 days), the longest wait a timer can hold';
+    expect(reader.problems).toEqual([
+      `DELIVERY_TIMEOUT="700h" ${tooLong}`,
+      `DELIVERY_RETRY_MAX_DELAY="600h" ${tooLong}`,
+      'DELIVERY_RETRY_MAX_DELAY (90000ms) must not be shorter than DELIVERY_RETRY_INITIAL_DELAY (2073600000ms)',
+      `SHUTDOWN_GRACE_PERIOD="1000h" ${tooLong}`,
+    ]);
+  });
+
   it('refuses a function URL that is not http(s)', () => {
     const { reader } = read({ FUNCTION_URL: 'ftp://fn/' });
     expect(reader.problems).toEqual(['FUNCTION_URL="ftp://fn/" must use http or https']);

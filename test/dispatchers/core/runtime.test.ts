@@ -22,6 +22,19 @@ describe('kurier dispatch (the runtime, as a real process)', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('refuses DELIVERY_TIMEOUT=700h, which Node would clamp to 1 ms, and delivers with the longest allowed, 576h', async () => {
+    const refused = await runKurier(['dispatch', 'cron'], { env: { ...baseEnv, FUNCTION_URL: 'http://127.0.0.1:9/', DELIVERY_TIMEOUT: '700h', CRON_SCHEDULE: '* * * * *' } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe('kurier dispatch cron: DELIVERY_TIMEOUT="700h" is longer than 576h (24 days), the longest wait a timer can hold');
+    const fn = await FunctionServer.start();
+    cleanup.push(() => fn.close());
+    fn.setDelay(50);
+    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_URL: fn.url, CRON_SCHEDULE: '* * * * * *', DELIVERY_TIMEOUT: '576h', SHUTDOWN_GRACE_PERIOD: '576h' });
+    cleanup.push(() => dispatcher.stop());
+    await fn.waitFor((s) => s.delivered.length >= 2, 10_000);
+    expect(await dispatcher.metric('kurier_dispatcher_retries_total')).toBe(0);
+  });
+
   it('rejects an unknown source with a usage error (exit 2)', async () => {
     const result = await runKurier(['dispatch', 'carrier-pigeon'], { env: baseEnv });
     expect(result.code).toBe(2);
