@@ -7,6 +7,8 @@ export interface FunctionResponse {
   readonly headers: IncomingHttpHeaders;
   /** The response body, truncated to `maxBodyBytes`. */
   readonly body: Buffer;
+  /** True when the function sent more than `maxBodyBytes`. */
+  readonly truncated: boolean;
 }
 
 /** OpenSSL's verification failures as Node reports them in `error.code`, and Node's own host-name check. */
@@ -39,6 +41,11 @@ export interface PostOptions {
   /** Aborting rejects with the signal's reason (used on shutdown). */
   readonly signal?: AbortSignal | undefined;
   readonly maxBodyBytes: number;
+  /**
+   * What to do with a body longer than `maxBodyBytes`: `discard` the rest (the connection stays
+   * reusable) or `abort` the response at once (the rest is never transferred).
+   */
+  readonly overflow?: 'discard' | 'abort';
 }
 
 /** POSTs to the function over keep-alive connections. */
@@ -113,19 +120,27 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
         });
         req.on('response', (res) => {
           const chunks: Buffer[] = [];
-          let size = 0;
+          let received = 0;
+          let truncated = false;
+          const respond = (): void => {
+            finish(() => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated }); });
+          };
           res.on('data', (chunk: Buffer) => {
-            if (size < options.maxBodyBytes) {
-              chunks.push(chunk.subarray(0, options.maxBodyBytes - size));
-              size += Math.min(chunk.length, options.maxBodyBytes - size);
+            const room = options.maxBodyBytes - received;
+            if (room > 0) chunks.push(chunk.subarray(0, room));
+            received += chunk.length;
+            if (received > options.maxBodyBytes && !truncated) {
+              truncated = true;
+              if (options.overflow === 'abort') {
+                respond();
+                res.destroy();
+              }
             }
           });
           res.on('error', (error) => {
             finish(() => { reject(new TransportError('network', error.message, { cause: error })); });
           });
-          res.on('end', () => {
-            finish(() => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }); });
-          });
+          res.on('end', respond);
         });
         req.end(body);
       });

@@ -54,7 +54,11 @@ interface Waiter {
   readonly reject: (error: ReleasedError) => void;
 }
 
-const REPLY_BODY_LIMIT = 16 * 1024 * 1024;
+/**
+ * The largest reply the dispatcher publishes, and so the most it buffers of one response. Larger
+ * replies are refused (never cut), and their transfer is stopped at this size.
+ */
+export const REPLY_BODY_LIMIT = 16 * 1024 * 1024;
 
 class Failure extends Error {
   override readonly name = 'Failure';
@@ -279,6 +283,15 @@ class DeliveryPipeline implements DispatchPipeline {
   private async reply(message: Message, response: FunctionResponse): Promise<void> {
     const { publisher, metrics, logger, delivery } = this.options;
     const topic = delivery.replyTopic ?? '';
+    if (response.truncated) {
+      // A cut reply would look complete to its reader; publishing none is the honest answer.
+      metrics.repliesRefused.inc();
+      logger.error(
+        { id: message.id, reply: topic, limitBytes: REPLY_BODY_LIMIT },
+        `reply refused: the function's response is larger than ${String(REPLY_BODY_LIMIT)} bytes (16 MiB); nothing was published, the message counts as delivered`,
+      );
+      return;
+    }
     const headers: Record<string, string> = { 'kurier-reply-to': eventIdOf(message) };
     const contentType = response.headers['content-type'];
     if (typeof contentType === 'string') headers['content-type'] = contentType;
@@ -328,7 +341,12 @@ class DeliveryPipeline implements DispatchPipeline {
       const stopTimer = metrics.duration.startTimer();
       let response: FunctionResponse;
       try {
-        response = await client.post(message.body, headers, { timeoutMs: delivery.timeoutMs, signal: this.hard.signal, maxBodyBytes });
+        response = await client.post(message.body, headers, {
+          timeoutMs: delivery.timeoutMs,
+          signal: this.hard.signal,
+          maxBodyBytes,
+          overflow: delivery.replyTopic === undefined ? 'discard' : 'abort',
+        });
       } catch (error) {
         if (!(error instanceof TransportError)) throw new AbortError(new ReleasedError('released on shutdown', { cause: error }));
         const failed = new DeliveryError(error.kind === 'timeout' ? { kind: 'timeout' } : { kind: error.kind, error }, {}, { cause: error });

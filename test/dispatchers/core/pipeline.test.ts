@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseRetryWhen } from '../../../dispatchers/core/config.js';
+import { REPLY_BODY_LIMIT } from '../../../dispatchers/core/pipeline.js';
 import { ReleasedError } from '../../../dispatchers/core/types.js';
 import type { Settlement } from '../../../dispatchers/core/types.js';
 import { FunctionServer } from '../../support/function-server.js';
@@ -224,6 +225,19 @@ describe('delivery and retry', () => {
     fn.answer({ status: 200, delayMs: 500 });
     const settlement = await deliver(h);
     expect(settlement).toMatchObject({ outcome: 'delivered', attempts: 2 });
+  });
+
+  it('refuses a reply larger than 16 MiB instead of publishing it cut, and still counts the message delivered', async () => {
+    h = harness(fn.url, deliveryConfig({ replyTopic: 'orders.results' }));
+    const big = Buffer.alloc(50 * 1024 * 1024, 0x61);
+    const justFits = Buffer.alloc(REPLY_BODY_LIMIT, 0x62);
+    fn.answer({ status: 200, body: big }, { status: 200, body: justFits });
+    expect(await deliver(h)).toMatchObject({ outcome: 'delivered', attempts: 1 });
+    expect(h.publisher.published, 'nothing published for the oversized reply').toEqual([]);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_replies_refused_total')).toBe(1);
+    expect(await deliver(h)).toMatchObject({ outcome: 'delivered', attempts: 1 });
+    expect(h.publisher.published.map((p) => p.body.length)).toEqual([REPLY_BODY_LIMIT]);
+    expect(fn.requests).toHaveLength(2);
   });
 
   it('publishes the function response to the reply topic', async () => {
