@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, KafkaConfig as KafkaJsConfig, LogEntry, Producer, SASLOptions } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import { unrefDelay } from '../core/clock.js';
@@ -8,6 +8,7 @@ import type { AdapterContext, Logger, Message, Pipeline, SourceAdapter } from '.
 import type { KafkaConfig } from './config.js';
 import { messageFromKafka } from './message.js';
 import { OffsetTracker } from './offset-tracker.js';
+import { ignoreKafkaJsNegativeTimeoutWarning } from './quiet-kafkajs.js';
 import type { CommitOffset, TopicPartition } from './offset-tracker.js';
 
 /** eachBatch calls running at once; each waits at most `windowWaitMs` before pausing its partition. */
@@ -50,7 +51,8 @@ export function kafkaClientConfig(config: KafkaConfig, logger: Logger): KafkaJsC
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
-      const record = { source: 'kafka', namespace: entry.namespace, ...fields };
+      // The logger already carries `source`; kafkajs' own namespace says which part of it spoke.
+      const record = { kafkajs: entry.namespace, ...fields };
       // A request refused because the group is rebalancing is routine; the adapter logs what it means.
       const routine = message.startsWith('Response ') && /rebalanc|generation/i.test(String(fields.error));
       if (routine) logger.debug(record, message);
@@ -96,6 +98,7 @@ export class KafkaAdapter implements SourceAdapter {
     const { delivery } = context;
     this.window = delivery === undefined ? config.partitionWindow : delivery.ordering === 'ordered' ? 1 : delivery.maxInFlight;
     this.logger = context.logger;
+    ignoreKafkaJsNegativeTimeoutWarning();
     this.kafka = dependencies.kafka ?? new Kafka(kafkaClientConfig(config, context.logger));
     // One lag gauge for every source, labelled by lane (`<topic>/<partition>` here, as Message.lane).
     this.lag = consumerLagGauge(context.registry);
@@ -103,7 +106,9 @@ export class KafkaAdapter implements SourceAdapter {
 
   async start(pipeline: Pipeline): Promise<void> {
     this.pipeline = pipeline;
-    const producer = this.kafka.producer({ allowAutoTopicCreation: true });
+    // An explicit partitioner (kafkajs' default, Java-compatible murmur2) also keeps kafkajs from
+    // printing its v2 partitioner notice.
+    const producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
     this.producer = producer;
     await producer.connect();
     await this.startConsumer();
@@ -131,7 +136,7 @@ export class KafkaAdapter implements SourceAdapter {
     consumer.on(consumer.events.CRASH, (event) => {
       this.joined = false;
       const { error, restart } = event.payload;
-      this.logger.error({ source: 'kafka', err: String(error), restart }, 'kafka consumer crashed');
+      this.logger.error({ err: String(error), restart }, 'kafka consumer crashed');
       // kafkajs restarts itself only after retriable errors; anything else would leave this
       // replica connected to nothing and never ready.
       if (!restart) this.scheduleRecovery();
@@ -146,7 +151,7 @@ export class KafkaAdapter implements SourceAdapter {
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.logger.info(
-      { source: 'kafka', topics: this.config.topics, groupId: this.config.groupId, clientId: this.config.clientId },
+      { topics: this.config.topics, groupId: this.config.groupId, clientId: this.config.clientId },
       'kafka consumer started',
     );
   }
@@ -165,13 +170,13 @@ export class KafkaAdapter implements SourceAdapter {
           this.recovery = undefined;
         } catch (err) {
           this.recovery = undefined;
-          this.logger.error({ source: 'kafka', err: String(err), attempt: this.recoveryAttempts }, 'kafka consumer restart failed');
+          this.logger.error({ err: String(err), attempt: this.recoveryAttempts }, 'kafka consumer restart failed');
           this.scheduleRecovery();
         }
       })();
     }, delay);
     this.recovery.unref();
-    this.logger.warn({ source: 'kafka', delayMs: delay, attempt: this.recoveryAttempts }, 'restarting the kafka consumer');
+    this.logger.warn({ delayMs: delay, attempt: this.recoveryAttempts }, 'restarting the kafka consumer');
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -207,7 +212,7 @@ export class KafkaAdapter implements SourceAdapter {
       admission = await pipeline.admit(message);
     } catch (err) {
       this.tracker.release(topic, partition, offset);
-      if (!(err instanceof ReleasedError)) this.logger.error({ source: 'kafka', err: String(err), id: message.id }, 'admit failed');
+      if (!(err instanceof ReleasedError)) this.logger.error({ err: String(err), id: message.id }, 'admit failed');
       this.progress(topic, partition);
       return false;
     }
@@ -219,7 +224,7 @@ export class KafkaAdapter implements SourceAdapter {
       (err: unknown) => {
         // Released (or a core bug): never acknowledged, so never committed past.
         this.tracker.release(topic, partition, offset);
-        if (!(err instanceof ReleasedError)) this.logger.error({ source: 'kafka', err: String(err), id: message.id }, 'settlement failed');
+        if (!(err instanceof ReleasedError)) this.logger.error({ err: String(err), id: message.id }, 'settlement failed');
         this.progress(topic, partition);
       },
     );
@@ -313,7 +318,7 @@ export class KafkaAdapter implements SourceAdapter {
       if (pause) consumer.pause(request);
       else consumer.resume(request);
     } catch (err) {
-      this.logger.warn({ source: 'kafka', err: String(err) }, pause ? 'pause failed' : 'resume failed');
+      this.logger.warn({ err: String(err) }, pause ? 'pause failed' : 'resume failed');
     }
   }
 
@@ -342,7 +347,7 @@ export class KafkaAdapter implements SourceAdapter {
     this.joined = true;
     void this.commitNow('rebalance');
     this.logger.info(
-      { source: 'kafka', assigned: this.assignment.map(({ topic, partition }) => `${topic}/${String(partition)}`), revoked: revoked.length },
+      { assigned: this.assignment.map(({ topic, partition }) => `${topic}/${String(partition)}`), revoked: revoked.length },
       'kafka partitions assigned',
     );
   }
@@ -385,10 +390,10 @@ export class KafkaAdapter implements SourceAdapter {
       if (consumer === undefined) return true;
       try {
         await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
-        this.logger.info({ source: 'kafka', offsets }, 'committed the settled offsets of revoked partitions');
+        this.logger.info({ offsets }, 'committed the settled offsets of revoked partitions');
         return true;
       } catch (err) {
-        this.logger.warn({ source: 'kafka', err: String(err), offsets }, 'commit of revoked partitions failed; the new owner re-reads them');
+        this.logger.warn({ err: String(err), offsets }, 'commit of revoked partitions failed; the new owner re-reads them');
         return false;
       }
     });
@@ -409,11 +414,11 @@ export class KafkaAdapter implements SourceAdapter {
           this.lag.set({ lane: `${topic}/${String(partition)}` }, Math.max(0, Number(highWatermark - BigInt(offset))));
         }
       }
-      this.logger.debug({ source: 'kafka', reason, offsets }, 'committed');
+      this.logger.debug({ reason, offsets }, 'committed');
       return true;
     } catch (err) {
       // Not lost: the offsets stay committable and go with the next commit (or are re-read).
-      this.logger.warn({ source: 'kafka', reason, err: String(err), offsets }, 'commit failed');
+      this.logger.warn({ reason, err: String(err), offsets }, 'commit failed');
       return false;
     }
   }

@@ -193,6 +193,26 @@ describe(`kurier dispatch kafka (child process) against the ${kafkaTarget}`, () 
     );
   }, 90_000);
 
+  it('prints only lines that mean something: no Node warning from kafkajs, no partitioner notice, no duplicate JSON keys', async () => {
+    fn = await FunctionServer.start();
+    fn.answer({ status: 503 });
+    const topic = uniqueName('kafka-quiet');
+    await createTopic(mock.cluster, topic);
+    await produceNumbered(topic, 20);
+    const dispatcher = await spawn(kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url, { DELIVERY_DEAD_LETTER_TOPIC: uniqueName('dlq'), DELIVERY_RETRY_MAX_ATTEMPTS: '1' }));
+    await fn.waitForDistinctDelivered(19, 30_000);
+    await dispatcher.waitForLog((line) => line.msg === 'message dead-lettered', 20_000);
+    dispatcher.signal('SIGTERM');
+    expect((await dispatcher.waitExit(20_000)).code).toBe(0);
+    expect(dispatcher.stderr).not.toMatch(/Warning/);
+    expect(dispatcher.logs.map((line) => String(line.msg)).filter((msg) => /partitioner/i.test(msg))).toEqual([]);
+    const duplicated = dispatcher.lines.filter((line) => {
+      const keys = [...line.matchAll(/[{,]"([^"]+)":/g)].map((match) => match[1]);
+      return new Set(keys).size !== keys.length;
+    });
+    expect(duplicated).toEqual([]);
+  });
+
   it('refuses to start without brokers or topic, naming each variable on its own line', async () => {
     const result = await runKurier(['dispatch', 'kafka'], {
       env: { PATH: process.env.PATH ?? '', FUNCTION_URL: 'http://127.0.0.1:1/', KAFKA_SASL_MECHANISM: 'gssapi' },
