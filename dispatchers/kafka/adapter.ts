@@ -91,6 +91,9 @@ export class KafkaAdapter implements SourceAdapter {
   private commitTimer: NodeJS.Timeout | undefined;
   private recovery: NodeJS.Timeout | undefined;
   private recoveryAttempts = 0;
+  /** A replacement consumer is waiting for its backoff or being started. */
+  private recovering = false;
+  private crashedWhileRecovering = false;
   private commitChain: Promise<boolean> = Promise.resolve(true);
 
   constructor(config: KafkaConfig, context: AdapterContext, dependencies: KafkaAdapterDependencies = {}) {
@@ -134,6 +137,8 @@ export class KafkaAdapter implements SourceAdapter {
       this.joined = false;
     });
     consumer.on(consumer.events.CRASH, (event) => {
+      // A late event of a consumer already replaced says nothing about the current one.
+      if (consumer !== this.consumer) return;
       this.joined = false;
       const { error, restart } = event.payload;
       this.logger.error({ err: String(error), restart }, 'kafka consumer crashed');
@@ -156,27 +161,53 @@ export class KafkaAdapter implements SourceAdapter {
     );
   }
 
-  /** Replaces a consumer that kafkajs gave up on, with capped exponential backoff. */
+  /**
+   * Replaces a consumer that kafkajs gave up on, with backoff from 0.5 s doubling to 30 s. kafkajs
+   * reports a failed join as CRASH from inside `consumer.run()`, so a replacement can crash while it
+   * is being started: that crash is remembered and the replacement is replaced in turn. The backoff
+   * starts again only once a consumer joined the group.
+   */
   private scheduleRecovery(): void {
-    if (this.draining || this.recovery !== undefined) return;
+    if (this.draining) return;
+    if (this.recovering) {
+      this.crashedWhileRecovering = true;
+      return;
+    }
+    this.recovering = true;
     this.recoveryAttempts += 1;
     const delay = Math.min(30_000, 500 * 2 ** (this.recoveryAttempts - 1));
     this.recovery = setTimeout(() => {
-      void (async () => {
-        if (this.draining) return;
-        try {
-          await this.startConsumer();
-          this.recoveryAttempts = 0;
-          this.recovery = undefined;
-        } catch (err) {
-          this.recovery = undefined;
-          this.logger.error({ err: String(err), attempt: this.recoveryAttempts }, 'kafka consumer restart failed');
-          this.scheduleRecovery();
-        }
-      })();
+      void this.recover();
     }, delay);
     this.recovery.unref();
     this.logger.warn({ delayMs: delay, attempt: this.recoveryAttempts }, 'restarting the kafka consumer');
+  }
+
+  private async recover(): Promise<void> {
+    if (this.draining) {
+      this.recovering = false;
+      return;
+    }
+    this.crashedWhileRecovering = false;
+    const crashed = this.consumer;
+    await crashed?.disconnect().catch(() => undefined);
+    let failed = false;
+    try {
+      await this.startConsumer();
+    } catch (err) {
+      failed = true;
+      this.logger.error({ err: String(err), attempt: this.recoveryAttempts }, 'kafka consumer restart failed');
+    }
+    this.recovering = false;
+    // Not `||` directly: the flag is set by the CRASH handler while startConsumer() was awaited.
+    const crashedMeanwhile = this.takeCrashedWhileRecovering();
+    if (failed || crashedMeanwhile) this.scheduleRecovery();
+  }
+
+  private takeCrashedWhileRecovering(): boolean {
+    const crashed = this.crashedWhileRecovering;
+    this.crashedWhileRecovering = false;
+    return crashed;
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -345,6 +376,7 @@ export class KafkaAdapter implements SourceAdapter {
     this.applyPause(paused, true);
     this.applyPause(running, false);
     this.joined = true;
+    this.recoveryAttempts = 0;
     void this.commitNow('rebalance');
     this.logger.info(
       { assigned: this.assignment.map(({ topic, partition }) => `${topic}/${String(partition)}`), revoked: revoked.length },

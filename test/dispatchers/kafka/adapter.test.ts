@@ -1,4 +1,5 @@
-import { KafkaJSNonRetriableError } from 'kafkajs';
+import { Kafka, KafkaJSNonRetriableError, logLevel, PartitionAssigners } from 'kafkajs';
+import type { PartitionAssigner } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionServer } from '../../support/function-server.js';
 import { committedOffsets, createTopic, kafkaTarget, uniqueName, useKafkaCluster } from '../../support/kafka-mock.js';
@@ -244,6 +245,46 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     expect(logged).toContain('kafka consumer crashed');
     expect(logged).toContain('restarting the kafka consumer');
     await expect.poll(() => dispatcher.adapter.connected(), { timeout: 10_000 }).toBe(true);
+  });
+
+  it('replaces a consumer that crashes again while it is being replaced, with backoff from 0.5 s, and delivers everything', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-crash-twice');
+    await createTopic(mock.cluster, topic);
+    const env = kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url);
+    const events: { msg: string; fields: Record<string, unknown> }[] = [];
+    const record = (fields: object, msg?: string): void => { events.push({ msg: msg ?? '', fields: fields as Record<string, unknown> }); };
+    const logger = { ...silentLogger, error: record, warn: record, info: record };
+    // A join that fails with a non-retriable error makes kafkajs emit CRASH from inside consumer.run()
+    // (before it resolves) and give up. The first two joins fail: at start, and in the first replacement.
+    let failingJoins = 2;
+    const failingAssigner: PartitionAssigner = (config) => {
+      const roundRobin = PartitionAssigners.roundRobin(config);
+      return {
+        name: roundRobin.name,
+        version: roundRobin.version,
+        protocol: (subscription) => roundRobin.protocol(subscription),
+        assign: async (group) => {
+          if (failingJoins > 0) {
+            failingJoins -= 1;
+            throw new KafkaJSNonRetriableError('injected join failure');
+          }
+          return roundRobin.assign(group);
+        },
+      };
+    };
+    const kafka = new Kafka({ clientId: 'crash-twice', brokers: [...mock.cluster.brokers], logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer.bind(kafka);
+    kafka.consumer = (options) => consumer({ ...options, partitionAssigners: [failingAssigner] });
+    const dispatcher = await startInProcess(env, logger, { kafka });
+    running.push(dispatcher);
+    await produce(topic, Array.from({ length: 30 }, (_, i) => ({ value: `m${String(i)}` })));
+    await fn.waitForDistinctDelivered(30, 20_000);
+    expect(failingJoins).toBe(0);
+    expect(events.filter((e) => e.msg === 'kafka consumer crashed')).toHaveLength(2);
+    expect(events.filter((e) => e.msg === 'restarting the kafka consumer').map((e) => e.fields.delayMs)).toEqual([500, 1_000]);
+    await expect.poll(() => dispatcher.adapter.connected(), { timeout: 10_000 }).toBe(true);
+    expect(new Set(fn.delivered.map((r) => r.text)).size).toBe(fn.delivered.length);
   });
 
   it('keeps per-key order in key mode while keys run in parallel within a partition', async () => {
