@@ -286,7 +286,7 @@ export class KafkaAdapter implements SourceAdapter {
   /** True once the partition's window has room; false after `windowWaitMs` or when draining. */
   private async waitForWindow(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<boolean> {
     const deadline = Date.now() + this.config.windowWaitMs;
-    while (this.tracker.inFlight(topic, partition) >= this.window) {
+    while (!this.withinBounds(topic, partition)) {
       const remaining = deadline - Date.now();
       if (this.draining || remaining <= 0) return false;
       await this.waitForProgress(keyOf(topic, partition), remaining);
@@ -322,7 +322,12 @@ export class KafkaAdapter implements SourceAdapter {
   }
 
   private hasRoom(topic: string, partition: number): boolean {
-    return !this.draining && this.tracker.inFlight(topic, partition) < this.window;
+    return !this.draining && this.withinBounds(topic, partition);
+  }
+
+  /** Room for one more record: its window of unsettled records, and the ledger behind the oldest of them. */
+  private withinBounds(topic: string, partition: number): boolean {
+    return this.tracker.inFlight(topic, partition) < this.window && this.tracker.uncommitted(topic, partition) < this.config.maxUncommitted;
   }
 
   private pausePartition(topic: string, partition: number): void {
