@@ -5,28 +5,14 @@
  * or promtool on PATH (.ci/run unpacks it from Debian's `prometheus` package).
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/run-kurier.js';
+import { findExecutable } from './tools.js';
 
 const run = promisify(execFile);
 
-function findPromtool(): string | undefined {
-  const candidates = [process.env['PROMTOOL'], ...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'promtool'))];
-  return candidates.find((file): file is string => {
-    if (file === undefined || file === '') return false;
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-const promtool = findPromtool();
+const promtool = findExecutable('PROMTOOL', 'promtool');
 const withPromtool = promtool === undefined ? it.skip : it;
 const needs = promtool === undefined ? ' (skipped: no promtool; set PROMTOOL=/path/to/promtool)' : '';
 
