@@ -15,7 +15,7 @@ import { decodeProtobufObject } from './protobuf.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { pruneBuiltin } from './typed.js';
 import { Store } from './store.js';
-import type { KObj, OwnerReference, StoredEvent, WatchSink } from './store.js';
+import type { KObj, Locator, OwnerReference, StoredEvent, WatchSink } from './store.js';
 import { renderTable, wantsTable } from './table.js';
 
 /** One request the double answered. */
@@ -84,11 +84,15 @@ export class ApiServerCore {
   private readonly faults: Fault[] = [];
   latencyMs = 0;
   private gcTimer: NodeJS.Timeout | undefined;
+  private readonly gcQueue = new Map<string, Locator>();
   private closed = false;
 
   constructor(options: ServerOptions) {
     this.options = options;
     this.store = new Store(options.historyLimit);
+    this.store.onChange((storage, obj, removed) => {
+      this.queueForGc(storage, obj, removed);
+    });
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.createNamespace(ns);
   }
 
@@ -554,10 +558,6 @@ export class ApiServerCore {
     return ownerNs === undefined || ownerNs === dep.metadata.namespace;
   }
 
-  private dependentsOf(uid: string): { storage: string; obj: KObj }[] {
-    return [...this.store.all()].filter((e) => (e.obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)).map((e) => ({ storage: e.storage, obj: clone(e.obj) }));
-  }
-
   private internalUpdate(storage: string, obj: KObj): void {
     const rt = this.typeForStorage(storage);
     if (!rt) return;
@@ -568,55 +568,69 @@ export class ApiServerCore {
     } else this.store.put(storage, obj);
   }
 
-  /** One pass of the garbage collector and the namespace controller; reschedules itself while it made changes. */
+  /**
+   * Queues what the garbage collector and the namespace controller must look at after a change, as
+   * the real ones react to watch events instead of rescanning: the object itself, the owners it names
+   * (a foreground deletion waits on it), its dependents when it goes, and its namespace when that is
+   * terminating. A pass then costs what changed, not what exists.
+   */
+  private queueForGc(storage: string, obj: KObj, removed: boolean): void {
+    const queue = (s: string, key: string): void => {
+      this.gcQueue.set(`${s}\u0000${key}`, { storage: s, key });
+    };
+    if (!removed) queue(storage, Store.keyOf(obj));
+    for (const ref of obj.metadata.ownerReferences ?? []) {
+      const owner = this.store.findByUid(ref.uid);
+      if (owner) queue(owner.storage, Store.keyOf(owner.obj));
+    }
+    if (removed) {
+      for (const d of this.store.dependentsOf(obj.metadata.uid ?? '')) queue(d.storage, Store.keyOf(d.obj));
+      if (obj.metadata.namespace !== undefined) queue('/namespaces', Store.keyOf({ metadata: { name: obj.metadata.namespace } }));
+    }
+  }
+
+  /** One pass of the garbage collector and the namespace controller over what changed; reschedules itself while there is more. */
   private collectGarbage(): void {
-    let changed = false;
-    const snapshot = [...this.store.all()].map((e) => ({ storage: e.storage, obj: clone(e.obj) }));
-    for (const { storage, obj } of snapshot) {
+    const batch = [...this.gcQueue.values()];
+    this.gcQueue.clear();
+    for (const { storage, key } of batch) {
       const rt = this.typeForStorage(storage);
       if (!rt) continue;
-      const current = this.store.get(storage, obj.metadata.namespace, obj.metadata.name ?? '');
-      if (!current || current.metadata.uid !== obj.metadata.uid) continue;
+      const current = this.store.at(storage, key);
+      if (!current) continue;
       const refs = current.metadata.ownerReferences ?? [];
       if (refs.length > 0 && !current.metadata.deletionTimestamp) {
         const present = refs.filter((r) => this.ownerExists(r, current));
         if (present.length === 0) {
           this.deleteObject(rt, current, 'Background');
-          changed = true;
           continue;
         }
         if (present.length < refs.length) {
           current.metadata.ownerReferences = present;
           this.internalUpdate(storage, current);
-          changed = true;
           continue;
         }
       }
       const fins = current.metadata.finalizers ?? [];
       if (current.metadata.deletionTimestamp && fins.includes('orphan')) {
-        for (const d of this.dependentsOf(current.metadata.uid ?? '')) {
+        for (const d of this.store.dependentsOf(current.metadata.uid ?? '')) {
           d.obj.metadata.ownerReferences = (d.obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== current.metadata.uid);
           if (d.obj.metadata.ownerReferences.length === 0) delete d.obj.metadata.ownerReferences;
           this.internalUpdate(d.storage, d.obj);
         }
         current.metadata.finalizers = fins.filter((f) => f !== 'orphan');
         this.internalUpdate(storage, current);
-        changed = true;
         continue;
       }
       if (current.metadata.deletionTimestamp && fins.includes('foregroundDeletion')) {
-        const deps = this.dependentsOf(current.metadata.uid ?? '');
+        const deps = this.store.dependentsOf(current.metadata.uid ?? '');
         if (deps.length === 0) {
           current.metadata.finalizers = fins.filter((f) => f !== 'foregroundDeletion');
           this.internalUpdate(storage, current);
-          changed = true;
         } else {
           for (const d of deps) {
             const drt = this.typeForStorage(d.storage);
-            if (drt && !d.obj.metadata.deletionTimestamp) {
-              this.deleteObject(drt, d.obj, 'Foreground');
-              changed = true;
-            }
+            if (drt && !d.obj.metadata.deletionTimestamp) this.deleteObject(drt, d.obj, 'Foreground');
           }
         }
         continue;
@@ -624,21 +638,16 @@ export class ApiServerCore {
       if (rt.resource === 'namespaces' && rt.group === '' && current.metadata.deletionTimestamp) {
         const ns = current.metadata.name ?? '';
         const contents = [...this.store.all()].filter((e) => e.obj.metadata.namespace === ns);
-        if (contents.length === 0) {
-          this.store.remove(storage, undefined, ns);
-          changed = true;
-        } else {
+        if (contents.length === 0) this.store.remove(storage, undefined, ns);
+        else {
           for (const e of contents) {
             const crt = this.typeForStorage(e.storage);
-            if (crt && !e.obj.metadata.deletionTimestamp) {
-              this.deleteObject(crt, clone(e.obj), 'Background');
-              changed = true;
-            }
+            if (crt && !e.obj.metadata.deletionTimestamp) this.deleteObject(crt, clone(e.obj), 'Background');
           }
         }
       }
     }
-    if (changed) this.scheduleGc();
+    if (this.gcQueue.size > 0) this.scheduleGc();
   }
 
   // ---------------------------------------------------------------- faults
