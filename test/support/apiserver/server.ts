@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { builtinFieldTypes, schemaFieldTypes, serverSideApply, trackUpdate } from './apply.js';
 import type { FieldTypes } from './apply.js';
 import { defaultDeployment, eventsV1ToEvent, eventToEventsV1, prepareSecret, validateDeployment, validateEvent } from './builtin.js';
@@ -12,11 +11,13 @@ import type { PrinterColumn, ResourceType } from './resources.js';
 import { compileCrdSchema } from './schema.js';
 import type { SchemaProps } from './schema.js';
 import { decodeProtobufObject } from './protobuf.js';
+import { QuantityError, canonicalizePodSpecQuantities } from './quantity.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { pruneBuiltin } from './typed.js';
 import { Store } from './store.js';
 import type { KObj, Locator, OwnerReference, StoredEvent, WatchSink } from './store.js';
 import { renderTable, wantsTable } from './table.js';
+import { readAsKubectl } from './kubectl-read.js';
 
 /** One request the double answered. */
 export interface RequestRecord {
@@ -242,7 +243,7 @@ export class ApiServerCore {
       else if (schema.type !== 'object') causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(schema.type ?? '')}: must be object at the root`, field: `spec.versions[${i}].schema.openAPIV3Schema.type` });
       else {
         try {
-          compileCrdSchema(schema);
+          causes.push(...compileCrdSchema(schema, `spec.versions[${String(i)}].schema.openAPIV3Schema`).ruleCauses);
         } catch (e) {
           causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: the schema does not compile: ${(e as Error).message}`, field: `spec.versions[${i}].schema.openAPIV3Schema` });
         }
@@ -279,13 +280,13 @@ export class ApiServerCore {
     for (const storage of storages) for (const o of this.store.list(storage)) this.store.remove(storage, o.metadata.namespace, o.metadata.name ?? '');
   }
 
-  /** Installs CRDs from multi-document YAML (as `kubectl apply -f crd.yaml` would). */
+  /** Installs CRDs from multi-document YAML read as kubectl reads it (YAML 1.1), as `kubectl apply -f crd.yaml` would. */
   installCrdYaml(text: string): KObj[] {
     const rt = this.typeOf('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
     const out: KObj[] = [];
-    for (const doc of parseAllDocuments(text)) {
-      const obj = doc.toJS() as KObj | null;
-      if (!obj || obj.kind !== 'CustomResourceDefinition') continue;
+    for (const doc of readAsKubectl(text)) {
+      const obj = doc as KObj;
+      if (!isMap(obj) || obj.kind !== 'CustomResourceDefinition') continue;
       const existing = this.store.get(rt.storage, undefined, obj.metadata.name ?? '');
       const target: Target = { rt, namespace: undefined, name: obj.metadata.name, subresource: undefined };
       const ctx = { manager: 'apiserver-double', fieldValidation: 'Strict' as FieldValidation, warnings: [], dryRun: false };
@@ -335,6 +336,17 @@ export class ApiServerCore {
 
   /** Defaulting, pruning and validation of the object a write would store. */
   private admit(rt: ResourceType, obj: KObj, old: KObj | undefined, ctx: WriteCtx, subresource: string | undefined): void {
+    // decoding into Go structs: quantities come back canonical, a bad one fails the decoding as a whole
+    if (rt.resource === 'deployments' && rt.group === 'apps' && isMap(obj.spec) && isMap(obj.spec.template)) {
+      try {
+        canonicalizePodSpecQuantities(obj.spec.template.spec);
+      } catch (e) {
+        if (e instanceof QuantityError) throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ${e.message}`);
+        throw e;
+      }
+    }
+    // decoding drops unknown fields and nulls before anything is defaulted or validated
+    this.checkUnknownFields(rt, rt.schema ? rt.schema.prune(obj) : pruneBuiltin(rt.group, rt.kind, obj), ctx);
     if (rt.resource === 'deployments' && rt.group === 'apps') defaultDeployment(obj);
     if (rt.resource === 'secrets' && rt.group === '') prepareSecret(obj);
     if (rt.resource === 'namespaces' && rt.group === '') {
@@ -347,9 +359,8 @@ export class ApiServerCore {
     }
     const kindGroup = rt.group ? `${rt.kind}.${rt.group}` : rt.kind;
     const name = obj.metadata.name ?? obj.metadata.generateName ?? '';
-    this.checkUnknownFields(rt, rt.schema ? rt.schema.prune(obj) : pruneBuiltin(rt.group, rt.kind, obj), ctx);
     if (rt.schema) {
-      const causes = rt.schema.defaultAndValidate(obj);
+      const causes = rt.schema.defaultAndValidate(obj, old);
       if (causes.length) throw invalid(kindGroup, name, causes, rt.group, rt.kind);
     }
     const causes = subresource === 'status' ? [] : this.validateMeta(rt, obj, !old);
@@ -1271,7 +1282,8 @@ function managerFromUserAgent(ua: string | undefined): string {
 function decodeBody(text: string, contentType: string | undefined): unknown {
   const ct = (contentType ?? 'application/json').split(';')[0]!.trim();
   try {
-    if (ct.includes('yaml')) return parseYaml(text) as unknown;
+    // the API server reads YAML bodies as YAML 1.1, as kubectl does
+    if (ct.includes('yaml')) return readAsKubectl(text)[0] ?? null;
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw badRequest(`the body of the request was in an unknown format: ${(e as Error).message}`);
