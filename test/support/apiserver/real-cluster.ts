@@ -5,6 +5,7 @@
  * (its request log, fault injection, playing the Deployment controller) skips the calling test, saying so.
  */
 import { execFileSync } from 'node:child_process';
+import https from 'node:https';
 import { CoreV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { getCurrentTest } from '@vitest/runner';
 import { kubeApi, type Resource } from '../../../controller/kube.js';
@@ -139,4 +140,24 @@ export async function connectRealCluster(kubeconfigPath: string, options: { crds
 export async function startTestApiServer(options: ApiServerOptions = {}): Promise<ApiServerDouble> {
   if (REAL_CLUSTER_KUBECONFIG !== undefined) return connectRealCluster(REAL_CLUSTER_KUBECONFIG, { crds: options.crds ?? [] });
   return startApiServer(options);
+}
+
+/** One authenticated request with the credentials of `kc` (what fetch cannot do with client certificates). */
+export async function kubeRequest(kc: KubeConfig, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+  const options: https.RequestOptions = { method, headers: { 'content-type': contentType, accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(options);
+  const url = new URL(`${kc.getCurrentCluster()?.server ?? ''}${path}`);
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, options, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => {
+        if ((res.statusCode ?? 0) >= 400) reject(new Error(`${method} ${path}: ${String(res.statusCode)} ${text}`));
+        else resolve(text === '' ? undefined : (JSON.parse(text) as unknown));
+      });
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(JSON.stringify(body));
+    req.end();
+  });
 }
