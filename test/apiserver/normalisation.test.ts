@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalQuantity } from '../support/apiserver/quantity.js';
 import { startApiServer } from '../support/apiserver/index.js';
 import { readAsKubectl } from '../support/apiserver/kubectl-read.js';
-import { deployment, failure, raw, useApiServer } from './helpers.js';
+import { deployment, eventually, failure, raw, useApiServer } from './helpers.js';
 
 // What a real kube-apiserver does to what it is sent, and the double must do too, or a controller
 // comparing its desired object with the stored one is tested against something no cluster does.
@@ -149,6 +149,28 @@ describe('x-kubernetes-validations (CEL) are evaluated', () => {
       expect(res.json.details.causes[0].message).toContain('compilation failed');
     }
     expect((await raw(api.server.url, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd('has(self.a)'))).status).toBe(201);
+  });
+});
+
+describe('deploymentController: kube-controller-manager writes a Deployment right after it changes', () => {
+  const api = useApiServer({ deploymentController: true });
+
+  it('writes status after a create and after a spec change, so a write with the earlier resourceVersion conflicts', async () => {
+    const ns = await api.namespace();
+    const created = await api.apps.createNamespacedDeployment({ namespace: ns, body: deployment('kcm') });
+    const observed = await eventually(() => {
+      const d: any = api.server.store.get('apps/v1', 'Deployment', ns, 'kcm');
+      expect(d.status).toMatchObject({ observedGeneration: 1, replicas: 1, updatedReplicas: 1, unavailableReplicas: 1 });
+      return d;
+    });
+    expect(Number(observed.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata?.resourceVersion));
+    expect(observed.metadata.managedFields.map((f: any) => f.manager)).toContain('kube-controller-manager');
+    created.spec!.replicas = 3;
+    await failure(api.apps.replaceNamespacedDeployment({ namespace: ns, name: 'kcm', body: created }), 409);
+    const fresh = await api.apps.readNamespacedDeployment({ namespace: ns, name: 'kcm' });
+    fresh.spec!.replicas = 3;
+    await api.apps.replaceNamespacedDeployment({ namespace: ns, name: 'kcm', body: fresh });
+    await eventually(() => expect((api.server.store.get('apps/v1', 'Deployment', ns, 'kcm') as any).status).toMatchObject({ observedGeneration: 2, replicas: 3, unavailableReplicas: 3 }));
   });
 });
 

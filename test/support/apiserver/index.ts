@@ -48,6 +48,11 @@ export interface ApiServerOptions {
   crds?: string[];
   /** Where to write the kubeconfig (default: a new temporary directory). */
   kubeconfigPath?: string;
+  /**
+   * Play kube-controller-manager's Deployment controller (no nodes: pods never become ready): a status
+   * write after every Deployment create and spec change, as on a real cluster. Default false.
+   */
+  deploymentController?: boolean;
   /** Create a namespace on first write into it. Default false: like a real cluster, a missing namespace answers 404. */
   autoCreateNamespaces?: boolean;
   /** Interval of BOOKMARK events on watches that allow them (default 1000 ms). */
@@ -86,6 +91,7 @@ function kubeconfigYaml(url: string): string {
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServerDouble> {
   const core = new ApiServerCore({
     autoCreateNamespaces: options.autoCreateNamespaces ?? false,
+    deploymentController: options.deploymentController ?? false,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
     gcDelayMs: options.gcDelayMs ?? 0,
     historyLimit: options.historyLimit ?? 10_000,

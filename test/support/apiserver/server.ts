@@ -40,6 +40,7 @@ export interface RequestRecord {
 
 export interface ServerOptions {
   autoCreateNamespaces: boolean;
+  deploymentController: boolean;
   bookmarkIntervalMs: number;
   gcDelayMs: number;
   historyLimit: number;
@@ -93,6 +94,7 @@ export class ApiServerCore {
     this.store = new Store(options.historyLimit);
     this.store.onChange((storage, obj, removed) => {
       this.queueForGc(storage, obj, removed);
+      if (this.options.deploymentController && storage === 'apps/deployments' && !removed) this.observeDeployment(obj);
     });
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.createNamespace(ns);
   }
@@ -659,6 +661,43 @@ export class ApiServerCore {
       }
     }
     if (this.gcQueue.size > 0) this.scheduleGc();
+  }
+
+  // ---------------------------------------------------------------- Deployment controller
+
+  /**
+   * Plays kube-controller-manager's Deployment controller on a cluster without nodes: after every create
+   * and spec change it writes status (observedGeneration, replicas, updated, unavailable, conditions),
+   * which moves the Deployment's resourceVersion as a real cluster does right after a controller's write.
+   */
+  private observeDeployment(obj: KObj): void {
+    const status = isMap(obj.status) ? obj.status : {};
+    if (obj.metadata.deletionTimestamp || status.observedGeneration === obj.metadata.generation) return;
+    const { namespace, name = '' } = obj.metadata;
+    setImmediate(() => {
+      const rt = this.typeOf('apps', 'v1', 'deployments');
+      const live = rt && this.store.get(rt.storage, namespace, name);
+      if (!rt || !live || this.closed) return;
+      const liveStatus = isMap(live.status) ? live.status : {};
+      if (liveStatus.observedGeneration === live.metadata.generation) return;
+      const replicas = isMap(live.spec) && typeof live.spec.replicas === 'number' ? live.spec.replicas : 1;
+      const t = now();
+      const next: Record<string, unknown> = {
+        observedGeneration: live.metadata.generation,
+        replicas,
+        updatedReplicas: replicas,
+        conditions: [
+          { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.', lastUpdateTime: t, lastTransitionTime: t },
+          { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${name}" is progressing.`, lastUpdateTime: t, lastTransitionTime: t },
+        ],
+      };
+      if (replicas > 0) next.unavailableReplicas = replicas;
+      try {
+        this.writeUpdate({ rt, namespace, name, subresource: 'status' }, live, { ...live, status: next }, { manager: 'kube-controller-manager', fieldValidation: 'Ignore', warnings: [], dryRun: false }, 'update');
+      } catch {
+        // the Deployment went or changed meanwhile; its next change brings another pass
+      }
+    });
   }
 
   // ---------------------------------------------------------------- faults
