@@ -170,7 +170,7 @@ describe('deploymentController: kube-controller-manager writes a Deployment righ
     const fresh = await api.apps.readNamespacedDeployment({ namespace: ns, name: 'kcm' });
     fresh.spec!.replicas = 3;
     await api.apps.replaceNamespacedDeployment({ namespace: ns, name: 'kcm', body: fresh });
-    await eventually(() => expect((api.server.store.get('apps/v1', 'Deployment', ns, 'kcm') as any).status).toMatchObject({ observedGeneration: 2, replicas: 3, unavailableReplicas: 3 }));
+    await eventually(() => { expect((api.server.store.get('apps/v1', 'Deployment', ns, 'kcm') as any).status).toMatchObject({ observedGeneration: 2, replicas: 3, unavailableReplicas: 3 }); });
   });
 });
 
