@@ -3,7 +3,7 @@
  * child process (`kurier controller`) so its RSS is its own. Prints, does not assert:
  * time to converge, API requests per trigger, API writes during a no-change resync, RSS.
  *
- *   npm run bench:controller [-- --triggers 1000 --namespaces 10 --workers 4 --tsx]
+ *   npm run bench:controller [-- --triggers 1000 --namespaces 10 --workers 4 --timeout-seconds 180 --tsx]
  *
  * By default the controller is bundled first (`npm run build:bundle`, as in the image) so its RSS
  * is not tsx's; `--tsx` runs the sources through bin/kurier.js instead.
@@ -204,13 +204,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `controller: ${String(WORKERS)} workers, node flags [${NODE_FLAGS.join(' ')}], child pid ${String(pid)}, exit code after SIGTERM ${String(code)}`,
-      `converged ${String(TRIGGERS)} triggers (${String(deployments)} Deployments) in ${fmt(convergeMs / 1000)} s from process start (target < 30 s)`,
+      `converged ${String(TRIGGERS)} triggers (${String(deployments)} Deployments) in ${fmt(convergeMs / 1000)} s from process start (target at 10,000: < 60 s)`,
       `CPU while converging: controller ${fmt(controllerCpu)} s, API server double (bench process) ${fmt(doubleCpu)} s, on a 2-core machine shared with other work`,
       `reconciles that failed and were retried while converging: ${String(failedReconciles)} (conflicts with a cache that lagged behind)`,
       `API requests while converging: ${String(convergeRequests.length)} = ${fmt(convergeRequests.length / TRIGGERS)} per trigger (writes ${fmt(convergeRequests.filter(isWrite).length / TRIGGERS)} per trigger)`,
       `  ${byVerb(convergeRequests)}`,
       `API writes during a no-change resync of ${String(TRIGGERS)} triggers: ${String(resyncRequests.filter(isWrite).length)} (target 0); all requests: ${String(resyncRequests.length)}`,
-      `controller RSS: ${fmt(rssMb)} MB now, ${fmt(Math.max(peak, peakMb))} MB peak (target < 150 MB; ${heap}; ${USE_TSX ? 'run through tsx, which compiles the sources in-process and adds ~100 MB' : 'compiled JavaScript, as in the image'})`,
+      `controller RSS: ${fmt(rssMb)} MB now, ${fmt(Math.max(peak, peakMb))} MB peak (target at 10,000: < 300 MB; ${heap}; ${USE_TSX ? 'run through tsx, which compiles the sources in-process and adds ~100 MB' : 'compiled JavaScript, as in the image'})`,
       '',
     ].join('\n'),
   );
