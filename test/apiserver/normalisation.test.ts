@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { closeConnections, kubeApi, shareConnections } from '../../controller/kube.js';
 import { canonicalQuantity } from '../support/apiserver/quantity.js';
 import { startApiServer } from '../support/apiserver/index.js';
 import { readAsKubectl } from '../support/apiserver/kubectl-read.js';
@@ -149,6 +150,19 @@ describe('x-kubernetes-validations (CEL) are evaluated', () => {
       expect(res.json.details.causes[0].message).toContain('compilation failed');
     }
     expect((await raw(api.server.url, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd('has(self.a)'))).status).toBe(201);
+  });
+});
+
+describe('connections', () => {
+  const api = useApiServer();
+
+  it('client-node keeps reusing a connection, as it does against kube-apiserver (no short Keep-Alive hint)', async () => {
+    const kc = shareConnections(api.server.kubeConfig());
+    const client = kubeApi(kc);
+    const before = api.server.connectionsAccepted();
+    for (let i = 0; i < 30; i++) await client.get({ group: 'apps', version: 'v1', plural: 'deployments' }, 'default', `absent-${String(i)}`);
+    expect(api.server.connectionsAccepted() - before).toBeLessThanOrEqual(2);
+    await closeConnections(kc);
   });
 });
 

@@ -38,6 +38,8 @@ export interface ApiServerDouble {
   resourceVersion(): string;
   /** Watch streams open right now (a stopped informer's watch is gone). */
   openWatches(): number;
+  /** TCP connections accepted so far (a client that pools connections opens few). */
+  connectionsAccepted(): number;
   close(): Promise<void>;
 }
 
@@ -100,7 +102,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const server = createServer((req, res) => {
     void core.handle(req, res);
   });
-  server.keepAliveTimeout = 1000;
+  // No idle timeout, hence no `Keep-Alive: timeout=N` hint, as kube-apiserver (Go) sends none: undici
+  // closes a connection whose hinted timeout is under its 2 s threshold, so a short one made every
+  // client-node request open a new connection here while it reuses one against a cluster.
+  server.keepAliveTimeout = 0;
+  let connectionsAccepted = 0;
+  server.on('connection', () => {
+    connectionsAccepted++;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -191,6 +200,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     openWatches() {
       return core.openWatchCount;
+    },
+    connectionsAccepted() {
+      return connectionsAccepted;
     },
     close() {
       core.close();

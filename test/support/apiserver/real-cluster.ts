@@ -119,6 +119,9 @@ export async function connectRealCluster(kubeconfigPath: string, options: { crds
     openWatches() {
       return needsDouble('count of open watches');
     },
+    connectionsAccepted() {
+      return needsDouble('count of accepted connections');
+    },
     async close() {
       closed = true;
       await Promise.all([...informers.values()].map((informer) => informer.stop()));
