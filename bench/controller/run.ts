@@ -97,7 +97,7 @@ const byVerb = (rs: RequestRecord[]): string =>
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  // the double's garbage collector scans every object per pass; batching passes (as the real one does) keeps it off the hot path
+  // the double's garbage collector works from a queue of what changed; batching its passes (as the real one's work queue does) keeps it off the hot path
   const server = await startApiServer({ crds: [`${repoRoot}crd.yaml`], gcDelayMs: 2000 });
   const api = kubeApi(server.kubeConfig());
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${String(i)}`);
