@@ -3,7 +3,7 @@
  * what a schema cannot say: URLs, durations, cron and time zones, topic and subject syntax, field pairs.
  */
 import { validate as isCronExpression, validateDetailed as explainCron } from 'node-cron';
-import { parseDuration } from '../common/duration.js';
+import { durationTooLong, parseDuration } from '../common/duration.js';
 import { checkSchema, schemaFor, type KindSchema, type Problem, type TriggerSchemas } from './schema.js';
 
 export type { Problem, TriggerSchemas } from './schema.js';
@@ -80,6 +80,11 @@ function checkDuration(path: string, value: unknown, report: Report, options: { 
     return undefined;
   }
   if (options.positive === true && ms <= 0) report.error(path, 'must be greater than 0');
+  const tooLong = durationTooLong(ms);
+  if (tooLong !== undefined) {
+    report.error(path, `${show(value)} ${tooLong}`);
+    return undefined;
+  }
   return ms;
 }
 
@@ -112,7 +117,7 @@ function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
   }
 }
 
-const RETRY_WORDS = new Set(['network', 'timeout', '4xx', '5xx']);
+const RETRY_WORDS = new Set(['network', 'timeout', 'tls', '4xx', '5xx']);
 
 function checkRetryWhen(value: unknown, report: Report): void {
   if (!Array.isArray(value)) return;
@@ -123,7 +128,7 @@ function checkRetryWhen(value: unknown, report: Report): void {
     if (RETRY_WORDS.has(word)) return;
     const status = /^\d{3}$/.test(word) ? Number(word) : Number.NaN;
     if (Number.isNaN(status) || status < 100 || status > 599) {
-      report.error(path, `${show(item)} is not a retryable outcome: use network, timeout, 4xx, 5xx or an HTTP status code such as 503`);
+      report.error(path, `${show(item)} is not a retryable outcome: use network, timeout, tls, 4xx, 5xx or an HTTP status code such as 503`);
     } else if (status >= 200 && status < 300) {
       report.error(path, `${word} is a successful delivery and cannot be retried`);
     }
@@ -317,7 +322,7 @@ function checkNatsUrl(value: unknown, report: Report): void {
   for (const entry of value.split(',').map((part) => part.trim())) {
     const url = checkUrl('spec.nats.url', entry, ['nats:', 'tls:'], report, ' (several may be comma-separated)');
     if (url !== undefined && url.password !== '') {
-      report.warn('spec.nats.url', 'the URL carries a password: use tokenSecretRef, credentialsSecretRef or username + passwordSecretRef');
+      report.error('spec.nats.url', 'inline secret values are not accepted: the URL carries a password; use tokenSecretRef, credentialsSecretRef or username + passwordSecretRef');
     }
   }
 }
@@ -369,7 +374,7 @@ function checkRabbitmq(rabbit: Obj, spec: Obj, report: Report): string[] {
   }
   const url = checkUrl('spec.rabbitmq.url', rabbit.url, ['amqp:', 'amqps:'], report);
   if (url !== undefined && url.password !== '') {
-    report.warn('spec.rabbitmq.url', 'the URL carries a password: use urlSecretRef or passwordSecretRef');
+    report.error('spec.rabbitmq.url', 'inline secret values are not accepted: the URL carries a password; use urlSecretRef or passwordSecretRef');
   }
   if (has(rabbit, 'username') && has(rabbit, 'usernameSecretRef')) report.error('spec.rabbitmq.usernameSecretRef', 'set at most one of username or usernameSecretRef');
   const queue = text(rabbit.queue);
@@ -438,21 +443,13 @@ function checkCron(cron: Obj, report: Report): void {
 
 // --- spec.deployment -----------------------------------------------------------------------------
 
-/** What an override sets that the controller owns, or that the default policy refuses. */
-function checkDeployment(doc: Obj, spec: Obj, report: Report): void {
+/** What an override sets that the controller owns; the override policy (render/policy.ts) judges the rest. */
+function checkDeployment(spec: Obj, report: Report): void {
   const deployment = asObj(spec.deployment);
   if (deployment === undefined) return;
   const metadata = asObj(deployment.metadata);
   if (metadata?.name !== undefined) {
     report.warn('spec.deployment.metadata.name', 'ignored: the controller names the Deployment (one per trigger and kind)');
-  }
-  const namespace = metadata?.namespace;
-  const own = asObj(doc.metadata)?.namespace;
-  if (typeof namespace === 'string' && namespace !== own) {
-    report.warn(
-      'spec.deployment.metadata.namespace',
-      `moves the dispatcher out of the trigger's namespace${typeof own === 'string' ? ` "${own}"` : ''}: the default policy refuses this unless the admin allows it (--allow-cross-namespace)`,
-    );
   }
   if (asObj(deployment.spec)?.selector !== undefined) {
     report.error('spec.deployment.spec.selector', "the controller owns the selector (one per trigger, matching the pod labels it sets); remove it");
@@ -524,7 +521,7 @@ export function validateTrigger(doc: unknown, schemas: TriggerSchemas): Problem[
     checkFunction(spec, kind, report);
     const consumed = checkSource(kind, spec, report);
     checkDelivery(spec, report, TARGETS[kind.source], consumed);
-    checkDeployment(doc, spec, report);
+    checkDeployment(spec, report);
   }
   const semanticErrors = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
   // The status subresource ignores status in what users apply; the controller owns it.
