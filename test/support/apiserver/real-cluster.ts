@@ -104,6 +104,8 @@ export async function connectRealCluster(kubeconfigPath: string, options: { crds
       failNext: () => needsDouble('fault injection (faults.failNext)'),
       latency: () => needsDouble('fault injection (faults.latency)'),
       expireResourceVersions: () => needsDouble('fault injection (faults.expireResourceVersions)'),
+      forbid: () => needsDouble('fault injection (faults.forbid)'),
+      hang: () => needsDouble('fault injection (faults.hang)'),
     },
     store: {
       get(apiVersion, kind, namespace, name) {
