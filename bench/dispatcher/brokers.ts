@@ -32,10 +32,23 @@ export interface Broker {
 
 const PAD = 'x'.repeat(40);
 
-/** A small JSON body; the function finds `"run":"<id>","seq":<n>` in it. */
+/**
+ * `json`: ~90 bytes of JSON, `"run":"<id>","seq":<n>` in it (the default);
+ * `text`: a short non-JSON body `run <id> seq <n>` (~25 bytes), what the issue-13 loop used.
+ */
+export type BodyShape = 'json' | 'text';
+let bodyShape: BodyShape = 'json';
+
+export function setBodyShape(shape: BodyShape): void {
+  bodyShape = shape;
+}
+
 export function body(runId: string, seq: number): Buffer {
+  if (bodyShape === 'text') return Buffer.from(`run ${runId} seq ${String(seq)}`);
   return Buffer.from(JSON.stringify({ run: runId, seq, at: 'bench', pad: PAD }));
 }
+
+const contentType = (): string => (bodyShape === 'text' ? 'text/plain' : 'application/json');
 
 const WINDOW = 512;
 
@@ -112,7 +125,7 @@ class RabbitBroker implements Broker {
 
   async publishBacklog(destination: Destination, runId: string, from: number, count: number): Promise<void> {
     for (let seq = from; seq < from + count; seq += 1) {
-      const ok = this.channel.sendToQueue(destination.address, body(runId, seq), { persistent: true, contentType: 'application/json' });
+      const ok = this.channel.sendToQueue(destination.address, body(runId, seq), { persistent: true, contentType: contentType() });
       if (!ok) await new Promise((resolve) => this.channel.once('drain', resolve));
     }
     await this.channel.waitForConfirms();
@@ -120,7 +133,7 @@ class RabbitBroker implements Broker {
 
   publishOne(destination: Destination, runId: string, seq: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.channel.sendToQueue(destination.address, body(runId, seq), { persistent: true, contentType: 'application/json' }, (error: unknown) => {
+      this.channel.sendToQueue(destination.address, body(runId, seq), { persistent: true, contentType: contentType() }, (error: unknown) => {
         if (error === null || error === undefined) resolve();
         else reject(new Error(`publish ${seq} refused`));
       });

@@ -56,21 +56,28 @@ interface Run {
   onFirst: (() => void) | undefined;
 }
 
-const BODY_PATTERN = /"run":"([^"]*)","seq":(\d+)/;
+/** The run id and sequence number, from a JSON body or a text body (`run <id> seq <n>`). */
+const BODY_PATTERN = /"run":"([^"]*)","seq":(\d+)|^run (\S+) seq (\d+)$/;
 
 export class BenchFunction {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private run: Run | undefined;
   port = 0;
+  /** Milliseconds the function takes per request (the 5 ms variant); 0 answers at once. */
+  delayMs = 0;
 
   private constructor() {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const status = this.onRequest(Buffer.concat(chunks).toString('utf8'), req.socket);
-        res.writeHead(status, { 'content-type': 'text/plain', 'content-length': '2' }).end(status === 200 ? 'ok' : 'no');
+        const answer = (): void => {
+          const status = this.onRequest(Buffer.concat(chunks).toString('utf8'), req.socket);
+          res.writeHead(status, { 'content-type': 'text/plain', 'content-length': '2' }).end(status === 200 ? 'ok' : 'no');
+        };
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     this.server.keepAliveTimeout = 60_000;
@@ -171,7 +178,8 @@ export class BenchFunction {
   private onRequest(body: string, socket: Socket): number {
     const run = this.run;
     const match = BODY_PATTERN.exec(body);
-    if (run?.id !== match?.[1] || run === undefined) return 200; // a straggler of an earlier run
+    const id = match?.[1] ?? match?.[3];
+    if (run?.id !== id || run === undefined) return 200; // a straggler of an earlier run
     const now = performance.now();
     run.requests += 1;
     run.sockets.add(socket);
@@ -183,7 +191,7 @@ export class BenchFunction {
       run.failuresInjected += 1;
       return 503;
     }
-    const seq = Number(match?.[2]);
+    const seq = Number(match?.[2] ?? match?.[4]);
     if (!(seq >= 0 && seq < run.expected)) return 200;
     if (run.seen[seq] === 1) {
       run.duplicates += 1;

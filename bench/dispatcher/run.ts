@@ -19,18 +19,28 @@
  * BENCH_NODE_OPTIONS is added to both children's NODE_OPTIONS (e.g. an --import that instruments them);
  * --tracing also runs the dispatcher with OpenTelemetry tracing on (OTEL_EXPORTER_OTLP_ENDPOINT at a
  * local OTLP/HTTP sink in this process) in the same rotation: the cost of a span per attempt.
+ *
+ * The harder case of issue 13 (see docs/benchmarks.md, "The harder case"):
+ * --body text publishes short non-JSON bodies instead of JSON;
+ * --bundle runs the dispatcher from dist/kurier.mjs (`npm run build:bundle`) under plain node with
+ *   LOG_LEVEL=warn and DELIVERY_ORDERING=unordered at every level, and the baseline under plain node
+ *   (Node's own type stripping) instead of tsx, so neither pays for the loader;
+ * --function-delay MS makes the function answer after MS milliseconds (the 5 ms variant);
+ * --strace DIR attaches `strace -f -c` (write, writev, sendmsg, sendto) to every consumer from spawn to
+ *   its last backlog delivery and prints the calls per message. strace slows the process many times
+ *   over: use it for counts, not rates.
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argv, execPath, pid as ownPid } from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { DispatcherProcess } from '../../test/support/dispatcher-process.js';
 import { repoRoot } from '../../test/support/run-kurier.js';
-import { openBroker, publishPaced } from './brokers.js';
+import { openBroker, publishPaced, setBodyShape } from './brokers.js';
 import type { Broker, BrokerName, Destination } from './brokers.js';
 import { BenchFunction } from './function-server.js';
 
@@ -60,6 +70,14 @@ if (BROKERS.length === 0) throw new Error(`--brokers takes nats and/or rabbitmq,
 const CPU_PROF_DIR = option('cpu-prof');
 const CANDIDATE = option('candidate');
 const TRACING = argv.includes('--tracing');
+const BUNDLE = argv.includes('--bundle');
+const BODY = option('body') ?? 'json';
+if (BODY !== 'json' && BODY !== 'text') throw new Error(`--body takes json or text, got "${BODY}"`);
+setBodyShape(BODY);
+const FUNCTION_DELAY_MS = numberOption('function-delay', 0);
+const STRACE_DIR = option('strace');
+const BUNDLE_PATH = join(repoRoot, 'dist', 'kurier.mjs');
+if (BUNDLE && !existsSync(BUNDLE_PATH)) throw new Error(`--bundle needs ${BUNDLE_PATH}: run \`npm run build:bundle\` first`);
 const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
 const RABBITMQ_URL = process.env.RABBITMQ_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const RUN_TIMEOUT_MS = 120_000;
@@ -97,6 +115,8 @@ interface Result {
   readonly connections: number;
   readonly failuresInjected: number;
   readonly retries: number;
+  /** With --strace: socket/file write system calls per backlog message, by call. */
+  readonly writesPerMsg: Readonly<Record<string, number>> | undefined;
 }
 
 /** Something consuming one run's messages: the dispatcher or the baseline, as a child process. */
@@ -134,11 +154,12 @@ function dispatcherEnv(config: Config, destination: Destination, runId: string, 
     TRIGGER_NAMESPACE: 'bench',
     DELIVERY_MAX_IN_FLIGHT: String(config.concurrency),
     // ordered (the default) keeps one message in flight per subject/queue; the baseline has no order.
-    DELIVERY_ORDERING: config.concurrency === 1 ? 'ordered' : 'unordered',
+    DELIVERY_ORDERING: config.concurrency === 1 && !BUNDLE ? 'ordered' : 'unordered',
     DELIVERY_RETRY_INITIAL_DELAY: '20ms',
     DELIVERY_RETRY_MAX_DELAY: '200ms',
     SHUTDOWN_GRACE_PERIOD: '5s',
   };
+  if (BUNDLE) env.LOG_LEVEL = 'warn';
   const nodeOptions = [process.env.BENCH_NODE_OPTIONS ?? ''];
   if (CPU_PROF_DIR !== undefined) nodeOptions.push(`--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR} --cpu-prof-name=${kind}-${runId}.cpuprofile`);
   env.NODE_OPTIONS = nodeOptions.join(' ').trim();
@@ -174,6 +195,10 @@ async function startOtlpSink(): Promise<() => Promise<void>> {
 function startDispatcher(config: Config, destination: Destination, runId: string, functionUrl: string, kind: Kind = 'dispatcher'): Consumer {
   const env = dispatcherEnv(config, destination, runId, functionUrl, kind);
   if (kind === 'traced') env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpSink.url;
+  if (BUNDLE) {
+    const childEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: '0', ...env };
+    return startChild([BUNDLE_PATH, 'dispatch', config.broker], childEnv, repoRoot);
+  }
   const dispatcher = DispatcherProcess.spawn(config.broker, env);
   children.add(dispatcher);
   return {
@@ -204,6 +229,29 @@ function startChild(command: string[], env: Record<string, string>, cwd: string)
   };
 }
 
+/** `strace -f -c` attached to a running process; stop() detaches it and returns the calls counted. */
+function startStrace(pid: number, file: string): { stop(): Promise<Record<string, number>> } {
+  const tracer = spawn('strace', ['-f', '-c', '-e', 'trace=write,writev,sendmsg,sendto', '-o', file, '-p', String(pid)], { stdio: 'ignore' });
+  children.add(tracer);
+  const exited = new Promise<void>((resolve) => tracer.once('exit', () => { resolve(); }));
+  return {
+    stop: async () => {
+      tracer.kill('SIGINT');
+      await exited;
+      children.delete(tracer);
+      const counts: Record<string, number> = {};
+      // strace -c rows: % time, seconds, usecs/call, calls, [errors,] syscall
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        const fields = line.trim().split(/\s+/);
+        const call = fields.at(-1) ?? '';
+        if (!['write', 'writev', 'sendmsg', 'sendto'].includes(call)) continue;
+        counts[call] = Number(fields[3]);
+      }
+      return counts;
+    },
+  };
+}
+
 function startCandidate(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
   const root = CANDIDATE ?? repoRoot;
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: '0', ...dispatcherEnv(config, destination, runId, functionUrl, 'candidate') };
@@ -225,9 +273,11 @@ function startBaseline(config: Config, destination: Destination, runId: string, 
     NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '',
   };
   if (process.env.BENCH_MAX_ACK_PENDING !== undefined) env.BENCH_MAX_ACK_PENDING = process.env.BENCH_MAX_ACK_PENDING;
-  // The same loader as bin/kurier.js uses for the dispatcher (tsx), so both pay the same start-up and memory for it.
+  // The same loader as bin/kurier.js uses for the dispatcher (tsx), so both pay the same start-up and memory for it;
+  // with --bundle neither has a loader (Node strips baseline.ts's types itself).
   const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=baseline-${runId}.cpuprofile`];
-  return startChild([...profile, '--import', 'tsx', `${repoRoot}bench/dispatcher/baseline.ts`], env, repoRoot);
+  const loader = BUNDLE ? ['--no-warnings=ExperimentalWarning'] : ['--import', 'tsx'];
+  return startChild([...profile, ...loader, `${repoRoot}bench/dispatcher/baseline.ts`], env, repoRoot);
 }
 
 async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunction, index: number): Promise<Result> {
@@ -248,11 +298,13 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
     }[kind];
     consumer = start(config, destination, runId, fn.url);
     const { pid } = consumer;
+    const tracer = STRACE_DIR === undefined ? undefined : startStrace(pid, join(STRACE_DIR, `${kind}-${config.broker}-${String(config.concurrency)}-${runId}.strace`));
     let cpuAtFirst = { user: Number.NaN, system: Number.NaN };
     fn.firstRequest(() => { cpuAtFirst = cpuMsOf(pid); });
     await fn.waitForDistinct(MESSAGES, RUN_TIMEOUT_MS);
     const cpuAtLast = cpuMsOf(pid);
     const backlog = fn.stats();
+    const writes = tracer === undefined ? undefined : await tracer.stop();
     if (LATENCY_MESSAGES > 0) {
       await publishPaced(broker, destination, runId, MESSAGES, LATENCY_MESSAGES, LATENCY_INTERVAL_MS, (seq, at) => { fn.published(seq, at); });
       await fn.waitForDistinct(MESSAGES + LATENCY_MESSAGES, RUN_TIMEOUT_MS);
@@ -274,6 +326,7 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
       connections: final.connections,
       failuresInjected: final.failuresInjected,
       retries,
+      writesPerMsg: writes === undefined ? undefined : Object.fromEntries(Object.entries(writes).map(([call, count]) => [call, count / MESSAGES])),
     };
   } finally {
     await consumer?.stop();
@@ -329,6 +382,7 @@ function summarize(config: Config, results: readonly Result[]): string[] {
 async function main(): Promise<void> {
   const began = performance.now();
   const fn = await BenchFunction.start();
+  fn.delayMs = FUNCTION_DELAY_MS;
   const stopSink = await startOtlpSink();
   const brokers = new Map<BrokerName, Broker>();
   for (const name of BROKERS) {
@@ -342,6 +396,7 @@ async function main(): Promise<void> {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`kurier dispatcher benchmark: ${MESSAGES} messages per run, ${REPEAT} runs per consumer, ${LATENCY_MESSAGES} paced latency messages, Node ${process.version}`);
   console.log(`machine: ${String(navigator.hardwareConcurrency)} × ${cpus}; load average at start ${load}`);
+  console.log(`bodies ${BODY}, function answers after ${String(FUNCTION_DELAY_MS)} ms, dispatcher ${BUNDLE ? 'from dist/kurier.mjs (LOG_LEVEL=warn, unordered), baseline under plain node' : 'and baseline under tsx'}`);
   const lines: string[] = [];
   let index = 0;
   try {
@@ -357,6 +412,10 @@ async function main(): Promise<void> {
             results.push(result);
             if (result.missing > 0) throw new Error(`${kind} missed ${result.missing} messages`);
             process.stderr.write(`  ${name} mif=${concurrency} ${kind}: ${fixed(result.msgsPerSec)} msgs/s, ${fixed(result.cpuUsPerMsg)} µs CPU/msg (${fixed(result.systemShare * 100)}% kernel), RSS peak ${fixed(result.peakRssMb)} MB, at end ${fixed(result.endRssMb)} MB\n`);
+            if (result.writesPerMsg !== undefined) {
+              const calls = Object.entries(result.writesPerMsg).map(([call, perMsg]) => `${call} ${perMsg.toFixed(2)}`).join(', ');
+              console.log(`strace ${name} mif=${concurrency} ${kind}: per message ${calls || 'none counted'}`);
+            }
           }
         }
         lines.push(...summarize(config, results));
