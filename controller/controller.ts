@@ -11,7 +11,8 @@ import { ResilientInformer, runResync } from './informers.js';
 import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, versionProbe, type KubeApi, type KubeObject } from './kube.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import type { Logger } from './logger.js';
-import { createMetrics, ReconcileResult, type ControllerMetrics } from './metrics.js';
+import { createMetrics, ReconcileResult, type ControllerMetrics, type TriggerReadiness } from './metrics.js';
+import { readyCondition } from './status.js';
 import {
   LABEL_KIND,
   LABEL_MANAGED_BY,
@@ -102,7 +103,11 @@ export class Controller {
     });
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.queue = new WorkQueue({ clock: this.#clock, ...options.queue });
-    this.metrics = createMetrics({ queueDepth: () => this.queue.length, defaultMetrics: options.defaultMetrics ?? false });
+    this.metrics = createMetrics({
+      queueDepth: () => this.queue.length,
+      triggers: () => (this.#reconciling ? this.#readiness() : []),
+      defaultMetrics: options.defaultMetrics ?? false,
+    });
     this.#kinds = new Map(options.kinds.map((k) => [k.kind, k]));
     this.#kindByLower = new Map(options.kinds.map((k) => [k.kind.toLowerCase(), k.kind]));
     const events =
@@ -287,6 +292,21 @@ export class Controller {
         for (const obj of informer.list()) this.#enqueueTrigger(kind, obj);
       }
     }
+  }
+
+  /** Every cached trigger's Ready condition, for `kurier_controller_trigger_ready`. */
+  #readiness(): TriggerReadiness[] {
+    const all: TriggerReadiness[] = [];
+    for (const [kind, byNs] of this.#triggerInformers) {
+      for (const informer of byNs.values()) {
+        for (const obj of informer.list() as unknown as Trigger[]) {
+          const { namespace, name } = obj.metadata;
+          if (namespace === undefined) continue;
+          all.push({ kind, namespace, name, ready: readyCondition(obj.status)?.status === 'True' });
+        }
+      }
+    }
+    return all;
   }
 
   async #shutdown(reason: StopReason): Promise<void> {
