@@ -16,6 +16,17 @@ function headerRecord(headers: MsgHdrs | undefined): Record<string, string> {
   return out;
 }
 
+const ACK = new TextEncoder().encode('+ACK');
+const TERM = new TextEncoder().encode('+TERM');
+const ACK_ATTEMPTS = 5;
+const ACK_CONFIRM_TIMEOUT_MS = 2_000;
+
+/** The subject a JetStream message is acknowledged on (the reply subject the server delivered it with). */
+function ackSubject(msg: JsMsg): string | undefined {
+  const reply = (msg as JsMsg & { reply?: unknown }).reply;
+  return typeof reply === 'string' && reply !== '' ? reply : undefined;
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -69,6 +80,12 @@ export class NatsAdapter implements SourceAdapter {
   /** Stream sequences taken and not yet settled (JetStream), and the newest one seen. */
   private readonly unsettled = new Set<number>();
   private newestSeen = 0;
+  /** Messages the pull still yielded after pause(); released in close(), after the pipeline drained. */
+  private readonly lateArrivals: JsMsg[] = [];
+  /** Per ordering lane: until when (epoch ms) a released message there waits to be redelivered. */
+  private readonly heldUntil = new Map<string, number>();
+  /** Acks and terms awaiting the server's confirmation; close() waits for them. */
+  private readonly confirmations = new Set<Promise<void>>();
 
   constructor(config: NatsConfig, context: AdapterContext) {
     this.config = config;
@@ -77,6 +94,27 @@ export class NatsAdapter implements SourceAdapter {
 
   private get maxInFlight(): number {
     return this.context.delivery?.maxInFlight ?? 1;
+  }
+
+  /**
+   * The consumer's max_ack_pending. In `ordered` mode 1: the server then hands out nothing while a
+   * message is pending — also not when it waits for a delayed redelivery after a shutdown, or for
+   * its ack wait after a crash — so no later message can overtake it.
+   */
+  private get maxAckPending(): number {
+    return this.context.delivery?.ordering === 'ordered' ? 1 : this.maxInFlight;
+  }
+
+  /** The ordering lane of a message as the pipeline sees it (undefined: `unordered`). */
+  private laneOf(msg: JsMsg): string | undefined {
+    switch (this.context.delivery?.ordering ?? 'ordered') {
+      case 'ordered':
+        return '';
+      case 'key':
+        return msg.subject;
+      case 'unordered':
+        return undefined;
+    }
   }
 
   private connectionOptions(): ConnectionOptions {
@@ -178,7 +216,7 @@ export class NatsAdapter implements SourceAdapter {
       ack_wait: nanos(jetstream.ackWaitMs),
       filter_subject: this.config.subject,
       // The broker hands out no more unacknowledged messages than the dispatchers can work on.
-      max_ack_pending: this.maxInFlight,
+      max_ack_pending: this.maxAckPending,
       max_deliver: -1,
     };
     try {
@@ -220,7 +258,8 @@ export class NatsAdapter implements SourceAdapter {
     const lag = consumerLagGauge(this.context.registry).labels({ lane: jetstream.stream });
     for await (const msg of messages) {
       if (this.paused) {
-        msg.nak();
+        // Yielded after the pull stopped: released only once the pipeline drained (see close()).
+        this.lateArrivals.push(msg);
         continue;
       }
       lag.set(msg.info.pending);
@@ -232,31 +271,72 @@ export class NatsAdapter implements SourceAdapter {
       let admission: Admission;
       try {
         admission = await pipeline.admit(jetStreamMessage(msg, this.config));
-      } catch {
+      } catch (error) {
         clearInterval(keepAlive);
         this.unsettled.delete(sequence);
-        msg.nak();
+        this.release(msg, error);
         continue;
       }
       admission.settled.then(
         (settlement) => {
           clearInterval(keepAlive);
           this.unsettled.delete(sequence);
-          if (settlement.outcome === 'delivered') msg.ack();
-          // No reason argument: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
-          else msg.term();
+          // No reason argument on term: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
+          this.confirm(msg, settlement.outcome === 'delivered' ? ACK : TERM);
         },
         (error: unknown) => {
-          // Released (shutdown): back to the stream for another replica or the next start; a message
-          // that was waiting to retry keeps its remaining backoff, so the function is not hit at once.
           clearInterval(keepAlive);
           this.unsettled.delete(sequence);
-          const delay = error instanceof ReleasedError ? error.retryAfterMs : undefined;
-          if (delay !== undefined && delay > 0) msg.nak(delay);
-          else msg.nak();
+          this.release(msg, error);
         },
       );
     }
+  }
+
+  /**
+   * Back to the stream for another replica or the next start. A message that was waiting to retry
+   * keeps its remaining backoff, so the function is not hit at once; what is released later in the
+   * same lane waits at least as long, so it cannot be redelivered ahead of it.
+   */
+  private release(msg: JsMsg, error: unknown): void {
+    const asked = error instanceof ReleasedError ? (error.retryAfterMs ?? 0) : 0;
+    const lane = this.laneOf(msg);
+    const now = Date.now();
+    const held = lane === undefined ? 0 : Math.max(0, (this.heldUntil.get(lane) ?? 0) - now);
+    const delay = Math.max(asked, held);
+    if (lane !== undefined && asked > 0) this.heldUntil.set(lane, Math.max(this.heldUntil.get(lane) ?? 0, now + asked));
+    if (delay > 0) msg.nak(delay);
+    else msg.nak();
+  }
+
+  /**
+   * Sends an ack (or term) and waits for the server to confirm it, resending on a timeout or a
+   * reconnect: a fire-and-forget ack written just before a disconnect is lost, and the message
+   * would be delivered again after the ack wait.
+   */
+  private confirm(msg: JsMsg, payload: Uint8Array): void {
+    const nc = this.nc;
+    const subject = ackSubject(msg);
+    if (nc === undefined || subject === undefined) {
+      if (payload === ACK) msg.ack();
+      else msg.term();
+      return;
+    }
+    const task = (async (): Promise<void> => {
+      for (let attempt = 1; attempt <= ACK_ATTEMPTS; attempt += 1) {
+        if (nc.isClosed()) break;
+        try {
+          await nc.request(subject, payload, { timeout: ACK_CONFIRM_TIMEOUT_MS });
+          return;
+        } catch (error) {
+          if (attempt === ACK_ATTEMPTS) {
+            this.context.logger.warn({ id: `${msg.info.stream}:${msg.info.streamSequence}`, err: errorText(error) }, 'JetStream did not confirm the ack; it may deliver the message again');
+          }
+        }
+      }
+    })();
+    this.confirmations.add(task);
+    void task.finally(() => this.confirmations.delete(task));
   }
 
   async publish(destination: string, body: Buffer, headers: Readonly<Record<string, string>>): Promise<void> {
@@ -283,7 +363,11 @@ export class NatsAdapter implements SourceAdapter {
   async pause(): Promise<void> {
     this.paused = true;
     if (this.subscription !== undefined) this.subscription.unsubscribe();
-    if (this.messages !== undefined) await this.messages.close();
+    if (this.messages !== undefined) {
+      await this.messages.close();
+      // The server has seen the unsubscribe: it delivers nothing more into this pull.
+      if (this.nc !== undefined && !this.nc.isClosed()) await this.nc.flush();
+    }
   }
 
   async close(): Promise<void> {
@@ -291,7 +375,11 @@ export class NatsAdapter implements SourceAdapter {
     const nc = this.nc;
     this.isConnected = false;
     if (nc === undefined || nc.isClosed()) return;
-    // drain() flushes the acks of what settled before closing.
+    // The pipeline has drained, so the loop's last admit was refused; it ends with the buffered messages.
+    await this.loop.catch(() => undefined);
+    for (const msg of this.lateArrivals.splice(0)) this.release(msg, undefined);
+    await Promise.allSettled([...this.confirmations]);
+    // drain() flushes the naks before closing.
     await nc.drain();
   }
 
