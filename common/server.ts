@@ -9,10 +9,11 @@ export interface HealthServer {
 }
 
 /**
- * Serves `/healthz` (the process is alive), `/readyz` (`ready()`, else 503 with `notReady`) and
- * Prometheus `/metrics`: the dispatchers' and the controller's one health server.
+ * Serves `/healthz` (`alive()`, by default always: the process runs; else 503 so the liveness probe
+ * restarts it), `/readyz` (`ready()`, else 503 with `notReady`) and Prometheus `/metrics`: the
+ * dispatchers' and the controller's one health server.
  */
-export async function startHealthServer(port: number, ready: () => boolean, registry: Registry, notReady = 'not ready'): Promise<HealthServer> {
+export async function startHealthServer(port: number, ready: () => boolean, registry: Registry, notReady = 'not ready', alive: () => boolean = () => true): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -20,7 +21,8 @@ export async function startHealthServer(port: number, ready: () => boolean, regi
       return;
     }
     if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const ok = alive();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not alive\n');
     } else if (path === '/readyz') {
       const ok = ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : `${notReady}\n`);

@@ -87,7 +87,13 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
 
   let started = false;
   let stopping = false;
-  const server = await startHealthServer(config.metricsPort, () => started && !stopping && !pipeline.draining && adapter.connected(), metrics.registry);
+  const server = await startHealthServer(
+    config.metricsPort,
+    () => started && !stopping && !pipeline.draining && adapter.connected(),
+    metrics.registry,
+    'not ready',
+    () => adapter.alive?.() ?? true,
+  );
   logger.info({ port: server.port }, 'health and metrics server listening');
 
   const run = async (): Promise<number> => {

@@ -112,6 +112,11 @@ export interface SourceAdapter extends Publisher {
   close(): Promise<void>;
   /** For `/readyz`: connected to the broker and subscribed. */
   connected(): boolean;
+  /**
+   * For `/healthz` (optional, default alive): false once consumption has been dead for longer than
+   * the adapter can recover from by itself, so the liveness probe restarts the process.
+   */
+  alive?(): boolean;
 }
 
 import type { Logger } from '../../common/logger.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
 import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import { backoffDelay } from '../core/backoff.js';
 import { consumerLagGauge } from '../core/metrics.js';
 import { ReleasedError } from '../core/types.js';
 import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
@@ -76,7 +77,6 @@ export class NatsAdapter implements SourceAdapter {
   private loop: Promise<void> = Promise.resolve();
   private isConnected = false;
   private paused = false;
-  private warnedCoreDeadLetter = false;
   /** Stream sequences taken and not yet settled (JetStream), and the newest one seen. */
   private readonly unsettled = new Set<number>();
   private newestSeen = 0;
@@ -86,6 +86,8 @@ export class NatsAdapter implements SourceAdapter {
   private readonly heldUntil = new Map<string, number>();
   /** Acks and terms awaiting the server's confirmation; close() waits for them. */
   private readonly confirmations = new Set<Promise<void>>();
+  /** When the JetStream consumer went missing and has not been recreated since (epoch ms). */
+  private consumerLostAt: number | undefined;
 
   constructor(config: NatsConfig, context: AdapterContext) {
     this.config = config;
@@ -187,17 +189,29 @@ export class NatsAdapter implements SourceAdapter {
       if (status.type !== ConsumerEvents.ConsumerDeleted && status.type !== ConsumerEvents.ConsumerNotFound) continue;
       const resumeAt = this.resumeSequence();
       this.isConnected = false;
+      this.consumerLostAt ??= Date.now();
       this.context.logger.warn({ stream: jetstream.stream, consumer: jetstream.consumer, event: status.type, resumeAt }, 'JetStream consumer is gone; recreating it');
+      await messages.close();
+      await this.recreateConsumer(nc, jetstream, pipeline, resumeAt);
+      return;
+    }
+  }
+
+  /** Tries again with capped backoff until the consumer is back (or the dispatcher stops). */
+  private async recreateConsumer(nc: NatsConnection, jetstream: JetStreamConfig, pipeline: Pipeline, resumeAt: number | undefined): Promise<void> {
+    for (let attempt = 1; !this.paused && !nc.isClosed(); attempt += 1) {
       try {
         const js = await this.ensureConsumer(nc, jetstream, resumeAt);
-        await messages.close();
         await this.consumeFrom(nc, js, jetstream, pipeline);
         this.watchLoop(this.loop);
         this.isConnected = true;
-        this.context.logger.info({ stream: jetstream.stream, consumer: jetstream.consumer }, 'JetStream consumer recreated');
+        this.consumerLostAt = undefined;
+        this.context.logger.info({ stream: jetstream.stream, consumer: jetstream.consumer, attempt }, 'JetStream consumer recreated');
         return;
       } catch (error) {
-        this.context.logger.error({ err: errorText(error) }, 'could not recreate the JetStream consumer; will try again');
+        const delayMs = backoffDelay(attempt, { initialDelayMs: 250, maxDelayMs: 10_000 });
+        this.context.logger.error({ err: errorText(error), attempt, delayMs }, 'could not recreate the JetStream consumer; will try again');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
   }
@@ -339,6 +353,11 @@ export class NatsAdapter implements SourceAdapter {
     void task.finally(() => this.confirmations.delete(task));
   }
 
+  /**
+   * JetStream: a publish the stream acknowledged, or an error — with no stream capturing the
+   * subject nothing is stored, so a dead-letter envelope or reply is not confirmed and the message
+   * is not settled. Core NATS: published and flushed; nothing can confirm it (at-most-once).
+   */
   async publish(destination: string, body: Buffer, headers: Readonly<Record<string, string>>): Promise<void> {
     const nc = this.nc;
     if (nc === undefined) throw new Error('not connected to NATS');
@@ -350,10 +369,7 @@ export class NatsAdapter implements SourceAdapter {
         return;
       } catch (error) {
         if (!/503|no responders/i.test(errorText(error))) throw error;
-        if (!this.warnedCoreDeadLetter) {
-          this.warnedCoreDeadLetter = true;
-          this.context.logger.warn({ subject: destination }, 'no JetStream stream captures this subject: publishing with core NATS (at-most-once)');
-        }
+        throw new Error(`no JetStream stream captures subject "${destination}": the publish was not stored (add the subject to a stream)`, { cause: error });
       }
     }
     nc.publish(destination, body, { headers: hdrs });
@@ -385,6 +401,17 @@ export class NatsAdapter implements SourceAdapter {
 
   connected(): boolean {
     return this.isConnected && !this.paused;
+  }
+
+  /**
+   * False once the JetStream consumer has been gone (and could not be recreated) for longer than
+   * five ack waits, at least 10 s: the liveness probe then restarts the dispatcher. A NATS server
+   * outage does not count: the client reconnects by itself and a restart would not help.
+   */
+  alive(): boolean {
+    const jetstream = this.config.jetstream;
+    if (jetstream === undefined || this.consumerLostAt === undefined) return true;
+    return Date.now() - this.consumerLostAt < Math.max(10_000, 5 * jetstream.ackWaitMs);
   }
 }
 

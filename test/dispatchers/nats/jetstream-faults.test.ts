@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AckPolicy } from 'nats';
 import { useCleanup } from '../../support/cleanup.js';
 import type { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
@@ -15,10 +16,11 @@ interface Setup {
   env: Record<string, string>;
 }
 
-async function setup(extra: Record<string, string> = {}): Promise<Setup> {
+async function setup(extra: Record<string, string> = {}, maxConsumers?: number): Promise<Setup> {
   const stream = uniqueName('KURIER_JSF');
   const prefix = stream.toLowerCase();
-  await createStream(shared.nc, stream, [`${prefix}.>`]);
+  if (maxConsumers === undefined) await createStream(shared.nc, stream, [`${prefix}.>`]);
+  else await (await shared.nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${prefix}.>`], max_consumers: maxConsumers });
   cleanup.push(() => deleteStream(shared.nc, stream));
   const fn = await FunctionServer.start();
   cleanup.push(() => fn.close());
@@ -94,5 +96,53 @@ describe('NATS JetStream under faults (real nats-server)', () => {
     expect(result.missing).toEqual([]);
     expect(result.duplicates).toBe(0);
     expect(outOfOrder).toBe(0);
+  }, 60_000);
+
+  it('does not settle a message whose dead-letter subject no stream captures: held, counted, dead-lettered once a stream captures it', async () => {
+    const s = await setup({ DELIVERY_RETRY_INITIAL_DELAY: '20ms', DELIVERY_RETRY_MAX_DELAY: '300ms' });
+    const dlqStream = uniqueName('KURIER_JSF_DLQ');
+    const dlq = `${dlqStream.toLowerCase()}.dead`;
+    s.fn.behave((request) => (request.text === '{"n":1}' ? { status: 400, body: 'no' } : undefined));
+    const dispatcher = await start({ ...s.env, DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '2', DELIVERY_DEAD_LETTER_TOPIC: dlq });
+    await publishNumbered(shared.nc, s.subject, 0, 5);
+    await s.fn.waitForDistinctDelivered(4, 10_000, numberOf);
+    await dispatcher.waitForLog((l) => l.msg === 'dead-letter publish failed; retrying', 10_000);
+    expect(await dispatcher.metric('kurier_dispatcher_deliveries_total', { outcome: 'dead_lettered' })).toBe(0);
+    expect(await dispatcher.metric('kurier_dispatcher_publish_failures_total', { purpose: 'dead_letter' })).toBeGreaterThan(0);
+    await createStream(shared.nc, dlqStream, [dlq]);
+    cleanup.push(() => deleteStream(shared.nc, dlqStream));
+    await dispatcher.waitForLog((l) => l.msg === 'message dead-lettered', 10_000);
+    const jsm = await shared.nc.jetstreamManager();
+    expect((await jsm.streams.info(dlqStream)).state.messages).toBe(1);
+    const consumer = await jsm.consumers.info(s.stream, s.env.NATS_JETSTREAM_CONSUMER!);
+    expect(consumer.num_ack_pending).toBe(0);
+    expect(tally(s.fn.delivered, 5).duplicates).toBe(0);
+  }, 40_000);
+
+  it('recreates a deleted consumer with backoff while recreation is refused (max_consumers), and fails /healthz only while consumption stays dead', async () => {
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', NATS_JETSTREAM_ACK_WAIT: '1s' }, 1);
+    const dispatcher = await start(s.env);
+    await publishNumbered(shared.nc, s.subject, 0, 20);
+    await s.fn.waitForDistinctDelivered(20, 10_000, numberOf);
+    const jsm = await shared.nc.jetstreamManager();
+    // Delete and take the only consumer slot in one go, before the dispatcher can recreate its consumer.
+    const deleted = jsm.consumers.delete(s.stream, s.env.NATS_JETSTREAM_CONSUMER!);
+    const blocker = jsm.consumers.add(s.stream, { durable_name: 'blocker', ack_policy: AckPolicy.Explicit });
+    await Promise.all([deleted, blocker]);
+    await dispatcher.waitForLog((l) => l.msg === 'could not recreate the JetStream consumer; will try again', 10_000);
+    await publishNumbered(shared.nc, s.subject, 20, 40);
+    // Consumption dead for longer than max(10 s, 5 ack waits): the liveness probe may restart it.
+    const deadline = Date.now() + 20_000;
+    while ((await dispatcher.get('/healthz')) === 200 && Date.now() < deadline) await sleep(250);
+    expect(await dispatcher.get('/healthz')).toBe(503);
+    await jsm.consumers.delete(s.stream, 'blocker');
+    await dispatcher.waitForLog((l) => l.msg === 'JetStream consumer recreated', 20_000);
+    await s.fn.waitForDistinctDelivered(40, 20_000, numberOf);
+    const failures = dispatcher.logs.filter((l) => l.msg === 'could not recreate the JetStream consumer; will try again').length;
+    const result = tally(s.fn.delivered, 40);
+    console.log(`[jetstream consumer deleted, recreation refused] ${failures} refused attempts, ${result.missing.length} missing, ${result.duplicates} duplicates`);
+    expect(result.missing).toEqual([]);
+    expect(await dispatcher.get('/healthz')).toBe(200);
+    expect(await dispatcher.get('/readyz')).toBe(200);
   }, 60_000);
 });
