@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
 import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import { Counter } from 'prom-client';
 import { backoffDelay } from '../core/backoff.js';
 import { consumerLagGauge } from '../core/metrics.js';
 import { ReleasedError } from '../core/types.js';
@@ -54,6 +55,93 @@ export function jetStreamMessage(msg: JsMsg, config: NatsConfig): Message {
   });
 }
 
+/** Core NATS: messages (and bytes) a replica buffers beyond the pipeline's `maxInFlight`. */
+export function corePendingLimits(maxInFlight: number): { messages: number; bytes: number } {
+  return { messages: Math.max(64, 4 * maxInFlight), bytes: 8 * 1024 * 1024 };
+}
+
+const SLOW_CONSUMER_DROPPED = 'kurier_dispatcher_nats_slow_consumer_dropped_total';
+
+/**
+ * The bounded buffer between a core NATS subscription and the pipeline. Core NATS cannot be told
+ * to slow down: what arrives while the buffer is full is dropped (a slow consumer), counted and
+ * logged, instead of piling up in memory until the process dies with all of it.
+ */
+class CoreBuffer {
+  private readonly messages: Msg[] = [];
+  private bytes = 0;
+  private readonly limits: { messages: number; bytes: number };
+  private readonly dropped: Counter;
+  private readonly context: AdapterContext;
+  private droppedSinceLog = 0;
+  private lastLog = 0;
+  private wake: ((msg: Msg | undefined) => void) | undefined;
+  private stopped = false;
+
+  constructor(maxInFlight: number, context: AdapterContext) {
+    this.limits = corePendingLimits(maxInFlight);
+    this.context = context;
+    const existing = context.registry.getSingleMetric(SLOW_CONSUMER_DROPPED);
+    this.dropped = existing instanceof Counter ? existing : new Counter({
+      name: SLOW_CONSUMER_DROPPED,
+      help: 'Core NATS messages dropped because the dispatcher could not keep up (its buffer was full).',
+      registers: [context.registry],
+    });
+  }
+
+  push(msg: Msg): void {
+    if (this.stopped) return;
+    if (this.wake !== undefined) {
+      const wake = this.wake;
+      this.wake = undefined;
+      wake(msg);
+      return;
+    }
+    if (this.messages.length >= this.limits.messages || this.bytes + msg.data.length > this.limits.bytes) {
+      this.drop();
+      return;
+    }
+    this.messages.push(msg);
+    this.bytes += msg.data.length;
+  }
+
+  /** The next message, or undefined once stopped. */
+  next(): Promise<Msg | undefined> {
+    const msg = this.messages.shift();
+    if (msg !== undefined) {
+      this.bytes -= msg.data.length;
+      return Promise.resolve(msg);
+    }
+    if (this.stopped) return Promise.resolve(undefined);
+    return new Promise((resolve) => { this.wake = resolve; });
+  }
+
+  /** Stops taking messages; returns how many buffered ones will never be delivered. */
+  stop(): number {
+    this.stopped = true;
+    const lost = this.messages.length;
+    this.messages.length = 0;
+    this.bytes = 0;
+    this.wake?.(undefined);
+    this.wake = undefined;
+    return lost;
+  }
+
+  private drop(): void {
+    this.dropped.inc();
+    this.droppedSinceLog += 1;
+    const now = Date.now();
+    // One line per burst (at most one every 10 s), with the count, not one per message.
+    if (now - this.lastLog < 10_000) return;
+    this.context.logger.warn(
+      { dropped: this.droppedSinceLog, bufferedMessages: this.messages.length, limitMessages: this.limits.messages, limitBytes: this.limits.bytes },
+      'core NATS slow consumer: buffer full, messages dropped',
+    );
+    this.lastLog = now;
+    this.droppedSinceLog = 0;
+  }
+}
+
 const DELIVER_POLICY: Readonly<Record<JetStreamConfig['deliverPolicy'], DeliverPolicy>> = {
   all: DeliverPolicy.All,
   new: DeliverPolicy.New,
@@ -86,6 +174,7 @@ export class NatsAdapter implements SourceAdapter {
   private readonly heldUntil = new Map<string, number>();
   /** Acks and terms awaiting the server's confirmation; close() waits for them. */
   private readonly confirmations = new Set<Promise<void>>();
+  private coreBuffer: CoreBuffer | undefined;
   /** When the JetStream consumer went missing and has not been recreated since (epoch ms). */
   private consumerLostAt: number | undefined;
 
@@ -144,8 +233,10 @@ export class NatsAdapter implements SourceAdapter {
     this.isConnected = true;
     void this.watchStatus(nc);
     if (this.config.jetstream === undefined) {
-      this.subscription = nc.subscribe(this.config.subject, { queue: this.config.queueGroup });
-      this.loop = this.consumeCore(this.subscription, pipeline);
+      const buffer = new CoreBuffer(this.maxInFlight, this.context);
+      this.coreBuffer = buffer;
+      this.subscription = nc.subscribe(this.config.subject, { queue: this.config.queueGroup, callback: (error, msg) => { if (error === null) buffer.push(msg); } });
+      this.loop = this.consumeCore(buffer, pipeline);
       logger.info({ subject: this.config.subject, queueGroup: this.config.queueGroup }, 'subscribed (core NATS, at-most-once)');
     } else {
       this.js = await this.ensureConsumer(nc, this.config.jetstream);
@@ -254,8 +345,8 @@ export class NatsAdapter implements SourceAdapter {
     return nc.jetstream();
   }
 
-  private async consumeCore(subscription: Subscription, pipeline: Pipeline): Promise<void> {
-    for await (const msg of subscription) {
+  private async consumeCore(buffer: CoreBuffer, pipeline: Pipeline): Promise<void> {
+    for (let msg = await buffer.next(); msg !== undefined; msg = await buffer.next()) {
       const message = coreMessage(msg, this.config);
       try {
         const admission = await pipeline.admit(message);
@@ -379,6 +470,8 @@ export class NatsAdapter implements SourceAdapter {
   async pause(): Promise<void> {
     this.paused = true;
     if (this.subscription !== undefined) this.subscription.unsubscribe();
+    const dropped = this.coreBuffer?.stop() ?? 0;
+    if (dropped > 0) this.context.logger.warn({ messages: dropped }, 'stopping: core NATS messages buffered and never delivered are lost');
     if (this.messages !== undefined) {
       await this.messages.close();
       // The server has seen the unsubscribe: it delivers nothing more into this pull.
