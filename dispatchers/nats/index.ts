@@ -57,7 +57,7 @@ export function jetStreamMessage(msg: JsMsg, config: NatsConfig): Message {
 
 /** Core NATS: messages (and bytes) a replica buffers beyond the pipeline's `maxInFlight`. */
 export function corePendingLimits(maxInFlight: number): { messages: number; bytes: number } {
-  return { messages: Math.max(64, 4 * maxInFlight), bytes: 8 * 1024 * 1024 };
+  return { messages: Math.max(1_000, 16 * maxInFlight), bytes: 16 * 1024 * 1024 };
 }
 
 const SLOW_CONSUMER_DROPPED = 'kurier_dispatcher_nats_slow_consumer_dropped_total';
