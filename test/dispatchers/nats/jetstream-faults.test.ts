@@ -145,4 +145,16 @@ describe('NATS JetStream under faults (real nats-server)', () => {
     expect(await dispatcher.get('/healthz')).toBe(200);
     expect(await dispatcher.get('/readyz')).toBe(200);
   }, 60_000);
+
+  it('counts and logs replies no stream stores instead of publishing them to nobody with core NATS', async () => {
+    const s = await setup({ DELIVERY_RETRY_INITIAL_DELAY: '20ms', DELIVERY_RETRY_MAX_DELAY: '50ms' });
+    const replies = `${uniqueName('kurier_jsf_noreplies').toLowerCase()}.out`;
+    s.fn.setDefault({ status: 200, body: 'done' });
+    const dispatcher = await start({ ...s.env, DELIVERY_REPLY_TOPIC: replies });
+    await publishNumbered(shared.nc, s.subject, 0, 3);
+    await dispatcher.waitForLog((l) => l.msg === 'reply given up; the message counts as delivered' && dispatcher.logs.filter((x) => x.msg === 'reply given up; the message counts as delivered').length === 3, 20_000);
+    expect(await dispatcher.metric('kurier_dispatcher_publish_failures_total', { purpose: 'reply' })).toBe(15);
+    expect(String(dispatcher.logs.find((l) => l.msg === 'reply publish failed')?.err)).toContain(`no JetStream stream captures subject "${replies}"`);
+    expect(tally(s.fn.delivered, 3).duplicates).toBe(0);
+  }, 40_000);
 });

@@ -191,4 +191,25 @@ describe('RabbitMQ dispatcher under faults (real RabbitMQ)', () => {
     expect(tally(fn.delivered, total).duplicates).toBe(0);
     expect((await channel.checkQueue(queue)).messageCount).toBe(0);
   }, 40_000);
+
+  it('re-declares a reply queue deleted while it runs: every reply arrives, none is confirmed into nowhere', async () => {
+    const { fn, queue, env } = await fixture();
+    const replies = `${queue}.replies`;
+    cleanup.push(() => channel.deleteQueue(replies));
+    fn.setDefault({ status: 200, body: 'done', headers: { 'content-type': 'text/plain' } });
+    const dispatcher = await start({ ...env, DELIVERY_REPLY_TOPIC: replies });
+    await publishNumbered(queue, 0, 5);
+    await fn.waitFor((f) => f.delivered.length >= 5, 10_000);
+    for (let i = 0; i < 5; i += 1) expect(await getOne(replies, 10_000)).not.toBe(false);
+    await channel.deleteQueue(replies);
+    await publishNumbered(queue, 5, 10);
+    await fn.waitFor((f) => f.delivered.length >= 10, 10_000);
+    const received: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const reply = await getOne(replies, 10_000);
+      if (reply !== false) received.push(String(reply.properties.headers?.['kurier-reply-to']));
+    }
+    expect(received.sort()).toEqual(['m-5', 'm-6', 'm-7', 'm-8', 'm-9']);
+    expect(await dispatcher.metric('kurier_dispatcher_publish_failures_total', { purpose: 'reply' })).toBe(0);
+  }, 40_000);
 });
