@@ -4,7 +4,7 @@ import { useCleanup } from '../../support/cleanup.js';
 import type { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
 import { numberOf, orderViolations, tally } from '../../support/stream-tally.js';
-import { SHARED_NATS, createStream, deleteStream, publishNumbered, uniqueName, useSharedNats } from './helpers.js';
+import { PrivateNatsServer, SHARED_NATS, connectNats, createStream, deleteStream, publishNumbered, uniqueName, useSharedNats } from './helpers.js';
 
 const shared = useSharedNats();
 const cleanup = useCleanup();
@@ -157,4 +157,43 @@ describe('NATS JetStream under faults (real nats-server)', () => {
     expect(String(dispatcher.logs.find((l) => l.msg === 'reply publish failed')?.err)).toContain(`no JetStream stream captures subject "${replies}"`);
     expect(tally(s.fn.delivered, 3).duplicates).toBe(0);
   }, 40_000);
+
+  it('loses nothing when its private nats-server is killed -9 mid-stream and restarted', async () => {
+    const total = 400;
+    const server = await PrivateNatsServer.start();
+    cleanup.push(() => server.destroy());
+    const own = await connectNats(server.url);
+    const stream = uniqueName('KURIER_JSF_K9');
+    const prefix = stream.toLowerCase();
+    await createStream(own, stream, [`${prefix}.>`]);
+    await publishNumbered(own, `${prefix}.orders`, 0, total);
+    await own.close();
+    const fn = await FunctionServer.start();
+    cleanup.push(() => fn.close());
+    fn.setDelay(5);
+    const dispatcher = await start({
+      FUNCTION_URL: fn.url,
+      TRIGGER_NAME: 'orders',
+      TRIGGER_NAMESPACE: 'shop',
+      NATS_URL: server.url,
+      NATS_SUBJECT: `${prefix}.orders`,
+      NATS_JETSTREAM_STREAM: stream,
+      NATS_JETSTREAM_ACK_WAIT: '3s',
+      DELIVERY_ORDERING: 'unordered',
+      DELIVERY_MAX_IN_FLIGHT: '4',
+      DELIVERY_RETRY_INITIAL_DELAY: '20ms',
+      DELIVERY_RETRY_MAX_DELAY: '200ms',
+    });
+    await fn.waitFor((f) => f.delivered.length >= 100, 20_000);
+    await server.down('SIGKILL');
+    await sleep(1_000);
+    await server.up();
+    await dispatcher.waitForLog((l) => l.msg === 'reconnected to NATS', 20_000);
+    await fn.waitForDistinctDelivered(total, 40_000, numberOf);
+    await sleep(4_000);
+    const result = tally(fn.delivered, total);
+    console.log(`[jetstream server kill -9] ${total} published, ${result.missing.length} missing, ${result.duplicates} duplicates, ${fn.requests.length} requests`);
+    expect(result.missing).toEqual([]);
+    expect(await dispatcher.get('/readyz')).toBe(200);
+  }, 90_000);
 });
