@@ -238,4 +238,43 @@ describe('RabbitMQ dispatcher under faults (real RabbitMQ)', () => {
     expect(result.duplicates).toBe(0);
     expect(outOfOrder).toBe(0);
   }, 60_000);
+
+  /*
+   * RabbitMQ 3.10 (this machine's) knows consumer_timeout only broker-wide, so this runs against a
+   * broker of its own, e.g. a private node next to the shared one:
+   *   printf 'consumer_timeout = 3000\nlisteners.tcp.default = 127.0.0.1:PORT\nloopback_users.guest = false\n' > DIR/rabbitmq.conf
+   *   echo '[].' > DIR/enabled_plugins; chown -R rabbitmq DIR
+   *   RABBITMQ_NODENAME=kurierct@localhost RABBITMQ_DIST_PORT=PORT2 RABBITMQ_CONFIG_FILE=DIR/rabbitmq \
+   *     RABBITMQ_MNESIA_BASE=DIR/mnesia RABBITMQ_LOG_BASE=DIR/log RABBITMQ_ENABLED_PLUGINS_FILE=DIR/enabled_plugins rabbitmq-server
+   *   RABBITMQ_CONSUMER_TIMEOUT_URL=amqp://guest:guest@127.0.0.1:PORT npx vitest run test/dispatchers/rabbitmq/rabbitmq-faults.test.ts
+   */
+  const consumerTimeoutUrl = process.env.RABBITMQ_CONSUMER_TIMEOUT_URL;
+  it.skipIf(consumerTimeoutUrl === undefined)('releases what a channel closed by consumer_timeout held: the function down past the timeout, each message reaches it once (needs RABBITMQ_CONSUMER_TIMEOUT_URL, a broker with consumer_timeout of a few seconds)', async () => {
+    const url = consumerTimeoutUrl ?? '';
+    const own = await amqp.connect(url);
+    cleanup.push(() => own.close());
+    const ownChannel = await own.createChannel();
+    const queue = `kurier.ct.${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    await ownChannel.assertQueue(queue, { durable: true });
+    cleanup.push(() => ownChannel.deleteQueue(queue));
+    const { fn, env } = await fixture({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    await fn.goDown();
+    const dispatcher = await start({ ...env, RABBITMQ_URL: url, RABBITMQ_QUEUE: queue });
+    for (let i = 0; i < 4; i += 1) ownChannel.sendToQueue(queue, Buffer.from(JSON.stringify({ n: i })), { persistent: true, messageId: `m-${i}` });
+    const timedOut = (): number => dispatcher.logs.filter((l) => l.msg === 'lost RabbitMQ; reconnecting (unacked messages will be redelivered)').length;
+    // RabbitMQ 3.10 checks the timeout about once a minute.
+    const deadline = Date.now() + 100_000;
+    while (timedOut() < 1 && Date.now() < deadline) await sleep(500);
+    expect(timedOut()).toBeGreaterThanOrEqual(1);
+    expect(String(dispatcher.logs.find((l) => l.msg === 'RabbitMQ channel error')?.err)).toContain('timed out');
+    await dispatcher.waitForLog((l) => l.msg === 'reconnected to RabbitMQ', 20_000);
+    await sleep(1_000);
+    await fn.comeBack();
+    await fn.waitForDistinctDelivered(4, 20_000, numberOf);
+    await sleep(1_500);
+    const result = tally(fn.delivered, 4);
+    console.log(`[rabbitmq consumer_timeout] ${timedOut()} channel closures, ${result.missing.length} missing, ${result.duplicates} duplicates`);
+    expect(result.missing).toEqual([]);
+    expect(result.duplicates).toBe(0);
+  }, 180_000);
 });
