@@ -38,7 +38,14 @@ export async function readDocuments(target: string): Promise<InputDocument[]> {
         out.push({ file, index, value: undefined, error: document.errors.map((error) => error.message.split('\n')[0]).join('; ') });
         return;
       }
-      const value: unknown = document.toJS();
+      let value: unknown;
+      try {
+        value = document.toJS();
+      } catch (err) {
+        // yaml refuses alias expansion past its limit (an "alias bomb") with a ReferenceError.
+        out.push({ file, index, value: undefined, error: `cannot be read: ${(err as Error).message}` });
+        return;
+      }
       if (value !== null && value !== undefined) out.push({ file, index, value });
     });
   }

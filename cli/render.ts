@@ -1,46 +1,45 @@
 import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
-import { render, RenderError } from '../render/render.js';
-import { SHIPPED_TEMPLATES } from '../render/shipped-files.js';
-import { loadTemplates } from '../render/templates.js';
-import type { Trigger } from '../render/trigger.js';
+import type { Problem } from '../render/schema.js';
+import { judgeTrigger, type VerdictSettings } from '../render/verdict.js';
 import { describeDocument, FILE_FLAG_ALIASES, parseArgs, readDocuments, UsageError, type InputDocument } from './input.js';
+import { loadVerdictSettings, SettingsError, VERDICT_FLAGS, VERDICT_USAGE } from './verdict-settings.js';
 
-const USAGE = 'usage: kurier render -f FILE|DIR|- [--templates DIR] [--allow-cross-namespace]\n';
+const USAGE = `usage: kurier render -f FILE|DIR|- ${VERDICT_USAGE}\n`;
 
-
-function asTrigger(value: unknown): Trigger | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a YAML mapping';
-  const doc = value as Partial<Trigger>;
-  if (typeof doc.kind !== 'string') return 'kind: is required';
-  if (typeof doc.metadata !== 'object') return 'metadata: is required';
-  if (typeof doc.spec !== 'object') return 'spec: is required';
-  return doc as Trigger;
+function line(document: InputDocument, problem: Problem): string {
+  const where = problem.path === '' ? '' : ` ${problem.path}:`;
+  const severity = problem.severity === 'warning' ? ' warning:' : '';
+  return `${describeDocument(document)}:${where}${severity} ${problem.message}\n`;
 }
 
-/** `kurier render`: prints the dispatcher Deployment of every trigger; exit 0 ok, 1 invalid, 2 usage. */
+/**
+ * `kurier render`: prints the dispatcher Deployment of every trigger, judged exactly as
+ * `kurier validate` and the controller judge it; each problem goes to stderr on one line.
+ * Exit 0 ok (warnings allowed), 1 invalid, 2 usage.
+ */
 export async function runRender(args: readonly string[]): Promise<number> {
   let target: string;
-  let templatesDir: string;
-  let allowCrossNamespace: boolean;
+  let settings: VerdictSettings;
   try {
-    const parsed = parseArgs(args, ['-f', '--templates'], ['--allow-cross-namespace'], FILE_FLAG_ALIASES);
+    const parsed = parseArgs(args, ['-f', ...VERDICT_FLAGS.withValue], [...VERDICT_FLAGS.switches], FILE_FLAG_ALIASES);
     if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0] ?? ''}`);
     const file = parsed.values.get('-f');
     if (file === undefined) throw new UsageError('-f FILE is required');
     target = file;
-    templatesDir = parsed.values.get('--templates') ?? SHIPPED_TEMPLATES;
-    allowCrossNamespace = parsed.switches.has('--allow-cross-namespace');
+    settings = await loadVerdictSettings(parsed.values, parsed.switches);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    stderr.write(`kurier render: ${err.message}\n${USAGE}`);
+    if (err instanceof UsageError) {
+      stderr.write(`kurier render: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    if (!(err instanceof SettingsError)) throw err;
+    stderr.write(`kurier render: ${err.message}\n`);
     return 2;
   }
 
   let documents: InputDocument[];
-  let templates;
   try {
-    templates = await loadTemplates(templatesDir);
     documents = await readDocuments(target);
   } catch (err) {
     stderr.write(`kurier render: ${(err as Error).message}\n`);
@@ -50,19 +49,13 @@ export async function runRender(args: readonly string[]): Promise<number> {
   let failed = false;
   const rendered: string[] = [];
   for (const document of documents) {
-    const trigger = document.error ?? asTrigger(document.value);
-    if (typeof trigger === 'string') {
-      stderr.write(`${describeDocument(document)}: ${trigger}\n`);
-      failed = true;
-      continue;
-    }
-    try {
-      rendered.push(stringify(render(trigger, templates, { allowCrossNamespace }), { lineWidth: 0 }));
-    } catch (err) {
-      if (!(err instanceof RenderError)) throw err;
-      for (const problem of err.problems) stderr.write(`${describeDocument(document)}: ${problem.path}: ${problem.message}\n`);
-      failed = true;
-    }
+    const verdict =
+      document.error !== undefined
+        ? { problems: [{ path: '', message: `not valid YAML: ${document.error}`, severity: 'error' } satisfies Problem] }
+        : judgeTrigger(document.value, settings);
+    for (const problem of verdict.problems) stderr.write(line(document, problem));
+    if (verdict.deployment === undefined) failed = true;
+    else rendered.push(stringify(verdict.deployment, { lineWidth: 0 }));
   }
   stdout.write(rendered.join('---\n'));
   return failed ? 1 : 0;

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { stderr, stdout } from 'node:process';
-import { SchemaError } from '../render/schema.js';
-import { SHIPPED_CRD } from '../render/shipped-files.js';
-import { isValid, loadSchemas, validateTrigger, type Problem, type TriggerSchemas } from '../render/validate.js';
-import { describeDocument, FILE_FLAG_ALIASES, parseArgs, readDocuments, UsageError, type InputDocument } from './input.js';
+import { isValid, type Problem } from '../render/validate.js';
+import { judgeTrigger, type VerdictSettings } from '../render/verdict.js';
+import { describeDocument, FILE_FLAG_ALIASES, parseArgs, readDocuments, UsageError, type InputDocument, type ParsedArgs } from './input.js';
+import { loadVerdictSettings, SettingsError, VERDICT_FLAGS, VERDICT_USAGE } from './verdict-settings.js';
 
-const USAGE = 'usage: kurier validate -f FILE|DIR|- [-f …] [--crd FILE]\n';
+const USAGE = `usage: kurier validate -f FILE|DIR|- [-f …] ${VERDICT_USAGE}\n`;
 
 function line(document: InputDocument, problem: Problem): string {
   const where = problem.path === '' ? '' : ` ${problem.path}:`;
@@ -13,13 +13,13 @@ function line(document: InputDocument, problem: Problem): string {
   return `${describeDocument(document)}:${where}${severity} ${problem.message}\n`;
 }
 
-function targetsOf(args: readonly string[]): { targets: readonly string[]; crd: string } {
-  const parsed = parseArgs(args, ['-f', '--crd'], [], FILE_FLAG_ALIASES);
+function targetsOf(args: readonly string[]): { targets: readonly string[]; parsed: ParsedArgs } {
+  const parsed = parseArgs(args, ['-f', ...VERDICT_FLAGS.withValue], [...VERDICT_FLAGS.switches], FILE_FLAG_ALIASES);
   if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0] ?? ''}`);
   const targets = parsed.lists.get('-f') ?? [];
   if (targets.length === 0) throw new UsageError('-f FILE|DIR|- is required');
   if (targets.filter((target) => target === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
-  return { targets, crd: parsed.values.get('--crd') ?? SHIPPED_CRD };
+  return { targets, parsed };
 }
 
 async function documentsOf(targets: readonly string[]): Promise<InputDocument[]> {
@@ -36,22 +36,23 @@ async function documentsOf(targets: readonly string[]): Promise<InputDocument[]>
 }
 
 /**
- * `kurier validate`: checks every document against the CRD schemas (unknown fields are errors) and
- * semantically; prints each problem on one line to stderr. Exit 0 valid (warnings allowed), 1 invalid, 2 usage.
+ * `kurier validate`: judges every document exactly as `kurier render` and the controller do (CRD
+ * schema, semantic checks, secrets, the override policy with the same admin settings); prints each
+ * problem on one line to stderr. Exit 0 valid (warnings allowed), 1 invalid, 2 usage.
  */
 export async function runValidate(args: readonly string[]): Promise<number> {
-  let schemas: TriggerSchemas;
+  let settings: VerdictSettings;
   let documents: InputDocument[];
   try {
-    const { targets, crd } = targetsOf(args);
-    schemas = loadSchemas(crd);
+    const { targets, parsed } = targetsOf(args);
+    settings = await loadVerdictSettings(parsed.values, parsed.switches);
     documents = await documentsOf(targets);
   } catch (err) {
     if (err instanceof UsageError) {
       stderr.write(`kurier validate: ${err.message}\n${USAGE}`);
       return 2;
     }
-    if (err instanceof SchemaError || (err instanceof Error && 'code' in err)) {
+    if (err instanceof SettingsError || (err instanceof Error && 'code' in err)) {
       stderr.write(`kurier validate: ${err.message}\n`);
       return 2;
     }
@@ -61,8 +62,8 @@ export async function runValidate(args: readonly string[]): Promise<number> {
   let errors = 0;
   let warnings = 0;
   for (const document of documents) {
-    const problems: Problem[] =
-      document.error !== undefined ? [{ path: '', message: `not valid YAML: ${document.error}`, severity: 'error' }] : validateTrigger(document.value, schemas);
+    const problems: readonly Problem[] =
+      document.error !== undefined ? [{ path: '', message: `not valid YAML: ${document.error}`, severity: 'error' }] : judgeTrigger(document.value, settings).problems;
     for (const problem of problems) stderr.write(line(document, problem));
     if (!isValid(problems)) errors++;
     warnings += problems.filter((problem) => problem.severity === 'warning').length;

@@ -5,9 +5,10 @@ import { ConfigError, EnvReader } from './env-reader.js';
 import type { Env } from './env-reader.js';
 import { createFunctionClient } from './http-client.js';
 import { createLogger } from '../../common/logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, triggerLabels } from './metrics.js';
 import { createPipeline } from './pipeline.js';
 import { startHealthServer } from '../../common/server.js';
+import { createDeliveryTracer } from './tracing.js';
 import type { Source, SourceModule } from './types.js';
 
 export interface RuntimeOptions {
@@ -55,9 +56,11 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   const { config, sourceConfig } = configuration;
   const { trigger } = config;
   const logger = createLogger({ trigger: `${trigger.namespace}/${trigger.name}`, source }, options.logDestination);
-  const metrics = createMetrics({ defaultMetrics: true });
+  const metrics = createMetrics({ defaultMetrics: true, labels: triggerLabels(trigger) });
   const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry, delivery: config.delivery });
   const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
+  const tracer = await createDeliveryTracer(options.env, { source, trigger, logger });
+  if (tracer !== undefined) logger.info({}, 'tracing enabled: one span per delivery attempt, exported over OTLP/HTTP');
   const pipeline = createPipeline({
     source,
     trigger,
@@ -67,6 +70,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     publisher: adapter,
     metrics,
     logger,
+    tracer,
   });
 
   let signals = 0;
@@ -92,7 +96,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     () => started && !stopping && !pipeline.draining && adapter.connected(),
     metrics.registry,
     'not ready',
-    () => adapter.alive?.() ?? true,
+    { check: () => adapter.alive?.() ?? true, failure: 'the source stopped consuming and could not recover' },
   );
   logger.info({ port: server.port }, 'health and metrics server listening');
 
@@ -147,5 +151,6 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     unsubscribe();
     client.close();
     await server.close();
+    await tracer?.shutdown().catch((error: unknown) => { logger.warn({ err: errorText(error) }, 'flushing spans failed'); });
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
 import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { backoffDelay } from '../core/backoff.js';
-import { consumerLagGauge } from '../core/metrics.js';
+import { consumerLagGauge, lagLabels } from '../core/metrics.js';
 import { ReleasedError } from '../core/types.js';
 import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
 import { CoreBuffer } from './core-buffer.js';
@@ -274,7 +274,7 @@ export class NatsAdapter implements SourceAdapter {
   }
 
   private async consumeJetStream(messages: ConsumerMessages, pipeline: Pipeline, jetstream: JetStreamConfig): Promise<void> {
-    const lag = consumerLagGauge(this.context.registry).labels({ lane: jetstream.stream });
+    const lag = consumerLagGauge(this.context.registry).labels(lagLabels({ topic: jetstream.stream }));
     for await (const msg of messages) {
       if (this.paused) {
         // Yielded after the pull stopped: released only once the pipeline drained (see close()).
