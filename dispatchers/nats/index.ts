@@ -216,7 +216,7 @@ export class NatsAdapter implements SourceAdapter {
       } catch (error) {
         const delayMs = backoffDelay(attempt, { initialDelayMs: 250, maxDelayMs: 10_000 });
         this.context.logger.error({ err: errorText(error), attempt, delayMs }, 'could not recreate the JetStream consumer; will try again');
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       }
     }
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AckPolicy } from 'nats';
+import type { JetStreamManager } from 'nats';
 import { useCleanup } from '../../support/cleanup.js';
 import type { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
@@ -43,6 +44,27 @@ async function setup(extra: Record<string, string> = {}, maxConsumers?: number):
       ...extra,
     },
   };
+}
+
+/**
+ * Deletes `consumer` and adds a durable "blocker" in the stream's only consumer slot. nats-server can
+ * refuse a delete racing its own ack-state flush ("directory not empty"), and the dispatcher may win
+ * the slot back first: both are tried again.
+ */
+async function takeOnlyConsumerSlot(jsm: JetStreamManager, stream: string, consumer: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await jsm.consumers.delete(stream, consumer).catch((error: unknown) => {
+        if (!/consumer not found/i.test(String(error))) throw error;
+        return false;
+      });
+      await jsm.consumers.add(stream, { durable_name: 'blocker', ack_policy: AckPolicy.Explicit });
+      return;
+    } catch (error) {
+      if (attempt >= 10 || !/directory not empty|maximum consumers/i.test(String(error))) throw error;
+      await sleep(200);
+    }
+  }
 }
 
 const start = (env: Record<string, string>): Promise<DispatcherProcess> => cleanup.dispatcher('nats', env);
@@ -125,10 +147,8 @@ describe('NATS JetStream under faults (real nats-server)', () => {
     await publishNumbered(shared.nc, s.subject, 0, 20);
     await s.fn.waitForDistinctDelivered(20, 10_000, numberOf);
     const jsm = await shared.nc.jetstreamManager();
-    // Delete and take the only consumer slot in one go, before the dispatcher can recreate its consumer.
-    const deleted = jsm.consumers.delete(s.stream, s.env.NATS_JETSTREAM_CONSUMER!);
-    const blocker = jsm.consumers.add(s.stream, { durable_name: 'blocker', ack_policy: AckPolicy.Explicit });
-    await Promise.all([deleted, blocker]);
+    // Delete the dispatcher's consumer and take the only consumer slot before it can recreate it.
+    await takeOnlyConsumerSlot(jsm, s.stream, s.env.NATS_JETSTREAM_CONSUMER!);
     await dispatcher.waitForLog((l) => l.msg === 'could not recreate the JetStream consumer; will try again', 10_000);
     await publishNumbered(shared.nc, s.subject, 20, 40);
     // Consumption dead for longer than max(10 s, 5 ack waits): the liveness probe may restart it.
