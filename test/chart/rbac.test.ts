@@ -99,11 +99,11 @@ describe('chart RBAC', () => {
 
     // Same namespace: created, then edited by hand and deleted by hand (the controller puts it back).
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'orders'));
-    const deployment = await eventually(() => getDeployment(server!, ns, 'orders-kafka'), 'the Deployment');
+    const deployment = await eventually(() => getDeployment(server!, ns, 'orders-kafka'), 'the Deployment', 30_000);
     await send(server, 'PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/orders-kafka`, { spec: { template: { spec: { containers: [{ name: 'dispatcher', image: 'edited' }] } } } }, 'application/strategic-merge-patch+json');
-    await eventually(() => !JSON.stringify(getDeployment(server!, ns, 'orders-kafka')).includes('edited'), 'the edit undone');
+    await eventually(() => !JSON.stringify(getDeployment(server!, ns, 'orders-kafka')).includes('edited'), 'the edit undone', 30_000);
     await send(server, 'DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/orders-kafka`);
-    await eventually(() => { const d = getDeployment(server!, ns, 'orders-kafka'); return d !== undefined && d['metadata'] !== deployment['metadata']; }, 'the Deployment restored');
+    await eventually(() => { const d = getDeployment(server!, ns, 'orders-kafka'); return d !== undefined && d['metadata'] !== deployment['metadata']; }, 'the Deployment restored', 30_000);
 
     // Invalid twice (a Warning Event, then its repeat count).
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'broken', 'orders', { deployment: { spec: { template: { spec: { hostNetwork: true } } } } }));
@@ -111,10 +111,10 @@ describe('chart RBAC', () => {
 
     // Across namespaces: a finalizer is added, and removed on delete after the Deployment is gone.
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'moved', 'orders', { deployment: { metadata: { namespace: elsewhere } } }));
-    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 1, 'the cross-namespace Deployment');
+    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 1, 'the cross-namespace Deployment', 30_000);
     await send(server, 'DELETE', `${triggers}/moved`);
-    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 0, 'the cross-namespace Deployment removed');
-    await eventually(() => server!.store.get('kurier.dev/v1alpha1', 'KafkaTrigger', ns, 'moved') === undefined, 'the trigger gone');
+    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 0, 'the cross-namespace Deployment removed', 30_000);
+    await eventually(() => server!.store.get('kurier.dev/v1alpha1', 'KafkaTrigger', ns, 'moved') === undefined, 'the trigger gone', 30_000);
 
     // A real cluster keeps no request log: there the lifecycle above ran under KURIER_TEST_CONTROLLER_KUBECONFIG
     // (a ServiceAccount bound to the chart's rules), and every step succeeding is the check.
