@@ -54,8 +54,11 @@ export interface TriggerSpec {
   replicas?: number;
   /** Free-form; validated at render time, so typed as any JSON. */
   deployment?: JsonValue;
-  /** kubeless-pulsar-trigger compatibility: `spec.kubeless.function` is the function URL. */
-  kubeless?: { function?: string };
+  /**
+   * kubeless-pulsar-trigger compatibility: since 1.0 `function` is the function URL; before 1.0 it is
+   * a name, with `namespace`, `port` and `scheme` (spelt `schema` in its CRD).
+   */
+  kubeless?: { function?: string; namespace?: string; port?: number; scheme?: string; schema?: string };
   /** The source block, keyed by source name (`kafka`, `pulsar`, …). */
   [source: string]: unknown;
 }

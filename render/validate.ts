@@ -88,6 +88,24 @@ function checkDuration(path: string, value: unknown, report: Report, options: { 
   return ms;
 }
 
+/** `spec.kubeless`: the function's URL (1.0), or its name with namespace/port/scheme (before 1.0). */
+function checkKubelessFunction(kubeless: Obj | undefined, report: Report): void {
+  if (kubeless !== undefined && (has(kubeless, 'namespace') || has(kubeless, 'port'))) {
+    const name = kubeless.function;
+    if (typeof name === 'string' && (name.length > 63 || !DNS_LABEL.test(name))) {
+      report.error('spec.kubeless.function', `${show(name)} is not a function name: with spec.kubeless.namespace or port (the form before kubeless-pulsar-trigger 1.0) give the name, e.g. myfunction, or drop them and give the URL`);
+    }
+    if (has(kubeless, 'scheme') && has(kubeless, 'schema') && kubeless.scheme !== kubeless.schema) {
+      report.error('spec.kubeless.schema', `contradicts spec.kubeless.scheme (${show(kubeless.scheme)}): give one of them`);
+    }
+  } else {
+    checkUrl('spec.kubeless.function', kubeless?.function, ['http:', 'https:'], report, ', the function as kubeless-pulsar-trigger 1.0 takes it, e.g. http://myfunction.default:8080 (or, as before 1.0, a name with spec.kubeless.namespace and port)');
+    for (const field of ['scheme', 'schema']) {
+      if (kubeless !== undefined && has(kubeless, field)) report.error(`spec.kubeless.${field}`, 'applies only to a function given by name with spec.kubeless.namespace or port');
+    }
+  }
+}
+
 function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
   const fn = asObj(spec.function);
   const kubeless = asObj(spec.kubeless);
@@ -97,7 +115,7 @@ function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
     } else if (spec.function !== undefined && kubeless !== undefined) {
       report.error('spec.kubeless.function', 'set either spec.function or spec.kubeless.function, not both');
     }
-    checkUrl('spec.kubeless.function', kubeless?.function, ['http:', 'https:'], report, ', the function as kubeless-pulsar-trigger 1.0 takes it, e.g. http://myfunction.default:8080');
+    checkKubelessFunction(kubeless, report);
   }
   if (fn === undefined) return;
   if (has(fn, 'url') === has(fn, 'service')) {
@@ -283,12 +301,43 @@ function checkPulsarBroker(value: unknown, report: Report): string | undefined {
   return match?.[1];
 }
 
+/** The pre-1.0 form: topic is a bare name in spec.pulsar.namespace; returns the full topic it stands for. */
+function checkPreOneTopic(pulsar: Obj, name: string | undefined, report: Report): string | undefined {
+  const namespace = text(pulsar.namespace);
+  const tenant = text(pulsar.tenant);
+  if (name !== undefined && (name.includes('/') || !PULSAR_NAME.test(name))) {
+    report.error('spec.pulsar.topic', `${show(name)} is not a topic name: with spec.pulsar.namespace give the bare name, e.g. mytopic (or drop namespace and write persistent://TENANT/NAMESPACE/TOPIC)`);
+    return undefined;
+  }
+  if (namespace === undefined) return undefined;
+  const parts = namespace.split('/');
+  if (parts.length > 2 || parts.some((part) => !PULSAR_NAME.test(part))) {
+    report.error('spec.pulsar.namespace', `${show(namespace)} is not a Pulsar namespace: write NAMESPACE or TENANT/NAMESPACE`);
+    return undefined;
+  }
+  if (parts.length === 2 && tenant !== undefined) {
+    report.error('spec.pulsar.tenant', `spec.pulsar.namespace ${show(namespace)} already names the tenant`);
+  }
+  if (tenant !== undefined && !PULSAR_NAME.test(tenant)) report.error('spec.pulsar.tenant', `${show(tenant)} is not a valid Pulsar tenant name`);
+  if (name === undefined) return undefined;
+  const type = text(pulsar['topic-type']) ?? 'persistent';
+  return `${type}://${parts.length === 2 ? namespace : `${tenant ?? 'public'}/${namespace}`}/${name}`;
+}
+
 function checkPulsar(pulsar: Obj, report: Report): string[] {
   const scheme = checkPulsarBroker(pulsar.broker, report);
-  const topic = text(pulsar.topic);
-  if (topic !== undefined) {
-    const problem = pulsarTopicProblem(topic);
-    if (problem !== undefined) report.error('spec.pulsar.topic', problem);
+  const preOne = has(pulsar, 'namespace');
+  let topic = text(pulsar.topic);
+  if (preOne) {
+    topic = checkPreOneTopic(pulsar, topic, report);
+  } else {
+    for (const field of ['tenant', 'topic-type']) {
+      if (has(pulsar, field)) report.error(`spec.pulsar.${field}`, 'applies only with spec.pulsar.namespace (the form before kubeless-pulsar-trigger 1.0)');
+    }
+    if (topic !== undefined) {
+      const problem = pulsarTopicProblem(topic);
+      if (problem !== undefined) report.error('spec.pulsar.topic', problem);
+    }
   }
   if (has(pulsar, 'auth-token')) {
     if (has(pulsar, 'authTokenSecretRef')) report.error('spec.pulsar.auth-token', 'set at most one of authTokenSecretRef or auth-token');

@@ -30,9 +30,9 @@ function scratch(files: Record<string, string>): string {
 }
 
 describe('kurier validate', () => {
-  it('finds the examples: one per kind, the override and both kubeless-pulsar-trigger manifests', () => {
+  it('finds the examples: one per kind, the override and the kubeless-pulsar-trigger manifests of both generations', () => {
     expect(examples).toEqual([
-      'cron.yaml', 'kafka.yaml', 'kubeless-pulsar-trigger-minimal.yaml', 'kubeless-pulsar-trigger.yaml',
+      'cron.yaml', 'kafka.yaml', 'kubeless-pulsar-trigger-minimal.yaml', 'kubeless-pulsar-trigger-pre-1.0.yaml', 'kubeless-pulsar-trigger.yaml',
       'nats.yaml', 'override.yaml', 'pulsar.yaml', 'rabbitmq.yaml',
     ]);
   });
@@ -40,9 +40,10 @@ describe('kurier validate', () => {
   it('accepts every example in one run with --allow-cross-namespace, printing only the inline auth-token warnings', async () => {
     const result = await runKurier(['validate', '-f', 'examples', '--allow-cross-namespace']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`${examples.length} of ${examples.length} triggers valid, 2 warnings\n`);
+    expect(result.stdout).toBe(`${examples.length} of ${examples.length} triggers valid, 3 warnings\n`);
     expect(result.stderr.trim().split('\n')).toEqual([
       'examples/kubeless-pulsar-trigger-minimal.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
+      'examples/kubeless-pulsar-trigger-pre-1.0.yaml:0 PulsarTrigger/mytrigger-pre-1-0: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
       'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
     ]);
   });
