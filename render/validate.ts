@@ -499,6 +499,22 @@ function identify(doc: Obj, schemas: TriggerSchemas): KindSchema | Problem {
   return { path: 'kind', message: `not a Kurier trigger: apiVersion ${show(apiVersion)}, kind ${show(kind)} (known: ${knownKinds(schemas)})`, severity: 'error' };
 }
 
+/** spec.autoscaling: KEDA owns the replica count, so spec.replicas is refused beside it. */
+function checkAutoscaling(spec: Obj, kind: KindSchema, report: Report): void {
+  const autoscaling = asObj(spec.autoscaling);
+  if (autoscaling === undefined) return;
+  if (has(spec, 'replicas')) report.error('spec.replicas', 'set either spec.replicas or spec.autoscaling, not both (KEDA owns the replica count)');
+  const { minReplicas, maxReplicas } = autoscaling;
+  if (typeof minReplicas === 'number' && typeof maxReplicas === 'number' && minReplicas > maxReplicas) {
+    report.error('spec.autoscaling.minReplicas', `must not exceed autoscaling.maxReplicas (${minReplicas} > ${maxReplicas})`);
+  }
+  if (kind.source === 'nats') {
+    const nats = asObj(spec.nats);
+    if (nats !== undefined && !has(nats, 'jetstream')) report.error('spec.autoscaling', 'needs JetStream (spec.nats.jetstream): KEDA measures the lag of a JetStream consumer; core NATS has no backlog');
+    if (!has(autoscaling, 'monitoringEndpoint')) report.error('spec.autoscaling.monitoringEndpoint', 'required field is missing: host:port of the NATS monitoring endpoint KEDA polls (nats-server -m 8222)');
+  }
+}
+
 const REPLACEABLE = new Set(['pattern', 'type', 'format']);
 
 /**
@@ -517,6 +533,7 @@ export function validateTrigger(doc: unknown, schemas: TriggerSchemas): Problem[
     const consumed = checkSource(kind, spec, report);
     checkDelivery(spec, report, TARGETS[kind.source], consumed);
     checkDeployment(spec, report);
+    checkAutoscaling(spec, kind, report);
   }
   const semanticErrors = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
   // The status subresource ignores status in what users apply; the controller owns it.
