@@ -9,6 +9,7 @@ import { createMetrics } from './metrics.js';
 import { createPipeline } from './pipeline.js';
 import { startHealthServer } from '../../common/server.js';
 import type { Source, SourceModule } from './types.js';
+import { COMMON_VARIABLES, ownedPrefixes, type VariableDoc } from './variables.js';
 
 export interface RuntimeOptions {
   readonly source: Source;
@@ -19,6 +20,8 @@ export interface RuntimeOptions {
   /** Where configuration problems go, one line each (stderr). */
   readonly writeError: (line: string) => void;
   readonly logDestination?: DestinationStream;
+  /** The source's own variables; a set `<SOURCE>_*`/`DELIVERY_*` variable outside them and the common ones is warned about. */
+  readonly variables?: readonly VariableDoc[];
 }
 
 function errorText(error: unknown): string {
@@ -30,12 +33,15 @@ export function readConfiguration(
   source: Source,
   module: SourceModule<unknown>,
   env: Env,
-): { config: DispatcherConfig; sourceConfig: unknown } {
+  variables: readonly VariableDoc[] = [],
+): { config: DispatcherConfig; sourceConfig: unknown; warnings: string[] } {
   const reader = new EnvReader(env);
   const config = parseConfig(reader, source);
   const sourceConfig = module.parseConfig(reader, config.trigger);
   reader.check();
-  return { config, sourceConfig };
+  const known = [...COMMON_VARIABLES, ...variables].map((variable) => variable.name);
+  const warnings = variables.length === 0 ? [] : reader.unknownVariables(ownedPrefixes(source), known);
+  return { config, sourceConfig, warnings };
 }
 
 /**
@@ -46,15 +52,16 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   const { source, module } = options;
   let configuration: ReturnType<typeof readConfiguration>;
   try {
-    configuration = readConfiguration(source, module, options.env);
+    configuration = readConfiguration(source, module, options.env, options.variables);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) options.writeError(`kurier dispatch ${source}: ${problem}`);
     return 1;
   }
-  const { config, sourceConfig } = configuration;
+  const { config, sourceConfig, warnings } = configuration;
   const { trigger } = config;
   const logger = createLogger({ trigger: `${trigger.namespace}/${trigger.name}`, source }, options.logDestination);
+  for (const warning of warnings) logger.warn({}, warning);
   const metrics = createMetrics({ defaultMetrics: true });
   const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry, delivery: config.delivery });
   const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
