@@ -105,7 +105,7 @@ describe('what render gives a dispatcher', () => {
       const source = (dispatcher?.args ?? []).at(-1) as Source;
       const known = catalogs.get(source) ?? [];
       const owned = (dispatcher?.env ?? []).map((variable) => variable.name).filter((name) => name.startsWith(`${source.toUpperCase()}_`) || name.startsWith('DELIVERY_'));
-      expect(owned.filter((name) => !known.includes(name)), `${document.file}`).toEqual([]);
+      expect(owned.filter((name) => !known.includes(name)), document.file).toEqual([]);
       checked += owned.length;
     }
     expect(checked).toBeGreaterThan(20);
