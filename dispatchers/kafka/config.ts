@@ -1,3 +1,4 @@
+import { kafkaTopicProblem } from '../../common/source-names.js';
 import type { EnvReader } from '../core/env-reader.js';
 import type { TriggerIdentity } from '../core/types.js';
 
@@ -63,6 +64,10 @@ export function parseKafkaConfig(reader: EnvReader, trigger: TriggerIdentity): K
   }
   const topics = [...new Set([...reader.list('KAFKA_TOPIC'), ...reader.list('KAFKA_TOPICS')])];
   if (topics.length === 0) reader.problems.push('KAFKA_TOPIC or KAFKA_TOPICS is required (the topic(s) to consume)');
+  for (const topic of topics) {
+    const problem = kafkaTopicProblem(topic);
+    if (problem !== undefined) reader.problems.push(`KAFKA_TOPIC${reader.list('KAFKA_TOPIC').includes(topic) ? '' : 'S'}: ${problem}`);
+  }
 
   const sessionTimeoutMs = reader.duration('KAFKA_SESSION_TIMEOUT', KAFKA_DEFAULTS.sessionTimeoutMs);
   const rebalanceTimeoutMs = reader.duration('KAFKA_REBALANCE_TIMEOUT', KAFKA_DEFAULTS.rebalanceTimeoutMs);
