@@ -16,7 +16,19 @@ import { loadTemplates } from '../render/templates.js';
 import type { JsonObject, Trigger } from '../render/trigger.js';
 import { parseArgs, UsageError } from './input.js';
 
-const USAGE = 'usage: kurier demo [--messages N] [--nats URL] [--fail-every K]\n';
+const USAGE = `usage: kurier demo [--messages N] [--nats URL] [--fail-every K]
+
+Runs the main job end to end on this machine: an embedded NATSTrigger is rendered as the controller
+renders it, its dispatcher runs as a real process with the rendered environment against NATS
+JetStream, and a local function receives every message.
+
+  --messages N     messages to publish (default 500)
+  --nats URL       NATS with JetStream (default nats://127.0.0.1:4222)
+  --fail-every K   the function answers 503 to the first attempt of every K-th message (default 5; 0 = never)
+  -h, --help       this help
+
+Exit codes: 0 every message delivered and the dispatcher stopped cleanly, 1 otherwise, 2 usage.
+`;
 const BIN = fileURLToPath(new URL('../bin/kurier.js', import.meta.url));
 
 interface DemoOptions {
@@ -36,8 +48,9 @@ const say = (line: string): void => {
   stdout.write(`kurier demo: ${line}\n`);
 };
 
-function parseOptions(args: readonly string[]): DemoOptions {
+function parseOptions(args: readonly string[]): DemoOptions | 'help' {
   const parsed = parseArgs(args, ['--messages', '--nats', '--fail-every'], []);
+  if (parsed.help) return 'help';
   if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0] ?? ''}`);
   const whole = (flag: string, fallback: number, min: number): number => {
     const text = parsed.values.get(flag);
@@ -200,13 +213,17 @@ async function run(options: DemoOptions): Promise<number> {
 
 /** `kurier demo`: exit 0 when every message was delivered and the dispatcher stopped cleanly. */
 export async function runDemo(args: readonly string[]): Promise<number> {
-  let options: DemoOptions;
+  let options: DemoOptions | 'help';
   try {
     options = parseOptions(args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    stderr.write(`kurier demo: ${err.message}\n${USAGE}`);
+    stderr.write(`kurier demo: ${err.message} (run "kurier demo --help" for usage)\n`);
     return 2;
+  }
+  if (options === 'help') {
+    stdout.write(USAGE);
+    return 0;
   }
   try {
     return await run(options);
