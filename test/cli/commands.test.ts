@@ -44,7 +44,7 @@ function runWithLazyReader(args: string[], patienceMs: number): Promise<{ code: 
     child.once('error', reject);
     child.once('exit', (exitCode) => {
       code = exitCode;
-      if (!stdout.isPaused()) return finish();
+      if (!stdout.isPaused()) { finish(); return; }
       clearTimeout(patience);
       startReading();
     });
