@@ -42,7 +42,7 @@ describe('kurier validate', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${examples.length} of ${examples.length} triggers valid, 3 warnings\n`);
     expect(result.stderr.trim().split('\n')).toEqual([
-      'examples/kubeless-pulsar-trigger-minimal.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
+      'examples/kubeless-pulsar-trigger-minimal.yaml:0 PulsarTrigger/mytrigger-minimal: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
       'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.deployment.metadata.namespace: warning: moves the dispatcher out of the trigger\'s namespace "default": the default policy refuses this unless the admin allows it (--allow-cross-namespace)',
       'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
     ]);

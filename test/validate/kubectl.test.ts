@@ -89,7 +89,7 @@ describe.skipIf(!hasKubectl)('crd.yaml with kubectl (against the API server doub
     const result = await kc(['get', 'triggers', '-A']);
     expect(result.code, result.out).toBe(0);
     expect(result.out).toContain('SOURCE');
-    for (const name of ['kafkatrigger.kurier.dev/orders', 'pulsartrigger.kurier.dev/mytrigger', 'natstrigger.kurier.dev/sensors', 'rabbitmqtrigger.kurier.dev/emails', 'crontrigger.kurier.dev/morning-report']) {
+    for (const name of ['kafkatrigger.kurier.dev/orders', 'pulsartrigger.kurier.dev/mytrigger', 'pulsartrigger.kurier.dev/mytrigger-minimal', 'natstrigger.kurier.dev/sensors', 'rabbitmqtrigger.kurier.dev/emails', 'crontrigger.kurier.dev/morning-report']) {
       expect(result.out).toContain(name);
     }
   });
