@@ -105,6 +105,7 @@ export class KafkaAdapter implements SourceAdapter {
     this.pipeline = pipeline;
     const producer = this.kafka.producer({ allowAutoTopicCreation: true });
     this.producer = producer;
+    this.logger.info({ source: 'kafka', brokers: this.config.brokers }, 'connecting to Kafka');
     await producer.connect();
     await this.startConsumer();
   }
