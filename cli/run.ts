@@ -4,10 +4,7 @@
  * arguments and environment start a local `kurier` process, with Secret references resolved from
  * `--secret` flags or a `--secrets-file`.
  */
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { stderr, stdout } from 'node:process';
-import { fileURLToPath } from 'node:url';
 import { render } from '../render/render.js';
 import { SHIPPED_CRD, SHIPPED_TEMPLATES } from '../render/shipped-files.js';
 import { loadTemplates } from '../render/templates.js';
@@ -21,20 +18,19 @@ const USAGE = `usage: kurier run -f FILE [--function-url URL] [--secret NAME/KEY
 
 Runs the dispatcher of the one trigger in FILE on this machine, as the controller would run it in
 the cluster: the trigger is validated and rendered, and the dispatcher container's arguments and
-environment start a local dispatcher process. Stop it with Ctrl-C (SIGINT) or SIGTERM.
+environment (only those) configure a dispatcher in this process. Ctrl-C (SIGINT) or SIGTERM drains
+and stops it.
 
   -f, --filename FILE       the trigger (one YAML document; - for standard input)
   --function-url URL        send to this URL instead of spec.function (e.g. a function on localhost)
   --secret NAME/KEY=VALUE   the value of key KEY of Secret NAME, for every ...SecretRef; repeatable
   --secrets-file FILE       Secret manifests (data or stringData) or a mapping NAME: {KEY: VALUE}
-  --metrics-port N          serve /healthz, /readyz and /metrics on N instead of the rendered port (0 = any free port)
+  --metrics-port N          serve /healthz, /readyz and /metrics on N (default 0: any free port, logged; the pod uses the rendered 9090)
   --templates DIR           the dispatcher templates (default: the shipped templates/)
   -h, --help                this help
 
 Exit codes: the dispatcher's (0 after a clean stop, 1 on a failure), 1 invalid trigger or missing secret, 2 usage.
 `;
-
-const BIN = fileURLToPath(new URL('../bin/kurier.js', import.meta.url));
 
 interface RunOptions {
   readonly file: string;
@@ -135,26 +131,18 @@ async function prepare(options: RunOptions): Promise<{ trigger: Trigger; args: s
     env['FUNCTION_URL'] = options.functionUrl;
     if ('KUBELESS_FUNCTION' in env) env['KUBELESS_FUNCTION'] = options.functionUrl;
   }
-  if (options.metricsPort !== undefined) env['METRICS_PORT'] = options.metricsPort;
+  // On a developer's machine the pod's fixed port is often taken: any free port unless asked.
+  env['METRICS_PORT'] = options.metricsPort ?? '0';
   return { trigger, args: container.args, env };
 }
 
-function runDispatcher(args: readonly string[], env: Record<string, string>): Promise<number> {
-  // Only the rendered variables, as in the pod; PATH and the temp dir are this machine's.
-  const local: NodeJS.ProcessEnv = { ...env, PATH: process.env['PATH'] ?? '' };
-  if (process.env['TMPDIR'] !== undefined) local['TMPDIR'] = process.env['TMPDIR'];
-  const child = spawn(process.execPath, [BIN, ...args], { env: local, stdio: ['ignore', 'inherit', 'inherit'] });
-  const forward = (signal: NodeJS.Signals): void => { child.kill(signal); };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
-    });
-  });
+/**
+ * Runs the dispatcher in this process, configured only by the rendered variables (as in the pod,
+ * not this shell's environment), so Ctrl-C drains it and nothing outlives `kurier run`.
+ */
+async function runDispatcher(args: readonly string[], env: Record<string, string>): Promise<number> {
+  const { runDispatchWith } = await import('../dispatchers/main.js');
+  return runDispatchWith(args.slice(1), env);
 }
 
 /** `kurier run`: exit code of the dispatcher, 1 for a trigger that cannot run, 2 usage. */

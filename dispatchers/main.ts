@@ -51,7 +51,12 @@ async function loadSource(source: Source): Promise<SourceModule<unknown> | strin
 }
 
 /** `kurier dispatch <source>`: exit code 0 ok, 1 failure, 2 usage. The only reader of process.env. */
-export async function runDispatch(args: readonly string[]): Promise<number> {
+export function runDispatch(args: readonly string[]): Promise<number> {
+  return runDispatchWith(args, process.env);
+}
+
+/** `kurier dispatch <source>` configured by `env` instead of this process's environment (`kurier run`). */
+export async function runDispatchWith(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const [source, ...rest] = args;
   if (source === '-h' || source === '--help') {
     process.stdout.write(USAGE);
@@ -78,7 +83,7 @@ export async function runDispatch(args: readonly string[]): Promise<number> {
   return runDispatcher({
     source,
     module,
-    env: process.env,
+    env,
     variables: await VARIABLE_LOADERS[source](),
     writeError: (line) => process.stderr.write(`${line}\n`),
     onSignal: (handler) => {

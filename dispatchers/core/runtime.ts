@@ -93,7 +93,16 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   });
 
   let started = false;
-  const server = await startHealthServer(config.metricsPort, () => started && !pipeline.draining && adapter.connected(), metrics.registry);
+  let server: Awaited<ReturnType<typeof startHealthServer>>;
+  try {
+    server = await startHealthServer(config.metricsPort, () => started && !pipeline.draining && adapter.connected(), metrics.registry);
+  } catch (error) {
+    // e.g. EADDRINUSE: one clear line instead of a crash.
+    logger.error({ port: config.metricsPort, err: errorText(error) }, `cannot serve /healthz and /metrics on METRICS_PORT ${config.metricsPort}`);
+    unsubscribe();
+    client.close();
+    return 1;
+  }
   logger.info({ port: server.port }, 'health and metrics server listening');
 
   const run = async (): Promise<number> => {

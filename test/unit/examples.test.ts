@@ -17,7 +17,11 @@ describe('examples/ applied at once (kubectl apply -f examples/)', () => {
 
   it('uses only namespaces that exist by default or that the README creates', async () => {
     const readme = readFileSync(`${repoRoot}README.md`, 'utf8');
-    const created = new Set(['default', ...(/for ns in ([a-z0-9 -]+); do kubectl create namespace/.exec(readme)?.[1]?.split(' ') ?? [])]);
+    const created = new Set([
+      'default',
+      ...[...readme.matchAll(/^kubectl create namespace ([a-z0-9-]+)$/gm)].map((match) => match[1]),
+      ...(/for ns in ([a-z0-9 -]+); do kubectl create namespace/.exec(readme)?.[1]?.split(' ') ?? []),
+    ]);
     const used = (await readDocuments(`${repoRoot}examples`)).map((document) => (document.value as Meta).metadata.namespace ?? 'default');
     expect(used.filter((namespace) => !created.has(namespace))).toEqual([]);
     expect(readme).toContain('kubectl create namespace iot\nkubectl apply -f examples/nats.yaml');
