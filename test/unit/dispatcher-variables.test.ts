@@ -14,6 +14,8 @@ import { parsePulsarConfig } from '../../dispatchers/pulsar/config.js';
 import { PULSAR_VARIABLES } from '../../dispatchers/pulsar/variables.js';
 import { parseRabbitMQConfig } from '../../dispatchers/rabbitmq/config.js';
 import { RABBITMQ_VARIABLES } from '../../dispatchers/rabbitmq/variables.js';
+import { useCleanup } from '../support/cleanup.js';
+import { DispatcherProcess } from '../support/dispatcher-process.js';
 import { runKurier } from '../support/run-kurier.js';
 
 type Parse = SourceModule<unknown>['parseConfig'];
@@ -109,5 +111,16 @@ describe('what render gives a dispatcher', () => {
       checked += owned.length;
     }
     expect(checked).toBeGreaterThan(20);
+  });
+});
+
+describe('a dispatcher started by hand with a misspelt variable', () => {
+  const cleanup = useCleanup();
+
+  it('logs a warning naming the closest known variable (NATS_STREAM → NATS_JETSTREAM_STREAM) at start', async () => {
+    const dispatcher = DispatcherProcess.spawn('nats', { FUNCTION_URL: 'http://127.0.0.1:9/', NATS_URL: 'nats://127.0.0.1:9', NATS_SUBJECT: 'orders', NATS_STREAM: 'ORDERS' });
+    cleanup.push(() => dispatcher.stop());
+    const warning = await dispatcher.waitForLog((line) => line.level === 'warn' && String(line.msg).startsWith('NATS_STREAM'), 15_000, 'the unknown-variable warning');
+    expect(warning.msg).toBe('NATS_STREAM is not a variable this dispatcher reads; it is ignored (did you mean NATS_JETSTREAM_STREAM?)');
   });
 });
