@@ -140,3 +140,28 @@ describe('help, version and usage errors', () => {
     expect([result.code, result.stderr]).toEqual([2, `${line}\n`]);
   });
 });
+
+describe('YAML 1.1 scalars, read as kubectl reads them', () => {
+  const manifest = `apiVersion: kurier.dev/v1alpha1
+kind: NATSTrigger
+metadata: { name: yaml11, namespace: team }
+spec:
+  nats: { url: "nats://nats:4222", subject: orders }
+  function: { url: "http://fn.team:8080/" }
+  delivery:
+    retry:
+      on: [5xx]
+`;
+
+  it('validate: an unquoted retry.on is the key true to kubectl; the warning says so, where, and names the field when', async () => {
+    const result = await runKurier(['validate', '-f', '-'], { input: manifest });
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')).toContain('-:9:7 spec.delivery.retry.true: warning: key on: kubectl (YAML 1.1) reads it as the boolean true, so the field is "true", not "on"; the field is named when');
+    expect(result.stderr).toContain('spec.delivery.retry.true: unknown field "true"');
+  });
+
+  it('render: a value kubectl reads as a boolean where a string was meant is a warning with the quoted form', async () => {
+    const result = await runKurier(['render', '-f', '-'], { input: manifest.replace('subject: orders', 'subject: "orders", queueGroup: no').replace('    retry:\n      on: [5xx]\n', '    timeout: 5s\n') });
+    expect(result.stderr).toContain(':5:67 spec.nats.queueGroup: warning: value no: kubectl (YAML 1.1) reads it as the boolean false, YAML 1.2 as the string "no"; write "no" if you mean the string');
+  });
+});
