@@ -6,6 +6,16 @@
 
 const show = (value: string): string => JSON.stringify(value);
 
+const KAFKA_BROKER = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[A-Za-z0-9]):(\d{1,5})$/;
+
+/** A Kafka bootstrap address: `host:port` (host name, IPv4 or [IPv6]) with a port in 1–65535, no scheme. */
+export function kafkaBrokerProblem(broker: string): string | undefined {
+  if (broker.includes('://')) return `write brokers as host:port, without a scheme (got ${show(broker)})`;
+  const port = Number(KAFKA_BROKER.exec(broker)?.[3] ?? Number.NaN);
+  if (!(port >= 1 && port <= 65535)) return `must be host:port, e.g. kafka-0.kafka:9092 (got ${show(broker)})`;
+  return undefined;
+}
+
 const KAFKA_TOPIC = /^[a-zA-Z0-9._-]+$/;
 
 /** Kafka's own rule: 1–249 of letters, digits, '.', '_' and '-', not '.' or '..'. */

@@ -5,7 +5,7 @@
 import { validate as isCronExpression, validateDetailed as explainCron } from 'node-cron';
 import { parseDuration } from '../common/duration.js';
 import {
-  jetStreamNameProblem, kafkaTopicProblem, natsSubjectProblem, pulsarTopicProblem, rabbitQueueProblem,
+  jetStreamNameProblem, kafkaBrokerProblem, kafkaTopicProblem, natsSubjectProblem, pulsarTopicProblem, rabbitQueueProblem,
 } from '../common/source-names.js';
 import { checkSchema, schemaFor, type KindSchema, type Problem, type TriggerSchemas } from './schema.js';
 
@@ -168,18 +168,12 @@ function checkDelivery(spec: Obj, report: Report, target: Target | undefined, co
 
 // --- Kafka ---------------------------------------------------------------------------------------
 
-const BROKER = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[A-Za-z0-9]):(\d{1,5})$/;
-
 function checkKafkaBrokers(value: unknown, report: Report): void {
   if (!Array.isArray(value)) return;
   value.forEach((broker: unknown, index) => {
     if (typeof broker !== 'string' || broker === '') return;
-    const path = `spec.kafka.brokers[${index}]`;
-    if (broker.includes('://')) report.error(path, `write brokers as host:port, without a scheme (got ${show(broker)})`);
-    else {
-      const port = Number(BROKER.exec(broker)?.[3] ?? Number.NaN);
-      if (!(port >= 1 && port <= 65535)) report.error(path, `must be host:port, e.g. kafka-0.kafka:9092 (got ${show(broker)})`);
-    }
+    const problem = kafkaBrokerProblem(broker);
+    if (problem !== undefined) report.error(`spec.kafka.brokers[${index}]`, problem);
   });
 }
 

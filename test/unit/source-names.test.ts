@@ -31,6 +31,12 @@ const CASES: readonly Case[] = [
     names: ['orders', 'bad topic!', 'a/b', '..', 'x'.repeat(250), 'orders.v2_eu-1'],
   },
   {
+    source: 'kafka', kind: 'KafkaTrigger', parse: parseKafkaConfig,
+    block: (broker) => ({ topic: 'orders', brokers: [broker] }),
+    env: (broker) => ({ KAFKA_BROKERS: broker, KAFKA_TOPIC: 'orders' }),
+    names: ['kafka-0.kafka:9092', 'no-port', 'kafka://k:9092', 'k:99999', 'k:0', '[::1]:9092', '10.0.0.1:9092'],
+  },
+  {
     source: 'nats', kind: 'NATSTrigger', parse: parseNatsConfig,
     block: (subject) => ({ url: 'nats://nats:4222', subject }),
     env: (subject) => ({ NATS_URL: 'nats://nats:4222', NATS_SUBJECT: subject }),
