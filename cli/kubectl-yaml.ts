@@ -112,8 +112,14 @@ export function parseKubectlYaml(text: string): KubectlDocument[] {
     }
     const ambiguous: AmbiguousScalar[] = [];
     ambiguousScalars(document.contents, '', lines, ambiguous);
-    const value: unknown = document.toJS();
-    return { index, value: value ?? undefined, errors: [], ambiguous };
+    try {
+      const value: unknown = document.toJS();
+      return { index, value: value ?? undefined, errors: [], ambiguous };
+    } catch (err) {
+      // yaml refuses alias expansion past its limit (an "alias bomb") with a ReferenceError.
+      const { line, col } = lines.linePos(document.contents?.range[0] ?? 0);
+      return { index, value: undefined, errors: [{ line, column: col, message: `cannot be read: ${(err as Error).message}` }], ambiguous: [] };
+    }
   });
 }
 

@@ -5,14 +5,11 @@
  * `--secret` flags or a `--secrets-file`.
  */
 import { stderr, stdout } from 'node:process';
-import { render } from '../render/render.js';
-import { SHIPPED_CRD, SHIPPED_TEMPLATES } from '../render/shipped-files.js';
-import { loadTemplates } from '../render/templates.js';
 import type { JsonObject, Trigger } from '../render/trigger.js';
-import { isValid, loadSchemas } from '../render/validate.js';
+import { judgeTrigger } from '../render/verdict.js';
 import { ambiguityWarnings, describeDocument, describeSyntaxError, FILE_FLAG_ALIASES, InputError, parseArgs, readDocuments, UsageError } from './input.js';
 import { parseSecretFlag, readSecretsFile, type LocalSecrets } from './local-secrets.js';
-import { judgeForValidate } from './validate.js';
+import { loadVerdictSettings, SettingsError } from './verdict-settings.js';
 
 const USAGE = `usage: kurier run -f FILE [--function-url URL] [--secret NAME/KEY=VALUE …] [--secrets-file FILE] [--metrics-port N] [--templates DIR]
 
@@ -37,7 +34,7 @@ interface RunOptions {
   readonly functionUrl: string | undefined;
   readonly secrets: LocalSecrets;
   readonly metricsPort: string | undefined;
-  readonly templatesDir: string;
+  readonly templatesDir: string | undefined;
 }
 
 /** A trigger that cannot run: one line per problem, exit 1. */
@@ -59,22 +56,23 @@ async function parseOptions(args: readonly string[]): Promise<RunOptions | 'help
   const secretsFile = parsed.values.get('--secrets-file');
   if (secretsFile !== undefined) await readSecretsFile(secretsFile, secrets);
   for (const flag of parsed.lists.get('--secret') ?? []) parseSecretFlag(flag, secrets);
-  return { file: files[0] ?? '', functionUrl, secrets, metricsPort, templatesDir: parsed.values.get('--templates') ?? SHIPPED_TEMPLATES };
+  return { file: files[0] ?? '', functionUrl, secrets, metricsPort, templatesDir: parsed.values.get('--templates') };
 }
 
-/** The one trigger of the file, validated as `kurier validate` does; warnings go to stderr. */
-async function readTrigger(file: string): Promise<Trigger> {
+/** The one trigger of the file and its Deployment, judged as `kurier validate` and the controller do; warnings go to stderr. */
+async function judgedTrigger(file: string, templatesDir: string | undefined): Promise<{ trigger: Trigger; deployment: JsonObject }> {
   const documents = await readDocuments(file);
   if (documents.length !== 1) throw new RunError(`${file}: holds ${documents.length} YAML documents; kurier run takes a file with one trigger`);
   const [document] = documents;
   if (document === undefined) throw new RunError(`${file}: no trigger`);
   if (document.error !== undefined) throw new RunError(describeSyntaxError(document));
   for (const warning of ambiguityWarnings(document)) stderr.write(`${warning}\n`);
-  const problems = judgeForValidate(document.value, loadSchemas(SHIPPED_CRD));
-  const lines = problems.map((problem) => `${describeDocument(document)}: ${problem.path === '' ? '' : `${problem.path}: `}${problem.severity === 'warning' ? 'warning: ' : ''}${problem.message}`);
-  if (!isValid(problems)) throw new RunError(lines.join('\n'));
+  const settings = await loadVerdictSettings(new Map(templatesDir === undefined ? [] : [['--templates', templatesDir]]), new Set());
+  const verdict = judgeTrigger(document.value, settings);
+  const lines = verdict.problems.map((problem) => `${describeDocument(document)}: ${problem.path === '' ? '' : `${problem.path}: `}${problem.severity === 'warning' ? 'warning: ' : ''}${problem.message}`);
+  if (verdict.deployment === undefined) throw new RunError(lines.join('\n'));
   for (const line of lines) stderr.write(`${line}\n`);
-  return document.value as Trigger;
+  return { trigger: document.value as Trigger, deployment: verdict.deployment };
 }
 
 interface EnvVar {
@@ -119,8 +117,7 @@ function resolveEnv(env: readonly EnvVar[], secrets: LocalSecrets): Record<strin
 }
 
 async function prepare(options: RunOptions): Promise<{ trigger: Trigger; args: string[]; env: Record<string, string> }> {
-  const trigger = await readTrigger(options.file);
-  const deployment = render(trigger, await loadTemplates(options.templatesDir)) as JsonObject;
+  const { trigger, deployment } = await judgedTrigger(options.file, options.templatesDir);
   const container = dispatcherContainer(deployment);
   if (container.command !== undefined || container.args[0] !== 'dispatch') {
     throw new RunError('the dispatcher container runs its own command (spec.deployment overrides it); kurier run runs only kurier\'s own dispatcher');
@@ -160,7 +157,7 @@ export async function runTrigger(args: readonly string[]): Promise<number> {
       stderr.write(`kurier run: ${err.message} (run "kurier run --help" for usage)\n`);
       return 2;
     }
-    if (err instanceof InputError) {
+    if (err instanceof InputError || err instanceof SettingsError) {
       stderr.write(`kurier run: ${err.message}\n`);
       return 2;
     }

@@ -9,10 +9,16 @@ export interface HealthServer {
 }
 
 /**
- * Serves `/healthz` (the process is alive), `/readyz` (`ready()`, else 503 with `notReady`) and
+ * Serves `/healthz` (the process is alive; `live.check()`, else 503 with `live.failure`), `/readyz` (`ready()`, else 503 with `notReady`) and
  * Prometheus `/metrics`: the dispatchers' and the controller's one health server.
  */
-export async function startHealthServer(port: number, ready: () => boolean, registry: Registry, notReady = 'not ready'): Promise<HealthServer> {
+export async function startHealthServer(
+  port: number,
+  ready: () => boolean,
+  registry: Registry,
+  notReady = 'not ready',
+  live: { check: () => boolean; failure: string } = { check: () => true, failure: 'not live' },
+): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -20,7 +26,8 @@ export async function startHealthServer(port: number, ready: () => boolean, regi
       return;
     }
     if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const ok = live.check();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : `${live.failure}\n`);
     } else if (path === '/readyz') {
       const ok = ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : `${notReady}\n`);

@@ -5,7 +5,10 @@ export interface TimerHandle {
 }
 
 export interface Clock {
+  /** Wall-clock milliseconds (for timestamps written to the API). */
   now(): number;
+  /** Milliseconds on a clock that never jumps back or with NTP (for deadlines and leases). */
+  monotonic(): number;
   /** Runs `fn` after `ms` milliseconds; the timer never keeps the process alive on its own. */
   setTimer(fn: () => void, ms: number): TimerHandle;
 }
@@ -13,6 +16,7 @@ export interface Clock {
 /** The wall clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimer(fn, ms) {
     const t = setTimeout(fn, Math.max(0, ms));
     t.unref();
@@ -54,6 +58,10 @@ export class FakeClock implements Clock {
   }
 
   now(): number {
+    return this.#now;
+  }
+
+  monotonic(): number {
     return this.#now;
   }
 

@@ -5,12 +5,14 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.js';
+import { ApiWatchdog } from './api-watchdog.js';
 import { KubeEventRecorder, type EventRecorder } from './events.js';
 import { ResilientInformer, runResync } from './informers.js';
-import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, type KubeApi, type KubeObject } from './kube.js';
+import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, versionProbe, type KubeApi, type KubeObject } from './kube.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import type { Logger } from './logger.js';
-import { createMetrics, ReconcileResult, type ControllerMetrics } from './metrics.js';
+import { createMetrics, ReconcileResult, type ControllerMetrics, type TriggerReadiness } from './metrics.js';
+import { readyCondition } from './status.js';
 import {
   LABEL_KIND,
   LABEL_MANAGED_BY,
@@ -26,6 +28,7 @@ import {
 } from './reconciler.js';
 import { GROUP, VERSION, type Trigger } from '../render/trigger.js';
 import { WorkQueue } from './work-queue.js';
+import { fenceWrites, NotLeaderError } from './write-fence.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -45,6 +48,8 @@ export interface ControllerOptions {
   identity?: string;
   queue?: { baseDelayMs?: number; maxDelayMs?: number };
   informerRestart?: { baseMs?: number; maxMs?: number };
+  /** How often `GET /version` checks that the API server answers (outages are logged); 0 disables. Default 10 s. */
+  apiProbeIntervalMs?: number;
   clock?: Clock;
   log: Logger;
   events?: EventRecorder;
@@ -71,6 +76,7 @@ export class Controller {
   readonly #abort = new AbortController();
   #workers: Promise<void>[] = [];
   #elector: LeaderElector | undefined;
+  readonly #watchdog: ApiWatchdog;
   #electorRun: Promise<void> | undefined;
   #reconciling = false;
   #stopped = false;
@@ -81,16 +87,31 @@ export class Controller {
   constructor(options: ControllerOptions) {
     this.#o = options;
     shareConnections(options.kubeConfig);
-    this.#api = options.api ?? kubeApi(options.kubeConfig);
+    // every request ends well before a lease renew deadline (client-node's own timeout is 300 s)
+    const requestTimeoutMs = Math.min(30_000, Math.max(1000, (options.leaderElection?.renewDeadlineMs ?? 60_000) / 2));
+    this.#api = options.api ?? kubeApi(options.kubeConfig, { requestTimeoutMs });
+    // with leader election, reconciles and Events write only while the lease is known to be held
+    const writer = options.leaderElection === undefined ? this.#api : fenceWrites(this.#api, () => this.#elector?.holdsLease() === true);
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
+    const probeInterval = options.apiProbeIntervalMs ?? 10_000;
+    this.#watchdog = new ApiWatchdog(versionProbe(options.kubeConfig, Math.min(requestTimeoutMs, Math.max(probeInterval, 1000))), {
+      clock: this.#clock,
+      log: this.#log,
+      intervalMs: probeInterval,
+      timeoutMs: Math.min(requestTimeoutMs, Math.max(probeInterval, 1000)),
+    });
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.queue = new WorkQueue({ clock: this.#clock, ...options.queue });
-    this.metrics = createMetrics({ queueDepth: () => this.queue.length, defaultMetrics: options.defaultMetrics ?? false });
+    this.metrics = createMetrics({
+      queueDepth: () => this.queue.length,
+      triggers: () => (this.#reconciling ? this.#readiness() : []),
+      defaultMetrics: options.defaultMetrics ?? false,
+    });
     this.#kinds = new Map(options.kinds.map((k) => [k.kind, k]));
     this.#kindByLower = new Map(options.kinds.map((k) => [k.kind.toLowerCase(), k.kind]));
     const events =
-      options.events ?? new KubeEventRecorder(this.#api, { clock: this.#clock, instance: options.identity ?? 'kurier-controller', log: this.#log });
+      options.events ?? new KubeEventRecorder(writer, { clock: this.#clock, instance: options.identity ?? 'kurier-controller', log: this.#log });
     const scopes: (string | undefined)[] = options.namespaces === undefined ? [undefined] : [...options.namespaces];
     const informerOptions = {
       clock: this.#clock,
@@ -162,11 +183,12 @@ export class Controller {
     }
 
     this.#reconciler = new Reconciler({
-      api: this.#api,
+      api: writer,
       kinds: this.#kinds,
       trigger: (kind, namespace, name) => this.#triggerInformer(kind, namespace)?.get(namespace, name) as Trigger | undefined,
       cachedDeployment: (namespace, name) => this.#deploymentInformer(namespace)?.get(namespace, name),
-      watchesDeployments: (namespace) => this.#deploymentInformer(namespace)?.synced === true,
+      inScope: (namespace) => options.namespaces === undefined || options.namespaces.includes(namespace),
+      scopeDescription: options.namespaces === undefined ? 'all namespaces' : `watched: ${options.namespaces.join(', ')}`,
       legacyDeployments: () => this.#legacyInformers.flatMap((i) => i.list()),
       render: (trigger) => options.render(trigger),
       isRenderError: (err): err is Error => options.isRenderError(err),
@@ -182,6 +204,27 @@ export class Controller {
     return this.#allInformers().every((i) => i.synced);
   }
 
+  /**
+   * For `/healthz`: false when this replica believes it leads but has not renewed its lease for
+   * longer than the renew deadline (its elector should have given up by then: it is stuck).
+   */
+  get live(): boolean {
+    const elector = this.#elector;
+    const election = this.#o.leaderElection;
+    if (elector === undefined || election === undefined || !elector.leading) return true;
+    return elector.renewAgeMs < election.renewDeadlineMs + election.retryPeriodMs;
+  }
+
+  /** False while the API server does not answer `GET /version` (see the log). */
+  get apiReachable(): boolean {
+    return this.#watchdog.reachable;
+  }
+
+  /** Entries the reconciler keeps per trigger and Deployment (they go with the trigger). */
+  get remembered(): number {
+    return this.#reconciler.remembered;
+  }
+
   /** True while this instance runs reconciles (leader, or no leader election). */
   get reconciling(): boolean {
     return this.#reconciling;
@@ -190,6 +233,7 @@ export class Controller {
   /** Starts the informers, then reconciles at once or after winning the leader election. */
   async start(): Promise<void> {
     await Promise.all(this.#allInformers().map((i) => i.start()));
+    if ((this.#o.apiProbeIntervalMs ?? 10_000) > 0) void this.#watchdog.run(this.#abort.signal);
     void runResync(
       this.#clock,
       this.#o.resyncPeriodMs ?? 600_000,
@@ -250,6 +294,21 @@ export class Controller {
     }
   }
 
+  /** Every cached trigger's Ready condition, for `kurier_controller_trigger_ready`. */
+  #readiness(): TriggerReadiness[] {
+    const all: TriggerReadiness[] = [];
+    for (const [kind, byNs] of this.#triggerInformers) {
+      for (const informer of byNs.values()) {
+        for (const obj of informer.list() as unknown as Trigger[]) {
+          const { namespace, name } = obj.metadata;
+          if (namespace === undefined) continue;
+          all.push({ kind, namespace, name, ready: readyCondition(obj.status)?.status === 'True' });
+        }
+      }
+    }
+    return all;
+  }
+
   async #shutdown(reason: StopReason): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -299,6 +358,12 @@ export class Controller {
     } catch (err) {
       this.metrics.reconciles.inc({ result: ReconcileResult.Error });
       if (this.#stopped) return;
+      if (err instanceof NotLeaderError) {
+        // the lease is not known to be held: the elector renews or gives up within a retry period
+        this.#log.warn({ trigger: key, err: err.message }, 'write refused: leader lease not held');
+        this.queue.addRateLimited(key);
+        return;
+      }
       this.metrics.retries.inc();
       const delay = this.queue.addRateLimited(key);
       const fields = { trigger: key, err, retryInMs: delay, attempt: this.queue.numRequeues(key) };

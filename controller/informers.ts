@@ -37,21 +37,35 @@ export function trimForCache<T extends object>(obj: T): T {
   return obj;
 }
 
+/**
+ * The informer's watch: asks for bookmarks (so a quiet watch resumes from a recent
+ * resourceVersion instead of an old one the server may have compacted), trims objects for the
+ * cache, and says when a watch stream is open, which is as good a sign of health as a list.
+ */
 class TrimmingWatch extends Watch {
-  override watch(
+  readonly #onOpen: () => void;
+  constructor(kc: KubeConfig, onOpen: () => void) {
+    super(kc);
+    this.#onOpen = onOpen;
+  }
+
+  override async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: object, watchObj?: object) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    return super.watch(
+    const controller = await super.watch(
       path,
-      queryParams,
+      { ...queryParams, allowWatchBookmarks: true },
       (phase, apiObj: object, watchObj?: object) => {
+        if (phase !== 'ERROR') this.#onOpen();
         callback(phase, trimForCache(apiObj), watchObj);
       },
       done,
     );
+    this.#onOpen();
+    return controller;
   }
 }
 
@@ -85,24 +99,24 @@ export class ResilientInformer {
       const result = await api.list(options.resource, options.namespace, options.labelSelector);
       for (const item of result.items) trimForCache(item);
       this.#synced = true;
-      this.#failures = 0;
+      this.#onHealthy();
       return result;
     };
     // what makeInformer builds, with a watch that trims objects; the list function is typed for
     // typed clients, ours returns plain JSON lists
     this.#informer = new ListWatch<KubernetesObject>(
       watchPath(options.resource, options.namespace),
-      new TrimmingWatch(kc),
+      new TrimmingWatch(kc, () => {
+        this.#onHealthy();
+      }),
       list as never,
       false,
       options.labelSelector,
     );
     this.#informer.on('add', (obj) => {
-      this.#failures = 0;
       handlers.onChange(obj as KubeObject);
     });
     this.#informer.on('update', (obj) => {
-      this.#failures = 0;
       handlers.onChange(obj as KubeObject);
     });
     this.#informer.on('delete', (obj) => {
@@ -139,9 +153,20 @@ export class ResilientInformer {
     return this.#informer.list() as KubeObject[];
   }
 
+  /** Restart delay for the next error; rises only while errors follow each other. */
+  get nextRestartDelayMs(): number {
+    return Math.min(this.#baseMs * 2 ** this.#failures, this.#maxMs);
+  }
+
+  /** A list answered or a watch stream opened: the next error restarts after the base delay again. */
+  #onHealthy(): void {
+    if (this.#failures > 0) this.#log.info({ informer: this.name, afterFailures: this.#failures }, 'informer connected again');
+    this.#failures = 0;
+  }
+
   #onError(err: unknown): void {
     if (this.#stopped || this.#restartTimer !== undefined) return;
-    const delay = Math.min(this.#baseMs * 2 ** this.#failures, this.#maxMs);
+    const delay = this.nextRestartDelayMs;
     this.#failures += 1;
     this.#log.warn({ informer: this.name, err, retryInMs: delay }, 'informer stopped on an error; restarting');
     this.#restartTimer = this.#clock.setTimer(() => {

@@ -1,7 +1,17 @@
 /** Kubernetes access: kubeconfig loading and the few verbs the controller uses, on plain JSON. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  VersionApi,
+  KubeConfig,
+  Observable,
+  PatchStrategy,
+  type ConfigurationOptions,
+  type CoreV1Event,
+  type ObservableMiddleware,
+} from '@kubernetes/client-node';
 import type { ObjectMeta } from '../render/trigger.js';
 
 export const FIELD_MANAGER = 'kurier-controller';
@@ -137,6 +147,62 @@ export function statusCode(err: unknown): number | undefined {
   return undefined;
 }
 
+/** A failed API call, naming what was asked: `cannot create deployments.apps "x" in namespace "ns": 403 …`. */
+export class KubeCallError extends Error {
+  override readonly name = 'KubeCallError';
+  readonly code: number | undefined;
+  readonly verb: string;
+  readonly resource: string;
+  readonly namespace: string | undefined;
+  readonly reason: string | undefined;
+  constructor(call: { verb: string; resource: Resource; namespace: string | undefined; name?: string | undefined }, cause: unknown) {
+    const code = statusCode(cause);
+    const status = serverStatus(cause);
+    const [plural = '', subresource] = call.resource.plural.split('/');
+    const resource = `${plural}${call.resource.group === '' ? '' : `.${call.resource.group}`}${subresource === undefined ? '' : `/${subresource}`}`;
+    const what = `${call.verb} ${resource}${call.name === undefined ? '' : ` "${call.name}"`}${call.namespace === undefined ? '' : ` in namespace "${call.namespace}"`}`;
+    const detail = status?.message ?? (cause instanceof Error ? cause.message : String(cause));
+    super(`cannot ${what}: ${code === undefined ? '' : `${String(code)} ${status?.reason ?? ''}`.trimEnd() + ': '}${detail}`, { cause });
+    this.code = code;
+    this.verb = call.verb;
+    this.resource = resource;
+    this.namespace = call.namespace;
+    this.reason = status?.reason;
+  }
+}
+
+/** The `Status` object an API server answered with, when the error carries one. */
+function serverStatus(err: unknown): { message?: string; reason?: string } | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const raw = (err as { body?: unknown }).body;
+  let body: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      body = JSON.parse(raw) as unknown;
+    } catch {
+      return raw === '' ? undefined : { message: raw };
+    }
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { message, reason } = body as { message?: unknown; reason?: unknown };
+  return {
+    ...(typeof message === 'string' ? { message } : {}),
+    ...(typeof reason === 'string' ? { reason } : {}),
+  };
+}
+
+/**
+ * An error no retry will fix until someone changes something: permissions (403), a missing
+ * namespace (404 on a write), a refused object (400, 422). The trigger's status must say so.
+ */
+export function isPersistent(err: unknown): boolean {
+  const code = statusCode(err);
+  // server-side apply answers 500 for an apply configuration it cannot type (an unknown field)
+  const message = err instanceof Error ? err.message : '';
+  const untypable = code === 500 && message.includes('failed to create typed patch object');
+  return code === 400 || code === 403 || code === 404 || code === 422 || untypable;
+}
+
 /** A watch/list/write error that the next attempt may not see (not a programming error). */
 export function isTransient(err: unknown): boolean {
   const code = statusCode(err);
@@ -150,6 +216,13 @@ export interface KubeApi {
   create(resource: Resource, namespace: string, body: KubeObject): Promise<KubeObject>;
   replace(resource: Resource, namespace: string, name: string, body: KubeObject): Promise<KubeObject>;
   replaceStatus(resource: Resource, namespace: string, name: string, body: KubeObject): Promise<KubeObject>;
+  /**
+   * Server-side apply as this controller's field manager, taking over conflicting fields: the
+   * server merges `body` into the live object (creating it when missing), keeps fields other
+   * managers own and removes fields this manager applied before and no longer applies.
+   * `dryRun` answers what the object would become without storing it.
+   */
+  apply(resource: Resource, namespace: string, name: string, body: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
   /** Deletes; resolves `false` when it was already gone. */
   delete(resource: Resource, namespace: string, name: string): Promise<boolean>;
   createEvent(namespace: string, event: CoreV1Event): Promise<CoreV1Event>;
@@ -162,49 +235,70 @@ export interface KubeApi {
  * API so they stay plain JSON end to end, exactly what watch events carry; the typed models would
  * turn timestamps into Dates and drop fields they do not know.
  */
-export function kubeApi(kc: KubeConfig): KubeApi {
+export function kubeApi(kc: KubeConfig, options: { requestTimeoutMs?: number } = {}): KubeApi {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const base = (r: Resource, namespace: string): { group: string; version: string; plural: string; namespace: string } => ({
     group: r.group,
     version: r.version,
     plural: r.plural,
     namespace,
   });
+  const call = async <T>(what: { verb: string; resource: Resource; namespace: string | undefined; name?: string }, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new KubeCallError(what, err);
+    }
+  };
+  const plain = (): ConfigurationOptions => requestOptions(timeoutMs);
   return {
     async list(r, namespace, labelSelector) {
       const selector = labelSelector === undefined ? {} : { labelSelector };
-      const list: unknown =
+      const list: unknown = await call({ verb: 'list', resource: r, namespace }, () =>
         namespace === undefined
-          ? await custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, ...selector })
-          : await custom.listNamespacedCustomObject({ ...base(r, namespace), ...selector });
+          ? custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, ...selector }, plain())
+          : custom.listNamespacedCustomObject({ ...base(r, namespace), ...selector }, plain()),
+      );
       return list as KubeList;
     },
     async get(r, namespace, name) {
       try {
-        return (await custom.getNamespacedCustomObject({ ...base(r, namespace), name })) as KubeObject;
+        return (await call({ verb: 'get', resource: r, namespace, name }, () => custom.getNamespacedCustomObject({ ...base(r, namespace), name }, plain()))) as KubeObject;
       } catch (err) {
         if (statusCode(err) === 404) return undefined;
         throw err;
       }
     },
     async create(r, namespace, body) {
-      return (await custom.createNamespacedCustomObject({ ...base(r, namespace), body, fieldManager: FIELD_MANAGER })) as KubeObject;
+      return (await call({ verb: 'create', resource: r, namespace, name: body.metadata.name }, () =>
+        custom.createNamespacedCustomObject({ ...base(r, namespace), body, fieldManager: FIELD_MANAGER }, plain()),
+      )) as KubeObject;
     },
     async replace(r, namespace, name, body) {
-      return (await custom.replaceNamespacedCustomObject({ ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER })) as KubeObject;
+      return (await call({ verb: 'update', resource: r, namespace, name }, () =>
+        custom.replaceNamespacedCustomObject({ ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER }, plain()),
+      )) as KubeObject;
     },
     async replaceStatus(r, namespace, name, body) {
-      return (await custom.replaceNamespacedCustomObjectStatus({
-        ...base(r, namespace),
-        name,
-        body,
-        fieldManager: FIELD_MANAGER,
-      })) as KubeObject;
+      return (await call({ verb: 'update', resource: { ...r, plural: `${r.plural}/status` }, namespace, name }, () =>
+        custom.replaceNamespacedCustomObjectStatus({ ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER }, plain()),
+      )) as KubeObject;
+    },
+    async apply(r, namespace, name, body, applyOptions = {}) {
+      return (await call({ verb: 'patch', resource: r, namespace, name }, () =>
+        custom.patchNamespacedCustomObject(
+          { ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER, force: true, ...(applyOptions.dryRun === true ? { dryRun: 'All' } : {}) },
+          requestOptions(timeoutMs, PatchStrategy.ServerSideApply),
+        ),
+      )) as KubeObject;
     },
     async delete(r, namespace, name) {
       try {
-        await custom.deleteNamespacedCustomObject({ ...base(r, namespace), name, propagationPolicy: 'Background' });
+        await call({ verb: 'delete', resource: r, namespace, name }, () =>
+          custom.deleteNamespacedCustomObject({ ...base(r, namespace), name, propagationPolicy: 'Background' }, plain()),
+        );
         return true;
       } catch (err) {
         if (statusCode(err) === 404) return false;
@@ -212,11 +306,35 @@ export function kubeApi(kc: KubeConfig): KubeApi {
       }
     },
     async createEvent(namespace, event) {
-      return core.createNamespacedEvent({ namespace, body: event });
+      return call({ verb: 'create', resource: EVENTS, namespace }, () => core.createNamespacedEvent({ namespace, body: event }, plain()));
     },
     async patchEvent(namespace, name, ops) {
       // the generated client sends the first media type it lists: application/json-patch+json
-      return core.patchNamespacedEvent({ namespace, name, body: ops });
+      return call({ verb: 'patch', resource: EVENTS, namespace, name }, () => core.patchNamespacedEvent({ namespace, name, body: ops }, plain()));
     },
   };
+}
+
+const EVENTS: Resource = { group: '', version: 'v1', plural: 'events' };
+
+/** `GET /version` with a deadline: allowed to every authenticated user, the cheapest sign of life. */
+export function versionProbe(kc: KubeConfig, timeoutMs: number): () => Promise<unknown> {
+  const version = kc.makeApiClient(VersionApi);
+  return () => version.getCode({}, requestOptions(timeoutMs));
+}
+
+/**
+ * Per-request options: a deadline (client-node's own is 300 s, longer than any lease renew
+ * deadline) and, for patches, the content type that selects the patch strategy.
+ */
+function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions {
+  const middleware: ObservableMiddleware = {
+    pre: (request) => {
+      request.setSignal(AbortSignal.timeout(timeoutMs));
+      if (contentType !== undefined) request.setHeaderParam('Content-Type', contentType);
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }

@@ -55,6 +55,8 @@ export class LeaderElector {
   #observedAt = 0;
   #leading = false;
   #releaseOnCancel = true;
+  /** Monotonic time at which the last successful acquire/renew was sent (not answered: sent). */
+  #renewedAt = Number.NEGATIVE_INFINITY;
 
   constructor(api: KubeApi, config: LeaderElectionConfig, options: { clock?: Clock; log: Logger }) {
     this.#api = api;
@@ -65,6 +67,22 @@ export class LeaderElector {
 
   get leading(): boolean {
     return this.#leading;
+  }
+
+  /**
+   * True only while this replica leads and, by its own monotonic clock, its last successful renew
+   * was sent less than the renew deadline ago. Another candidate can take the lease only a lease
+   * duration (longer) after it saw that renew, so a replica that checks this before each write
+   * never writes while someone else leads — not after a freeze (SIGSTOP), a partition or a
+   * renew request that hangs: it stops at once, before the elector has noticed anything.
+   */
+  holdsLease(): boolean {
+    return this.#leading && this.#clock.monotonic() - this.#renewedAt < this.#config.renewDeadlineMs;
+  }
+
+  /** Milliseconds since the last successful renew was sent (Infinity before the first). */
+  get renewAgeMs(): number {
+    return this.#clock.monotonic() - this.#renewedAt;
   }
 
   /** Keep the lease on abort, as a crashed process would (tests of the takeover path). */
@@ -86,20 +104,35 @@ export class LeaderElector {
     this.#leading = true;
     this.#log.info({ lease: this.#leaseKey(), identity: this.#config.identity }, 'became leader');
     callbacks.onStartedLeading();
-    let lastRenew = this.#clock.now();
     while (!aborted()) {
       await sleep(this.#clock, retryPeriodMs, signal);
       if (aborted()) break;
-      if (await this.#tryAcquireOrRenew()) {
-        lastRenew = this.#clock.now();
-      } else if (this.#clock.now() - lastRenew >= renewDeadlineMs || !this.#holdsObserved()) {
-        break;
-      }
+      // an attempt may take only what is left of the renew deadline: a hanging request must not
+      // keep this replica leading past it (client-node's own timeout is 300 s)
+      const left = renewDeadlineMs - this.renewAgeMs;
+      const renewed = left > 0 && (await this.#withDeadline(this.#tryAcquireOrRenew(), left));
+      if (!renewed && (this.renewAgeMs >= renewDeadlineMs || !this.#holdsObserved())) break;
     }
     this.#leading = false;
     if (aborted() && this.#releaseOnCancel) await this.#release();
     this.#log.warn({ lease: this.#leaseKey(), identity: this.#config.identity }, 'stopped leading');
     callbacks.onStoppedLeading();
+  }
+
+  /** Resolves `false` when `attempt` has not settled within `ms`. */
+  async #withDeadline(attempt: Promise<boolean>, ms: number): Promise<boolean> {
+    let timer: { cancel(): void } | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = this.#clock.setTimer(() => {
+        this.#log.warn({ lease: this.#leaseKey(), waitedMs: Math.round(ms) }, 'leader election: no answer to the lease renew within the renew deadline');
+        resolve(false);
+      }, ms);
+    });
+    try {
+      return await Promise.race([attempt, expired]);
+    } finally {
+      timer?.cancel();
+    }
   }
 
   #leaseKey(): string {
@@ -119,7 +152,7 @@ export class LeaderElector {
     const before = this.#observed?.['spec'] as LeaseSpec | undefined;
     const after = lease['spec'] as LeaseSpec | undefined;
     if (this.#observed === undefined || before?.holderIdentity !== after?.holderIdentity || before?.renewTime !== after?.renewTime) {
-      this.#observedAt = this.#clock.now();
+      this.#observedAt = this.#clock.monotonic();
     }
     this.#observed = lease;
   }
@@ -127,6 +160,7 @@ export class LeaderElector {
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationMs } = this.#config;
     const now = this.#clock.now();
+    const sentAt = this.#clock.monotonic();
     const fresh: LeaseSpec = {
       holderIdentity: identity,
       leaseDurationSeconds: Math.max(1, Math.ceil(leaseDurationMs / 1000)),
@@ -144,19 +178,21 @@ export class LeaderElector {
           spec: fresh,
         });
         this.#observe(created);
+        this.#renewedAt = sentAt;
         return true;
       }
       this.#observe(current);
       const spec = (current['spec'] ?? {}) as LeaseSpec;
       const holder = spec.holderIdentity ?? '';
       // expiry is judged on our own clock from when we saw the record change: no clock-skew trust
-      if (holder !== '' && holder !== identity && this.#observedAt + leaseDurationMs > now) return false;
+      if (holder !== '' && holder !== identity && this.#observedAt + leaseDurationMs > this.#clock.monotonic()) return false;
       const next: LeaseSpec =
         holder === identity
           ? { ...spec, renewTime: fresh.renewTime, leaseDurationSeconds: fresh.leaseDurationSeconds }
           : { ...fresh, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
       const updated = await this.#api.replace(LEASES, namespace, name, { ...current, spec: next });
       this.#observe(updated);
+      this.#renewedAt = sentAt;
       return true;
     } catch (err) {
       const code = statusCode(err);

@@ -6,11 +6,10 @@ import { Controller, type StopReason } from './controller.js';
 import { startHealthServer } from '../common/server.js';
 import { loadKubeConfig } from './kube.js';
 import { createLogger, type Logger } from './logger.js';
-import { render, RenderError } from '../render/render.js';
 import { SHIPPED_CRD, SHIPPED_TEMPLATES } from '../render/shipped-files.js';
 import { loadTemplates, type Templates } from '../render/templates.js';
-import type { Trigger } from '../render/trigger.js';
-import { loadSchemas, validateTrigger, type TriggerSchemas } from '../render/validate.js';
+import { loadSchemas, type TriggerSchemas } from '../render/validate.js';
+import { verdictForController } from '../render/verdict.js';
 
 
 function describe(err: unknown): string {
@@ -63,9 +62,8 @@ export async function runController(args: readonly string[]): Promise<number> {
   const controller = new Controller({
     kubeConfig: kube.kubeConfig,
     kinds: [...templates.kinds.values()].map((k) => ({ kind: k.kind, plural: k.plural })),
-    render: (trigger: Trigger) => render(trigger, templates, { allowCrossNamespace: config.allowCrossNamespace }),
-    isRenderError: (err): err is Error => err instanceof RenderError,
-    validate: (trigger: Trigger) => validateTrigger(trigger, schemas),
+    // One verdict with `kurier render` and `kurier validate`: schema, semantics, secrets, override policy.
+    ...verdictForController({ templates, schemas, allowCrossNamespace: config.allowCrossNamespace }),
     namespaces: config.namespaces,
     workers: config.workers,
     resyncPeriodMs: config.resyncPeriodMs,
@@ -84,7 +82,10 @@ export async function runController(args: readonly string[]): Promise<number> {
     defaultMetrics: true,
   });
 
-  const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced');
+  const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced', {
+    check: () => controller.live,
+    failure: 'leading without a lease renewal within the renew deadline',
+  });
   log.info(
     {
       kubeconfig: kube.source,

@@ -11,13 +11,29 @@ export interface ControllerMetrics {
   readonly queueDepth: Gauge;
   readonly retries: Counter;
   readonly leader: Gauge;
+  readonly triggerReady: Gauge<'kind' | 'trigger_namespace' | 'trigger'>;
 }
 
-/** Creates the metrics; `queueDepth` reads the queue length at scrape time. */
-export function createMetrics(options: { queueDepth: () => number; defaultMetrics?: boolean }): ControllerMetrics {
+/** One trigger's Ready condition as the controller's cache holds it. */
+export interface TriggerReadiness {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly ready: boolean;
+}
+
+/**
+ * Creates the metrics; `queueDepth` reads the queue length and `triggers` the triggers' Ready
+ * conditions at scrape time (an empty list when this instance is not the one reconciling).
+ */
+export function createMetrics(options: {
+  queueDepth: () => number;
+  triggers?: () => readonly TriggerReadiness[];
+  defaultMetrics?: boolean;
+}): ControllerMetrics {
   const registry = new Registry();
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'kurier_controller_' });
-  return {
+  const metrics: ControllerMetrics = {
     registry,
     reconciles: new Counter({
       name: 'kurier_controller_reconciles_total',
@@ -49,5 +65,19 @@ export function createMetrics(options: { queueDepth: () => number; defaultMetric
       help: '1 while this instance holds the leader lease (or runs without leader election).',
       registers: [registry],
     }),
+    triggerReady: new Gauge({
+      name: 'kurier_controller_trigger_ready',
+      help: "1 when the trigger's Ready condition is True, 0 otherwise (exported by the reconciling instance).",
+      // Not `namespace`/`name`: Prometheus' Kubernetes target labels would rename a `namespace`.
+      labelNames: ['kind', 'trigger_namespace', 'trigger'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of options.triggers?.() ?? []) this.set({ kind: t.kind, trigger_namespace: t.namespace, trigger: t.name }, t.ready ? 1 : 0);
+      },
+    }),
   };
+  // Every result exists from the start at 0, so rate() and alerts see the first error.
+  for (const result of Object.values(ReconcileResult)) metrics.reconciles.inc({ result }, 0);
+  return metrics;
 }

@@ -7,7 +7,9 @@ import type { Clock } from './clock.js';
 import { EventType, type EventRecorder } from './events.js';
 import { contentHash } from '../render/hash.js';
 import { isSubset } from '../render/json.js';
-import { DEPLOYMENTS, statusCode, type KubeApi, type KubeObject, type Resource } from './kube.js';
+import { trimForCache } from './informers.js';
+import { dropUnknownDeploymentFields } from './known-fields.js';
+import { DEPLOYMENTS, isPersistent, KubeCallError, type KubeApi, type KubeObject, type Resource } from './kube.js';
 import type { Logger } from './logger.js';
 import { labelValue } from '../render/names.js';
 import {
@@ -51,8 +53,10 @@ export interface ReconcilerDeps {
   trigger(kind: string, namespace: string, name: string): Trigger | undefined;
   /** A kurier-managed Deployment as the informer cache holds it. */
   cachedDeployment(namespace: string, name: string): KubeObject | undefined;
-  /** True when an informer caches kurier-managed Deployments of `namespace`. */
-  watchesDeployments(namespace: string): boolean;
+  /** True when `namespace` is one this controller watches (every namespace without --namespaces). */
+  inScope(namespace: string): boolean;
+  /** How the watched namespaces were configured, for messages. */
+  scopeDescription: string;
   /** Deployments labelled created-by=kubeless-pulsar-trigger. */
   legacyDeployments(): readonly KubeObject[];
   /** Pure render; throws an error `isRenderError` recognises for spec problems and policy refusals. */
@@ -92,7 +96,9 @@ export function parseTriggerKey(key: string): TriggerKey | undefined {
   return { kind, namespace, name };
 }
 
-type Desired = { desired: KubeObject & { metadata: { name: string; namespace: string } } } | { reason: Reason; message: string };
+type Desired =
+  | { desired: KubeObject & { metadata: { name: string; namespace: string } }; dropped: readonly string[] }
+  | { reason: Reason; message: string };
 
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -102,11 +108,29 @@ function dropNulls<T extends object>(meta: T): T {
   return Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== null && v !== undefined)) as T;
 }
 
+/** The parts of a Deployment that writers set: metadata maps and owner references, and the spec. */
+function writable(obj: KubeObject): unknown {
+  const m = obj.metadata;
+  return { labels: m.labels ?? {}, annotations: m.annotations ?? {}, ownerReferences: m.ownerReferences ?? [], spec: obj['spec'] ?? {} };
+}
+
 export class Reconciler {
   readonly #d: ReconcilerDeps;
-  /** Fingerprint of each Deployment's spec as the API server returned it after our last write. */
-  readonly #written = new Map<string, { fingerprint: string; resourceVersion: string | undefined }>();
+  /**
+   * Per Deployment (`namespace/name`): a fingerprint of its writable parts when they last matched
+   * what this controller applies (after an apply, or a dry-run apply that would change nothing).
+   * While the live object has that fingerprint, no request is needed to know it is converged.
+   */
+  readonly #converged = new Map<string, string>();
+  /** Trigger key → the Deployment key it owns in `#converged`, to forget it with the trigger. */
+  readonly #deploymentOf = new Map<string, string>();
   readonly #memo = new Map<string, { stamp: string; result: Desired }>();
+  /**
+   * The trigger as our last write returned it, and the resourceVersions the cache may still show
+   * while it lags behind that write: reading our own writes instead of a stale cache avoids a
+   * duplicate status write and the 409 Conflict it would get.
+   */
+  readonly #ownWrites = new Map<string, { stale: Set<string>; trigger: Trigger }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -117,33 +141,87 @@ export class Reconciler {
     if (parsed === undefined) return Outcome.Success;
     const kind = this.#d.kinds.get(parsed.kind);
     if (kind === undefined) return Outcome.Success;
-    const trigger = this.#d.trigger(parsed.kind, parsed.namespace, parsed.name);
+    const cached = this.#d.trigger(parsed.kind, parsed.namespace, parsed.name);
     // gone: same-namespace Deployments are collected through their owner reference
-    if (trigger === undefined) {
-      this.#memo.delete(key);
+    if (cached === undefined) {
+      this.#forget(key);
       return Outcome.Success;
     }
+    const trigger = this.#readOwnWrites(key, cached);
     if (trigger.metadata.deletionTimestamp !== undefined) {
       await this.#finalize(kind, trigger);
       return Outcome.Success;
     }
 
-    const result = this.#desired(key, trigger);
+    const { result, fresh } = this.#desired(key, trigger);
     if ('reason' in result) {
       await this.#reportProblem(kind, trigger, result.reason, result.message);
       return Outcome.Invalid;
     }
-    return this.#converge(kind, trigger, result.desired);
+    if (fresh && result.dropped.length > 0) {
+      const message = `spec.deployment: fields a Deployment does not have were left out: ${result.dropped.join(', ')}`;
+      this.#d.log.warn({ trigger: key, dropped: result.dropped }, 'unknown Deployment fields left out');
+      await this.#d.events.record(this.#subject(trigger), EventType.Warning, 'UnknownFieldsDropped', message);
+    }
+    try {
+      return await this.#converge(kind, trigger, result.desired);
+    } catch (err) {
+      // permissions and refusals do not heal by retrying alone: say so on the trigger, then retry with backoff
+      if (err instanceof KubeCallError && isPersistent(err)) {
+        const reason = err.code === 403 ? Reason.Forbidden : Reason.ApiRequestFailed;
+        await this.#reportProblem(kind, this.#latest(key, trigger), reason, err.message).catch((reportErr: unknown) => {
+          this.#d.log.warn({ trigger: key, err: reportErr }, 'could not report a refused request on the trigger');
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Entries kept per trigger and per Deployment (memory that must shrink when triggers go). */
+  get remembered(): number {
+    return this.#converged.size + this.#deploymentOf.size + this.#memo.size + this.#ownWrites.size;
+  }
+
+  #forget(key: string): void {
+    this.#memo.delete(key);
+    this.#ownWrites.delete(key);
+    const deploymentKey = this.#deploymentOf.get(key);
+    if (deploymentKey !== undefined) this.#converged.delete(deploymentKey);
+    this.#deploymentOf.delete(key);
+  }
+
+  /** The cached trigger, or the newer one our own last write returned while the cache lags behind it. */
+  #readOwnWrites(key: string, cached: Trigger): Trigger {
+    const own = this.#ownWrites.get(key);
+    if (own === undefined) return cached;
+    const rv = cached.metadata.resourceVersion;
+    if (rv !== undefined && own.stale.has(rv) && own.trigger.metadata.uid === cached.metadata.uid) return own.trigger;
+    // the cache caught up with our write, or moved past it
+    this.#ownWrites.delete(key);
+    return cached;
+  }
+
+  #latest(key: string, fallback: Trigger): Trigger {
+    return this.#ownWrites.get(key)?.trigger ?? fallback;
+  }
+
+  #rememberOwnWrite(key: string, before: Trigger, after: Trigger): Trigger {
+    trimForCache(after);
+    const previous = this.#ownWrites.get(key);
+    const stale = previous?.trigger === before ? previous.stale : new Set<string>();
+    if (before.metadata.resourceVersion !== undefined) stale.add(before.metadata.resourceVersion);
+    this.#ownWrites.set(key, { stale, trigger: after });
+    return after;
   }
 
   /**
    * Validates and renders, remembering the result per key until the trigger's uid or generation
    * changes: both depend only on the spec and identity, and a resync should not redo them.
    */
-  #desired(key: string, trigger: Trigger): Desired {
+  #desired(key: string, trigger: Trigger): { result: Desired; fresh: boolean } {
     const stamp = trigger.metadata.generation === undefined ? undefined : `${trigger.metadata.uid ?? ''}/${String(trigger.metadata.generation)}`;
     const memo = this.#memo.get(key);
-    if (stamp !== undefined && memo?.stamp === stamp) return memo.result;
+    if (stamp !== undefined && memo?.stamp === stamp) return { result: memo.result, fresh: false };
     let result: Desired;
     const errors = this.#d.validate(trigger).filter((p) => p.severity === 'error');
     if (errors.length > 0) {
@@ -151,22 +229,36 @@ export class Reconciler {
       result = { reason: Reason.InvalidSpec, message: `invalid trigger: ${message}` };
     } else {
       try {
-        result = { desired: this.#d.render(trigger) };
+        const desired = this.#d.render(trigger);
+        // server-side apply refuses what a PUT would drop: drop it here, and say so
+        result = { desired, dropped: dropUnknownDeploymentFields(desired) };
       } catch (err) {
         if (!this.#d.isRenderError(err)) throw err;
         result = { reason: Reason.RenderRefused, message: `cannot render the dispatcher Deployment: ${err.message}` };
       }
     }
     if (stamp !== undefined) this.#memo.set(key, { stamp, result });
-    return result;
+    return { result, fresh: true };
   }
 
   async #converge(kind: KindInfo, initial: Trigger, desired: KubeObject & { metadata: { name: string; namespace: string } }): Promise<Outcome> {
-    const { api } = this.#d;
     let trigger = initial;
+    const key = this.#keyOf(trigger);
     const triggerNs = trigger.metadata.namespace ?? 'default';
     const target = { name: desired.metadata.name, namespace: desired.metadata.namespace };
+    const deploymentKey = `${target.namespace}/${target.name}`;
     const crossNamespace = target.namespace !== triggerNs;
+    if (!this.#d.inScope(target.namespace)) {
+      // refused before any request: a Deployment there would be neither watched nor, with
+      // per-namespace RBAC, writable, and deleting the trigger could not clean it up
+      await this.#reportProblem(
+        kind,
+        trigger,
+        Reason.NamespaceNotWatched,
+        `spec.deployment.metadata.namespace: the Deployment would go to namespace "${target.namespace}", which this controller does not watch (${this.#d.scopeDescription}); add it to --namespaces (chart: watchNamespaces) or leave the Deployment in the trigger's namespace`,
+      );
+      return Outcome.Refused;
+    }
     const hasFinalizer = (trigger.metadata.finalizers ?? []).includes(FINALIZER);
     if (crossNamespace && !hasFinalizer) {
       // before the Deployment exists, so a delete can never leave it behind
@@ -178,13 +270,17 @@ export class Reconciler {
       await this.#deleteIfOwned(trigger, previous);
     }
 
-    const deploymentKey = `${target.namespace}/${target.name}`;
-    const found = await this.#liveOrCreate(target, { ...desired, metadata: dropNulls(desired.metadata) });
-    const created = found.created;
-    let live = found.live;
-    if (created) {
-      this.#remember(deploymentKey, live);
-      this.#d.log.info({ trigger: this.#keyOf(trigger), deployment: deploymentKey }, 'created the dispatcher Deployment');
+    const body: KubeObject = { ...desired, metadata: dropNulls(desired.metadata) };
+    // a Deployment without our labels is not in the cache: ask before applying over someone else's
+    let live = this.#d.cachedDeployment(target.namespace, target.name) ?? (await this.#d.api.get(DEPLOYMENTS, target.namespace, target.name));
+    if (live === undefined) {
+      if (this.#hadDeployment(key, trigger, deploymentKey) && !(await this.#isCurrent(kind, trigger))) {
+        // the cache still holds a trigger that is gone: re-creating would only feed the garbage collector
+        this.#d.log.info({ trigger: key, deployment: deploymentKey }, 'not re-creating the Deployment of a trigger that is gone or replaced');
+        return Outcome.Success;
+      }
+      live = await this.#apply(key, deploymentKey, body);
+      this.#d.log.info({ trigger: key, deployment: deploymentKey }, 'created the dispatcher Deployment');
       await this.#d.events.record(this.#subject(trigger), EventType.Normal, 'DeploymentCreated', `Created Deployment ${deploymentKey}`);
     } else if (!this.#owns(live, trigger, crossNamespace)) {
       await this.#reportProblem(
@@ -195,26 +291,23 @@ export class Reconciler {
       );
       return Outcome.Refused;
     } else {
-      const why = this.#difference(live, desired, deploymentKey);
+      const why = await this.#difference(live, body, deploymentKey);
       if (why !== undefined) {
-        const merged: KubeObject = {
-          ...live,
-          metadata: {
-            ...live.metadata,
-            labels: { ...live.metadata.labels, ...desired.metadata.labels },
-            annotations: { ...live.metadata.annotations, ...desired.metadata.annotations },
-            ...(Array.isArray(desired.metadata.ownerReferences) ? { ownerReferences: desired.metadata.ownerReferences } : {}),
-          },
-          spec: desired['spec'],
-        };
-        delete merged['status'];
-        live = await api.replace(DEPLOYMENTS, target.namespace, target.name, merged);
-        this.#remember(deploymentKey, live);
-        this.#d.log.info({ trigger: this.#keyOf(trigger), deployment: deploymentKey, why }, 'updated the dispatcher Deployment');
+        live = await this.#apply(key, deploymentKey, body);
+        this.#d.log.info({ trigger: key, deployment: deploymentKey, why }, 'updated the dispatcher Deployment');
         await this.#d.events.record(this.#subject(trigger), EventType.Normal, 'DeploymentUpdated', `Updated Deployment ${deploymentKey}: ${why}`);
       }
     }
+    this.#deploymentOf.set(key, deploymentKey);
+    trigger = await this.#reportReadiness(kind, trigger, live, target);
+    if (!crossNamespace && (trigger.metadata.finalizers ?? []).includes(FINALIZER)) {
+      await this.#setFinalizer(kind, trigger, false);
+    }
+    return Outcome.Success;
+  }
 
+  /** Mirrors the Deployment's rollout into the trigger's status (and Events for what needs a person). */
+  async #reportReadiness(kind: KindInfo, trigger: Trigger, live: KubeObject, target: { name: string; namespace: string }): Promise<Trigger> {
     const readiness = readinessOf(live);
     const legacy = this.#legacyFor(trigger);
     const observation: Observation = {
@@ -228,58 +321,58 @@ export class Reconciler {
     if (legacy.length > 0 && !hadLegacy) {
       await this.#d.events.record(this.#subject(trigger), EventType.Warning, Reason.LegacyDeploymentFound, legacyMessage(legacy));
     }
-    trigger = await this.#writeStatus(kind, trigger, buildStatus(trigger, observation, rfc3339(this.#d.clock.now())));
-    if (!crossNamespace && (trigger.metadata.finalizers ?? []).includes(FINALIZER)) {
-      await this.#setFinalizer(kind, trigger, false);
+    if (readiness.reason === Reason.ProgressDeadlineExceeded && readyCondition(trigger.status)?.reason !== readiness.reason) {
+      await this.#d.events.record(this.#subject(trigger), EventType.Warning, readiness.reason, readiness.message);
     }
-    return Outcome.Success;
+    return this.#writeStatus(kind, trigger, buildStatus(trigger, observation, rfc3339(this.#d.clock.now())));
   }
 
-  /** The live Deployment, created from `body` when there is none. */
-  async #liveOrCreate(target: { name: string; namespace: string }, body: KubeObject): Promise<{ live: KubeObject; created: boolean }> {
-    const { api } = this.#d;
-    let live = this.#d.cachedDeployment(target.namespace, target.name);
-    // outside the watched namespaces the cache knows nothing: ask the API server
-    if (live === undefined && !this.#d.watchesDeployments(target.namespace)) live = await api.get(DEPLOYMENTS, target.namespace, target.name);
-    if (live !== undefined) return { live, created: false };
-    try {
-      // a miss in the cache is the common case of a new trigger: create without a GET first
-      return { live: await api.create(DEPLOYMENTS, target.namespace, body), created: true };
-    } catch (err) {
-      // someone else's Deployment (not in our labelled cache), or the cache lags behind our own write
-      if (statusCode(err) !== 409) throw err;
-      const existing = await api.get(DEPLOYMENTS, target.namespace, target.name);
-      if (existing === undefined) throw err;
-      return { live: existing, created: false };
-    }
+  /** Server-side apply of the rendered Deployment: writes only the fields Kurier owns. */
+  async #apply(key: string, deploymentKey: string, body: KubeObject): Promise<KubeObject> {
+    const [namespace = '', name = ''] = deploymentKey.split('/');
+    const live = await this.#d.api.apply(DEPLOYMENTS, namespace, name, body);
+    this.#converged.set(deploymentKey, contentHash(writable(live)));
+    this.#deploymentOf.set(key, deploymentKey);
+    return live;
   }
 
-  #remember(deploymentKey: string, live: KubeObject): void {
-    this.#written.set(deploymentKey, { fingerprint: contentHash(live['spec']), resourceVersion: live.metadata.resourceVersion });
+  /** True when this trigger's Deployment existed before (so a missing one may have been collected). */
+  #hadDeployment(key: string, trigger: Trigger, deploymentKey: string): boolean {
+    const recorded = trigger.status?.deployment;
+    return this.#deploymentOf.get(key) === deploymentKey || (recorded !== undefined && `${recorded.namespace}/${recorded.name}` === deploymentKey);
   }
 
-  /** Why the live Deployment must be rewritten, or `undefined` when it matches. */
-  #difference(live: KubeObject, desired: KubeObject & { metadata: { name: string } }, deploymentKey: string): string | undefined {
+  /** Asks the API server whether the trigger as cached still exists and is not being deleted. */
+  async #isCurrent(kind: KindInfo, trigger: Trigger): Promise<boolean> {
+    const current = await this.#d.api.get(this.#resource(kind), trigger.metadata.namespace ?? 'default', trigger.metadata.name);
+    return current !== undefined && current.metadata.uid === trigger.metadata.uid && current.metadata.deletionTimestamp === undefined;
+  }
+
+  /**
+   * Why the live Deployment needs an apply, or `undefined` when it matches. Fields other writers
+   * own (replicas under an autoscaler, `kubectl rollout restart`'s annotation) and the API server's
+   * normalisation (`0.5` → `500m`, dropped unknown fields) are no difference: when the live object
+   * changed since it last matched, a dry-run apply says whether applying would change anything.
+   */
+  async #difference(live: KubeObject, body: KubeObject, deploymentKey: string): Promise<string | undefined> {
     const liveHash = live.metadata.annotations?.[SPEC_HASH];
-    const wantHash = desired.metadata.annotations?.[SPEC_HASH];
+    const wantHash = body.metadata.annotations?.[SPEC_HASH];
     if (liveHash !== wantHash) return 'the trigger changed';
-    if (!isSubset(desired.metadata.labels ?? {}, live.metadata.labels ?? {})) return 'its labels were edited';
-    const wantOwners = Array.isArray(desired.metadata.ownerReferences) ? desired.metadata.ownerReferences : [];
+    if (!isSubset(body.metadata.labels ?? {}, live.metadata.labels ?? {})) return 'its labels were edited';
+    const wantOwners = Array.isArray(body.metadata.ownerReferences) ? body.metadata.ownerReferences : [];
     const liveOwners = live.metadata.ownerReferences ?? [];
     if (!wantOwners.every((o) => liveOwners.some((l) => l.uid === o.uid && l.controller === o.controller))) {
       return 'its owner reference was removed';
     }
-    // unchanged since our own write: the API server's defaults may differ from what we sent
-    const written = this.#written.get(deploymentKey);
-    const rv = live.metadata.resourceVersion;
-    if (written !== undefined && rv !== undefined && written.resourceVersion === rv) return undefined;
-    if (written?.fingerprint === contentHash(live['spec'])) {
-      // a status-only change: remember this version so the next pass skips the hash
-      written.resourceVersion = rv;
+    const fingerprint = contentHash(writable(live));
+    if (this.#converged.get(deploymentKey) === fingerprint) return undefined;
+    const [namespace = '', name = ''] = deploymentKey.split('/');
+    const wouldBe = await this.#d.api.apply(DEPLOYMENTS, namespace, name, body, { dryRun: true });
+    if (contentHash(writable(wouldBe)) === fingerprint) {
+      this.#converged.set(deploymentKey, fingerprint);
       return undefined;
     }
-    if (!isSubset(desired['spec'], live['spec'])) return 'its spec was edited';
-    return undefined;
+    return 'a field Kurier owns was changed';
   }
 
   /**
@@ -329,7 +422,7 @@ export class Reconciler {
       ...(trigger as unknown as KubeObject),
       status,
     });
-    return updated as unknown as Trigger;
+    return this.#rememberOwnWrite(this.#keyOf(trigger), trigger, updated as unknown as Trigger);
   }
 
   async #setFinalizer(kind: KindInfo, trigger: Trigger, present: boolean): Promise<Trigger> {
@@ -340,22 +433,45 @@ export class Reconciler {
       ...(trigger as unknown as KubeObject),
       metadata: { ...trigger.metadata, finalizers },
     });
-    return updated as unknown as Trigger;
+    return this.#rememberOwnWrite(this.#keyOf(trigger), trigger, updated as unknown as Trigger);
   }
 
   async #finalize(kind: KindInfo, trigger: Trigger): Promise<void> {
     if (!(trigger.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    const key = this.#keyOf(trigger);
     const places: { name: string; namespace: string }[] = [];
     if (trigger.status?.deployment !== undefined) places.push(trigger.status.deployment);
     try {
       const desired = this.#d.render(trigger);
-      places.push({ name: desired.metadata.name, namespace: desired.metadata.namespace });
+      if (!places.some((p) => p.name === desired.metadata.name && p.namespace === desired.metadata.namespace)) {
+        places.push({ name: desired.metadata.name, namespace: desired.metadata.namespace });
+      }
     } catch (err) {
       if (!this.#d.isRenderError(err)) throw err;
     }
-    for (const place of places) await this.#deleteIfOwned(trigger, place);
+    for (const place of places) {
+      const deploymentKey = `${place.namespace}/${place.name}`;
+      try {
+        await this.#deleteIfOwned(trigger, place);
+      } catch (err) {
+        if (!(err instanceof KubeCallError) || !isPersistent(err)) throw err;
+        if (!this.#hadDeployment(key, trigger, deploymentKey)) {
+          // never created (its create was refused too): nothing can be left behind there
+          this.#d.log.info({ trigger: key, deployment: deploymentKey, err: err.message }, 'cannot look at a Deployment that was never created; not waiting for it');
+          continue;
+        }
+        await this.#reportProblem(
+          kind,
+          trigger,
+          Reason.CleanupRefused,
+          `cannot delete Deployment ${deploymentKey} of this deleted trigger (${err.message}); grant the controller get and delete on deployments in "${place.namespace}", or delete the Deployment yourself and then remove the finalizer ${FINALIZER} from this trigger`,
+        );
+        throw err;
+      }
+    }
     await this.#setFinalizer(kind, trigger, false);
-    this.#d.log.info({ trigger: this.#keyOf(trigger) }, 'cleaned up after a deleted trigger');
+    this.#forget(key);
+    this.#d.log.info({ trigger: key }, 'cleaned up after a deleted trigger');
   }
 
   async #deleteIfOwned(trigger: Trigger, place: { name: string; namespace: string }): Promise<void> {
@@ -363,17 +479,14 @@ export class Reconciler {
     const crossNamespace = place.namespace !== triggerNs;
     const live = await this.#d.api.get(DEPLOYMENTS, place.namespace, place.name);
     if (live === undefined || !this.#owns(live, trigger, crossNamespace)) return;
-    try {
-      await this.#d.api.delete(DEPLOYMENTS, place.namespace, place.name);
-      this.#written.delete(`${place.namespace}/${place.name}`);
+    if (await this.#d.api.delete(DEPLOYMENTS, place.namespace, place.name)) {
+      this.#converged.delete(`${place.namespace}/${place.name}`);
       await this.#d.events.record(
         this.#subject(trigger),
         EventType.Normal,
         'DeploymentDeleted',
         `Deleted Deployment ${place.namespace}/${place.name}`,
       );
-    } catch (err) {
-      if (statusCode(err) !== 404) throw err;
     }
   }
 

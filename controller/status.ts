@@ -12,6 +12,16 @@ export const Reason = {
   InvalidSpec: 'InvalidSpec',
   RenderRefused: 'RenderRefused',
   DeploymentNotOwned: 'DeploymentNotOwned',
+  /** The rollout made no progress within the Deployment's progressDeadlineSeconds. */
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  /** The API server refused a request with 403: the message names verb, resource and namespace. */
+  Forbidden: 'Forbidden',
+  /** Another error no retry fixes by itself (400, 404, 422), named like Forbidden. */
+  ApiRequestFailed: 'ApiRequestFailed',
+  /** The target namespace is outside the namespaces this controller watches. */
+  NamespaceNotWatched: 'NamespaceNotWatched',
+  /** Deleting the trigger could not delete its Deployment in another namespace. */
+  CleanupRefused: 'CleanupRefused',
   LegacyDeploymentFound: 'LegacyDeploymentFound',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
@@ -26,6 +36,7 @@ export interface DeploymentLike {
     readyReplicas?: number;
     updatedReplicas?: number;
     availableReplicas?: number;
+    conditions?: readonly { type?: string; status?: string; reason?: string; message?: string }[];
   };
 }
 
@@ -45,34 +56,38 @@ export interface Observation {
   legacy?: readonly string[];
 }
 
-/** Ready when the Deployment has seen its latest spec and every desired replica is updated and ready. */
+/**
+ * Ready means what `kubectl rollout status` means: the Deployment controller observed the latest
+ * generation, every desired replica runs the latest pod template, no old replica is left, and
+ * every updated replica is available. A rollout past its progress deadline is its own reason.
+ */
 export function readinessOf(deployment: DeploymentLike): ReadyState & { replicas: number; readyReplicas: number } {
   const desired = deployment.spec?.replicas ?? 1;
   const status = deployment.status ?? {};
   const ready = status.readyReplicas ?? 0;
   const replicas = status.replicas ?? 0;
-  const where = `${deployment.metadata.namespace ?? ''}/${deployment.metadata.name}`;
-  const generation = deployment.metadata.generation;
-  const stale = generation !== undefined && status.observedGeneration !== undefined && status.observedGeneration < generation;
-  const updated = status.updatedReplicas ?? ready;
-  if (!stale && ready >= desired && updated >= desired) {
-    return {
-      status: 'True',
-      reason: Reason.DeploymentReady,
-      message: `Deployment ${where}: ${String(ready)}/${String(desired)} replicas ready`,
-      replicas,
-      readyReplicas: ready,
-    };
-  }
-  return {
+  const updated = status.updatedReplicas ?? 0;
+  const available = status.availableReplicas ?? 0;
+  const where = `Deployment ${deployment.metadata.namespace ?? ''}/${deployment.metadata.name}`;
+  const counts = { replicas, readyReplicas: ready };
+  const notReady = (message: string, reason: Reason = Reason.DeploymentNotReady): ReadyState & typeof counts => ({
     status: 'False',
-    reason: Reason.DeploymentNotReady,
-    message: stale
-      ? `Deployment ${where} is rolling out its latest spec: ${String(ready)}/${String(desired)} replicas ready`
-      : `waiting for Deployment ${where}: ${String(ready)}/${String(desired)} replicas ready`,
-    replicas,
-    readyReplicas: ready,
-  };
+    reason,
+    message,
+    ...counts,
+  });
+  const generation = deployment.metadata.generation;
+  if (generation !== undefined && (status.observedGeneration === undefined || status.observedGeneration < generation)) {
+    return notReady(`${where}: waiting for the Deployment controller to observe its latest spec (generation ${String(generation)})`);
+  }
+  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') {
+    return notReady(`${where} exceeded its progress deadline: ${progressing.message ?? ''}`.trimEnd(), Reason.ProgressDeadlineExceeded);
+  }
+  if (updated < desired) return notReady(`${where}: ${String(updated)} of ${String(desired)} replicas run the latest spec`);
+  if (replicas > updated) return notReady(`${where}: ${String(replicas - updated)} old replicas are pending termination`);
+  if (available < updated) return notReady(`${where}: ${String(available)} of ${String(updated)} updated replicas are available`);
+  return { status: 'True', reason: Reason.DeploymentReady, message: `${where}: ${String(ready)}/${String(desired)} replicas ready`, ...counts };
 }
 
 function condition(

@@ -12,7 +12,7 @@ export class RenderError extends Error {
     this.problems = problems;
   }
 
-  static at(path: string, message: string): RenderError {
-    return new RenderError([{ path, message }]);
+  static at(path: string, message: string, options?: ErrorOptions): RenderError {
+    return new RenderError([{ path, message }], options);
   }
 }

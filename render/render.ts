@@ -1,10 +1,13 @@
 import { blockEnv, type EnvVar } from './env-contract.js';
 import { contentHash } from './hash.js';
-import { DISPATCHER_CONTAINER, isObject, mergeLayers, strategicMerge } from './merge.js';
+import { DISPATCHER_CONTAINER, isObject, mergeLayers, own, strategicMerge } from './merge.js';
 import { deploymentName, labelValue } from './names.js';
-import { checkOverride } from './policy.js';
+import { checkOverrideInput } from './override-input.js';
+import { checkDeployment } from './policy.js';
+import type { OverridePolicy } from './policy-settings.js';
 import { RenderError } from './render-error.js';
-import type { KindTemplate, OverridePolicy, Templates } from './templates.js';
+import { restoreSecurityDefaults } from './security-defaults.js';
+import type { KindTemplate, Templates } from './templates.js';
 import type { JsonObject, JsonValue, Trigger } from './trigger.js';
 
 export { RenderError } from './render-error.js';
@@ -100,11 +103,13 @@ function metricsPortOf(dispatcher: JsonObject): number {
 }
 
 function targetNamespace(override: JsonObject, triggerNamespace: string): string {
-  const requested = (override['metadata'] as JsonObject | undefined)?.['namespace'];
+  const metadata = own(override, 'metadata');
+  const requested = isObject(metadata) ? own(metadata, 'namespace') : undefined;
   return typeof requested === 'string' && requested !== '' ? requested : triggerNamespace;
 }
 
-function effectivePolicy(templates: Templates, options: RenderOptions): OverridePolicy {
+/** The admin's policy with the command-line relaxation applied. */
+export function effectivePolicy(templates: Templates, options: RenderOptions): OverridePolicy {
   return { ...templates.policy, allowCrossNamespace: templates.policy.allowCrossNamespace || options.allowCrossNamespace === true };
 }
 
@@ -149,11 +154,27 @@ function ownedFields(trigger: Trigger, kind: KindTemplate, namespace: string, tr
   return { metadata, spec, selector };
 }
 
+function podLabelsOf(deployment: JsonObject): JsonObject {
+  const template = (own(deployment, 'spec') as JsonObject | undefined)?.['template'];
+  const labels = isObject(template) && isObject(template['metadata']) ? template['metadata']['labels'] : undefined;
+  return isObject(labels) ? labels : {};
+}
+
+/** The pod labels the templates and the controller set, which an override may not change. */
+function podLabels(defaults: JsonObject, owned: JsonObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...podLabelsOf(defaults), ...podLabelsOf(owned) })) {
+    if (typeof value === 'string') out[key] = value;
+  }
+  return out;
+}
+
 /**
  * Renders a trigger's dispatcher Deployment: the default template ⊕ the kind's container ⊕
  * `spec.deployment` ⊕ the fields the controller owns (name, labels and selector, owner reference,
  * env contract, spec-hash). Pure: the controller, `kurier render` and the tests call this one.
- * Throws {@link RenderError} naming the field when the trigger is invalid or the override refused.
+ * The override policy judges the result ({@link checkDeployment}), not the override.
+ * Throws {@link RenderError} naming the field when the trigger is invalid or the result refused.
  */
 export function render(trigger: Trigger, templates: Templates, options: RenderOptions = {}): Deployment {
   const kind = templates.kinds.get(trigger.kind);
@@ -161,15 +182,17 @@ export function render(trigger: Trigger, templates: Templates, options: RenderOp
     throw RenderError.at('kind', `unknown trigger kind "${trigger.kind}" (known: ${[...templates.kinds.keys()].join(', ')})`);
   }
   checkRenderable(trigger);
+  const policy = effectivePolicy(templates, options);
   const triggerNamespace = trigger.metadata.namespace ?? 'default';
   const override = isObject(trigger.spec.deployment) ? trigger.spec.deployment : {};
-  const violations = checkOverride(override, triggerNamespace, effectivePolicy(templates, options));
-  if (violations.length > 0) throw new RenderError(violations);
+  checkOverrideInput(override, policy);
 
   const namespace = targetNamespace(override, triggerNamespace);
   const url = functionUrl(trigger, triggerNamespace);
   const containerLayer: JsonObject = { spec: { template: { spec: { containers: [kind.container] } } } };
-  const merged = mergeLayers(templates.deployment, containerLayer, override);
+  const defaults = mergeLayers(templates.deployment, containerLayer);
+  const merged = strategicMerge(defaults, override, 'spec.deployment');
+  restoreSecurityDefaults(merged, defaults);
 
   const { selector, ...owned } = ownedFields(trigger, kind, namespace, triggerNamespace);
   const withOwned = strategicMerge(merged, owned);
@@ -197,5 +220,8 @@ export function render(trigger: Trigger, templates: Templates, options: RenderOp
   const annotations = (isObject(metadata['annotations']) ? metadata['annotations'] : {}) as Record<string, string>;
   const { [SPEC_HASH_ANNOTATION]: _previous, ...others } = annotations;
   metadata['annotations'] = { ...others, [SPEC_HASH_ANNOTATION]: contentHash({ labels: metadata['labels'] ?? null, annotations: others, spec }) };
+
+  const violations = checkDeployment(withOwned, { triggerNamespace, policy, baselinePodLabels: podLabels(defaults, owned) });
+  if (violations.length > 0) throw new RenderError(violations);
   return withOwned as Deployment;
 }

@@ -214,6 +214,12 @@ function messageOf(error: ErrorObject): { path: string; message: string } | unde
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
       const known = knownFields(error);
+      if (known.includes(`${name}SecretRef`)) {
+        return {
+          path: fieldPath(error.instancePath, name),
+          message: `inline secret values are not accepted: put the value in a Secret and set ${name}SecretRef: {name, key}`,
+        };
+      }
       const guess = closest(name, known);
       const hint = guess !== undefined ? `; did you mean "${guess}"?` : known.length > 0 ? `; known fields: ${known.join(', ')}` : '';
       return { path: fieldPath(error.instancePath, name), message: `unknown field "${name}"${hint}` };

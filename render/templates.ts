@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { isObject } from './merge.js';
+import { parsePolicy, PolicyError, type OverridePolicy } from './policy-settings.js';
 import type { JsonObject } from './trigger.js';
 
 /** One trigger kind, learned from `templates/<source>/`. */
@@ -28,22 +29,7 @@ export interface SourceDefault {
   readonly unless?: string;
 }
 
-/** What a spec.deployment override may change beyond the safe defaults. */
-export interface OverridePolicy {
-  readonly allowCrossNamespace: boolean;
-  readonly allowServiceAccount: boolean;
-  readonly allowHostNamespaces: boolean;
-  readonly allowPrivileged: boolean;
-  readonly allowHostPath: boolean;
-}
-
-export const DEFAULT_POLICY: OverridePolicy = Object.freeze({
-  allowCrossNamespace: false,
-  allowServiceAccount: false,
-  allowHostNamespaces: false,
-  allowPrivileged: false,
-  allowHostPath: false,
-});
+export { DEFAULT_POLICY, type OverridePolicy } from './policy-settings.js';
 
 /** Everything render needs from `templates/`. */
 export interface Templates {
@@ -140,16 +126,6 @@ async function loadKind(dir: string, source: string): Promise<KindTemplate> {
   });
 }
 
-function parsePolicy(doc: JsonObject | undefined, file: string): OverridePolicy {
-  const policy: Record<string, boolean> = { ...DEFAULT_POLICY };
-  for (const [key, value] of Object.entries(doc ?? {})) {
-    if (!(key in DEFAULT_POLICY)) throw new TemplateError(`${file}: unknown policy setting "${key}"`);
-    if (typeof value !== 'boolean') throw new TemplateError(`${file}: ${key} must be true or false`);
-    policy[key] = value;
-  }
-  return Object.freeze(policy as unknown as OverridePolicy);
-}
-
 /**
  * Reads `deployment.yaml`, the optional `policy.yaml` and one `<source>/{kind,container}.yaml`
  * per kind: adding a kind is adding a folder.
@@ -158,7 +134,12 @@ export async function loadTemplates(dir: string): Promise<Templates> {
   const deploymentFile = join(dir, 'deployment.yaml');
   const policyFile = join(dir, 'policy.yaml');
   const deployment = (await readYamlObject(deploymentFile)) ?? {};
-  const policy = parsePolicy(await readYamlObject(policyFile, true), policyFile);
+  let policy: OverridePolicy;
+  try {
+    policy = parsePolicy(await readYamlObject(policyFile, true), policyFile);
+  } catch (err) {
+    throw err instanceof PolicyError ? new TemplateError(err.message, { cause: err }) : err;
+  }
   const entries = await readdir(dir, { withFileTypes: true });
   const sources = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
   const kinds = new Map<string, KindTemplate>();

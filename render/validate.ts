@@ -272,7 +272,7 @@ function checkNatsUrl(value: unknown, report: Report): void {
   for (const entry of value.split(',').map((part) => part.trim())) {
     const url = checkUrl('spec.nats.url', entry, ['nats:', 'tls:'], report, ' (several may be comma-separated)');
     if (url !== undefined && url.password !== '') {
-      report.warn('spec.nats.url', 'the URL carries a password: use tokenSecretRef, credentialsSecretRef or username + passwordSecretRef');
+      report.error('spec.nats.url', 'inline secret values are not accepted: the URL carries a password; use tokenSecretRef, credentialsSecretRef or username + passwordSecretRef');
     }
   }
 }
@@ -318,7 +318,7 @@ function checkRabbitmq(rabbit: Obj, spec: Obj, report: Report): string[] {
   }
   const url = checkUrl('spec.rabbitmq.url', rabbit.url, ['amqp:', 'amqps:'], report);
   if (url !== undefined && url.password !== '') {
-    report.warn('spec.rabbitmq.url', 'the URL carries a password: use urlSecretRef or passwordSecretRef');
+    report.error('spec.rabbitmq.url', 'inline secret values are not accepted: the URL carries a password; use urlSecretRef or passwordSecretRef');
   }
   if (has(rabbit, 'username') && has(rabbit, 'usernameSecretRef')) report.error('spec.rabbitmq.usernameSecretRef', 'set at most one of username or usernameSecretRef');
   const queue = text(rabbit.queue);
@@ -387,21 +387,13 @@ function checkCron(cron: Obj, report: Report): void {
 
 // --- spec.deployment -----------------------------------------------------------------------------
 
-/** What an override sets that the controller owns, or that the default policy refuses. */
-function checkDeployment(doc: Obj, spec: Obj, report: Report): void {
+/** What an override sets that the controller owns; the override policy (render/policy.ts) judges the rest. */
+function checkDeployment(spec: Obj, report: Report): void {
   const deployment = asObj(spec.deployment);
   if (deployment === undefined) return;
   const metadata = asObj(deployment.metadata);
   if (metadata?.name !== undefined) {
     report.warn('spec.deployment.metadata.name', 'ignored: the controller names the Deployment (one per trigger and kind)');
-  }
-  const namespace = metadata?.namespace;
-  const own = asObj(doc.metadata)?.namespace;
-  if (typeof namespace === 'string' && namespace !== own) {
-    report.warn(
-      'spec.deployment.metadata.namespace',
-      `moves the dispatcher out of the trigger's namespace${typeof own === 'string' ? ` "${own}"` : ''}: the default policy refuses this unless the admin allows it (--allow-cross-namespace)`,
-    );
   }
   if (asObj(deployment.spec)?.selector !== undefined) {
     report.error('spec.deployment.spec.selector', "the controller owns the selector (one per trigger, matching the pod labels it sets); remove it");
@@ -473,7 +465,7 @@ export function validateTrigger(doc: unknown, schemas: TriggerSchemas): Problem[
     checkFunction(spec, kind, report);
     const consumed = checkSource(kind, spec, report);
     checkDelivery(spec, report, TARGETS[kind.source], consumed);
-    checkDeployment(doc, spec, report);
+    checkDeployment(spec, report);
   }
   const semanticErrors = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
   // The status subresource ignores status in what users apply; the controller owns it.

@@ -7,8 +7,14 @@
  * copy) the same measurements run on DIR/dispatchers/core too, rounds interleaved A/B/A/B in one
  * process, so both see the same machine load.
  *
+ * The last row runs the same pipeline with tracing on: a span per attempt through the real SDK
+ * and OTLP/HTTP exporter to a sink on 127.0.0.1, flushed at the end of each pass (the span queue is
+ * sized so none is dropped), against the row above it with tracing off.
+ *
  *   npx tsx bench/dispatcher/core.ts [--messages 100000 --rounds 5 --candidate DIR]
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { argv } from 'node:process';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +25,8 @@ import type { FunctionClient } from '../../dispatchers/core/http-client.js';
 import { createMetrics } from '../../dispatchers/core/metrics.js';
 import * as pipelineModule from '../../dispatchers/core/pipeline.js';
 import * as requestModule from '../../dispatchers/core/request.js';
+import { createDeliveryTracer } from '../../dispatchers/core/tracing.js';
+import type { DeliveryTracer } from '../../dispatchers/core/tracing.js';
 import type { Logger, Message, TriggerIdentity } from '../../dispatchers/core/types.js';
 import { body } from './brokers.js';
 
@@ -53,8 +61,8 @@ const answered = { status: 200, headers: {}, body: Buffer.alloc(0) };
 const client: FunctionClient = { post: () => Promise.resolve(answered), close: silent };
 const { delivery } = parseConfig(new EnvReader({ FUNCTION_URL: 'http://127.0.0.1:1/', DELIVERY_MAX_IN_FLIGHT: '32', DELIVERY_ORDERING: 'unordered' }), 'nats');
 
-async function pipelinePass(core: Core, count: number): Promise<void> {
-  const pipeline = core.createPipeline({ source: 'nats', trigger, functionUrl: 'http://127.0.0.1:1/', delivery, client, publisher: { publish: () => Promise.resolve() }, metrics: createMetrics(), logger });
+async function pipelinePass(core: Core, count: number, tracer?: DeliveryTracer): Promise<void> {
+  const pipeline = core.createPipeline({ source: 'nats', trigger, functionUrl: 'http://127.0.0.1:1/', delivery, client, publisher: { publish: () => Promise.resolve() }, metrics: createMetrics(), logger, tracer });
   const settled: Promise<unknown>[] = [];
   for (let i = 0; i < count; i += 1) {
     const admission = await pipeline.admit(message(i));
@@ -78,10 +86,10 @@ if (CANDIDATE !== undefined) {
 const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 /** CPU µs per message (user + system of this process) of each core, rounds interleaved; medians. */
-async function measure(task: (core: Core, count: number) => Promise<void> | void): Promise<number[]> {
-  const perMessage = cores.map((): number[] => []);
+async function measure(task: (core: Core, count: number) => Promise<void> | void, only: readonly Core[] = cores): Promise<number[]> {
+  const perMessage = only.map((): number[] => []);
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [i, core] of cores.entries()) {
+    for (const [i, core] of only.entries()) {
       const before = process.cpuUsage();
       await task(core, MESSAGES);
       const used = process.cpuUsage(before);
@@ -98,10 +106,36 @@ const floor = await measure((_core, count) => {
 const headers = await measure((core, count) => {
   for (let i = 0; i < count; i += 1) core.buildHeaders(message(i), { source: 'nats', trigger });
 });
-const pipeline = await measure(pipelinePass);
+const pipeline = await measure((core, count) => pipelinePass(core, count));
+
+// Tracing on: the exporter reads these from the environment, as in a dispatcher pod.
+const sink = { requests: 0, bytes: 0 };
+const sinkServer = createServer((request, response) => {
+  request.on('data', (chunk: Buffer) => { sink.bytes += chunk.length; });
+  request.on('end', () => {
+    sink.requests += 1;
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+});
+await new Promise<void>((resolve) => sinkServer.listen(0, '127.0.0.1', resolve));
+process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${String((sinkServer.address() as AddressInfo).port)}`;
+process.env['OTEL_BSP_MAX_QUEUE_SIZE'] = String(MESSAGES);
+// The flood outruns the one-batch-at-a-time export; the shutdown flush then sends what is left at
+// once, and the exporter refuses more than 30 concurrent requests: big batches keep it under that.
+process.env['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'] = String(Math.max(512, Math.ceil(MESSAGES / 20)));
+// This tree only (a candidate may predate tracing), against this tree's untraced pass in the same rounds.
+const [thisTree] = cores;
+const tracedVsOff = thisTree === undefined ? [] : await measure(async (core, count) => {
+  const tracer = core.name === 'traced' ? await createDeliveryTracer(process.env, { source: 'nats', trigger }) : undefined;
+  await pipelinePass(core, count, tracer);
+  await tracer?.shutdown();
+}, [thisTree, { ...thisTree, name: 'traced' }]);
+sinkServer.closeAllConnections();
+sinkServer.close();
 const cells = (values: number[]): string => values.map((value) => value.toFixed(2).padStart(10)).join('') + (values.length === 2 ? `   ratio ${((values[1] ?? 0) / (values[0] ?? 1)).toFixed(2)}` : '');
 console.log(`dispatcher core, ${MESSAGES} messages × ${ROUNDS} rounds, CPU µs per message (median)${cores.length === 2 ? `: this tree, then ${CANDIDATE ?? ''}` : ''}`);
 console.log(`  building a message (floor)         ${cells(floor)}`);
 console.log(`  buildHeaders                       ${cells(headers)}`);
 console.log(`  pipeline admit → settled (no HTTP) ${cells(pipeline)}`);
+console.log(`  this tree: tracing off, then on     ${cells(tracedVsOff)}   (${(sink.bytes / 1e6).toFixed(1)} MB of spans in ${String(sink.requests)} OTLP requests)`);
 console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);

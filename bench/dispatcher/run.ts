@@ -16,9 +16,13 @@
  * --cpu-prof DIR writes a V8 profile of every consumer process (summarise with profile-summary.ts);
  * --candidate DIR also runs the dispatcher of another tree (a patched copy, a tsc build with bin/ and
  * dist/) in the same rotation, to measure a change before it lands;
- * BENCH_NODE_OPTIONS is added to both children's NODE_OPTIONS (e.g. an --import that instruments them).
+ * BENCH_NODE_OPTIONS is added to both children's NODE_OPTIONS (e.g. an --import that instruments them);
+ * --tracing also runs the dispatcher with OpenTelemetry tracing on (OTEL_EXPORTER_OTLP_ENDPOINT at a
+ * local OTLP/HTTP sink in this process) in the same rotation: the cost of a span per attempt.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +59,7 @@ const BROKERS = (option('brokers') ?? 'nats,rabbitmq').split(',').filter(isBroke
 if (BROKERS.length === 0) throw new Error(`--brokers takes nats and/or rabbitmq, got "${option('brokers') ?? ''}"`);
 const CPU_PROF_DIR = option('cpu-prof');
 const CANDIDATE = option('candidate');
+const TRACING = argv.includes('--tracing');
 const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
 const RABBITMQ_URL = process.env.RABBITMQ_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const RUN_TIMEOUT_MS = 120_000;
@@ -64,8 +69,11 @@ for (const url of [NATS_URL, RABBITMQ_URL]) {
   if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`the benchmark only talks to 127.0.0.1, not ${url}`);
 }
 
-/** `candidate`: the dispatcher from another tree (`--candidate DIR`), e.g. a patched copy or a tsc build. */
-type Kind = 'dispatcher' | 'candidate' | 'baseline';
+/**
+ * `candidate`: the dispatcher from another tree (`--candidate DIR`), e.g. a patched copy or a tsc build;
+ * `traced`: this tree's dispatcher with tracing on (`--tracing`).
+ */
+type Kind = 'dispatcher' | 'candidate' | 'traced' | 'baseline';
 
 interface Config {
   readonly broker: BrokerName;
@@ -147,8 +155,26 @@ function dispatcherEnv(config: Config, destination: Destination, runId: string, 
   return env;
 }
 
-function startDispatcher(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
-  const dispatcher = DispatcherProcess.spawn(config.broker, dispatcherEnv(config, destination, runId, functionUrl, 'dispatcher'));
+/** Where traced dispatchers export: answers every OTLP/HTTP request 200 and counts the bytes. */
+const otlpSink = { url: '', requests: 0, bytes: 0 };
+
+async function startOtlpSink(): Promise<() => Promise<void>> {
+  const server = createServer((request, response) => {
+    request.on('data', (chunk: Buffer) => { otlpSink.bytes += chunk.length; });
+    request.on('end', () => {
+      otlpSink.requests += 1;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  otlpSink.url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  return () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve(); }); });
+}
+
+function startDispatcher(config: Config, destination: Destination, runId: string, functionUrl: string, kind: Kind = 'dispatcher'): Consumer {
+  const env = dispatcherEnv(config, destination, runId, functionUrl, kind);
+  if (kind === 'traced') env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpSink.url;
+  const dispatcher = DispatcherProcess.spawn(config.broker, env);
   children.add(dispatcher);
   return {
     pid: dispatcher.pid ?? 0,
@@ -214,7 +240,12 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
     fn.begin(runId, MESSAGES, { failFraction: config.failFraction, seed: index + 1, extra: LATENCY_MESSAGES });
     await broker.publishBacklog(destination, runId, 0, MESSAGES);
     const spawnedAt = performance.now();
-    const start = { dispatcher: startDispatcher, candidate: startCandidate, baseline: startBaseline }[kind];
+    const start = {
+      dispatcher: startDispatcher,
+      candidate: startCandidate,
+      traced: (...args: Parameters<typeof startCandidate>) => startDispatcher(...args, 'traced'),
+      baseline: startBaseline,
+    }[kind];
     consumer = start(config, destination, runId, fn.url);
     const { pid } = consumer;
     let cpuAtFirst = { user: Number.NaN, system: Number.NaN };
@@ -298,6 +329,7 @@ function summarize(config: Config, results: readonly Result[]): string[] {
 async function main(): Promise<void> {
   const began = performance.now();
   const fn = await BenchFunction.start();
+  const stopSink = await startOtlpSink();
   const brokers = new Map<BrokerName, Broker>();
   for (const name of BROKERS) {
     try {
@@ -318,7 +350,7 @@ async function main(): Promise<void> {
         const config: Config = { broker: name, concurrency, failFraction: 0 };
         const results: Result[] = [];
         for (let repeat = 0; repeat < REPEAT; repeat += 1) {
-          const kinds: Kind[] = CANDIDATE === undefined ? ['dispatcher', 'baseline'] : ['dispatcher', 'candidate', 'baseline'];
+          const kinds: Kind[] = ['dispatcher', ...(CANDIDATE === undefined ? [] : ['candidate' as const]), ...(TRACING ? ['traced' as const] : []), 'baseline'];
           const order = repeat % 2 === 0 ? kinds : [...kinds].reverse();
           for (const kind of order) {
             const result = await runOnce(kind, config, broker, fn, index++);
@@ -348,7 +380,9 @@ async function main(): Promise<void> {
   } finally {
     for (const broker of brokers.values()) await broker.close().catch(() => undefined);
     await fn.close();
+    await stopSink();
   }
+  if (TRACING) console.log(`\ntraced dispatchers exported ${String(otlpSink.requests)} OTLP requests, ${fixed(otlpSink.bytes / 1e6, 1)} MB of spans`);
   console.log('');
   console.log(`whole run ${fixed((performance.now() - began) / 1000, 1)} s. msgs/s: backlog messages / (last delivered − first request); ratio: dispatcher median / baseline median`);
   console.log('(higher is better for msgs/s, lower for cpu). cpu µs: consumer process CPU (user+sys) per message over the same span. p50/p99: publish → function');

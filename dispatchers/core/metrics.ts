@@ -22,18 +22,44 @@ export interface DispatcherMetrics {
 export const CONSUMER_LAG = 'kurier_dispatcher_consumer_lag';
 
 /**
- * The consumer-lag gauge on `registry` (created on first use), for adapters whose source reports
- * lag: `consumerLagGauge(context.registry).set({ lane }, pending)`.
+ * Where lag is measured, the same shape for every source: `topic` is the Kafka topic, the
+ * JetStream stream (Pulsar topic, RabbitMQ queue if they ever report it); `partition` only where
+ * the source has partitions. The dashboard sums over both, per trigger.
  */
-export function consumerLagGauge(registry: Registry): Gauge<'lane'> {
+export interface LagPosition {
+  readonly topic: string;
+  readonly partition?: number | undefined;
+}
+
+export type LagLabel = 'topic' | 'partition';
+
+/** The labels of one lag series (a missing partition is no label at all, not an empty one). */
+export function lagLabels(position: LagPosition): Partial<Record<LagLabel, string>> {
+  return position.partition === undefined ? { topic: position.topic } : { topic: position.topic, partition: String(position.partition) };
+}
+
+/**
+ * The consumer-lag gauge on `registry` (created on first use), for adapters whose source reports
+ * lag: `consumerLagGauge(context.registry).set(lagLabels({ topic, partition }), pending)`.
+ */
+export function consumerLagGauge(registry: Registry): Gauge<LagLabel> {
   const existing = registry.getSingleMetric(CONSUMER_LAG);
-  if (existing !== undefined) return existing as Gauge<'lane'>;
+  if (existing !== undefined) return existing as Gauge<LagLabel>;
   return new Gauge({
     name: CONSUMER_LAG,
-    help: 'Messages waiting in the source for this consumer, where the source reports it.',
-    labelNames: ['lane'],
+    help: 'Messages waiting in the source for this consumer, by topic (Kafka topic, JetStream stream) and partition where the source has them.',
+    labelNames: ['topic', 'partition'],
     registers: [registry],
   });
+}
+
+/**
+ * The identity labels every dispatcher series carries, so one dashboard can tell triggers apart
+ * however Prometheus discovered the pod. `namespace` is avoided on purpose: Prometheus' own
+ * Kubernetes target label of that name would rename ours to `exported_namespace`.
+ */
+export function triggerLabels(trigger: { readonly kind: string; readonly namespace: string; readonly name: string }): Record<string, string> {
+  return { kind: trigger.kind, trigger_namespace: trigger.namespace, trigger: trigger.name };
 }
 
 /** Creates the metrics on a fresh registry (never the global one, so tests can run several pipelines). */
@@ -42,7 +68,7 @@ export function createMetrics(options: { defaultMetrics?: boolean; labels?: Reco
   if (options.labels !== undefined) registry.setDefaultLabels(options.labels);
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics: DispatcherMetrics = {
     registry,
     received: new Counter({
       name: 'kurier_dispatcher_messages_received_total',
@@ -78,4 +104,9 @@ export function createMetrics(options: { defaultMetrics?: boolean; labels?: Reco
       registers,
     }),
   };
+  // Every known label value exists from the start at 0: increase() sees the first dead letter, and
+  // alerts and dashboards find the series before anything went wrong.
+  for (const outcome of Object.values(DeliveryOutcome)) metrics.deliveries.inc({ outcome }, 0);
+  for (const purpose of ['dead_letter', 'reply']) metrics.publishFailures.inc({ purpose }, 0);
+  return metrics;
 }

@@ -10,6 +10,9 @@ import { TransportError } from './http-client.js';
 import type { DispatcherMetrics } from './metrics.js';
 import { DeliveryOutcome } from './metrics.js';
 import { buildHeaders, eventIdOf } from './request.js';
+import { traceAttempt } from './traced-attempt.js';
+import { traceContextOf } from './tracing.js';
+import type { DeliveryTracer } from './tracing.js';
 import type { Admission, Logger, Message, Pipeline, Publisher, Settlement, Source, TriggerIdentity } from './types.js';
 import { ReleasedError } from './types.js';
 
@@ -27,6 +30,8 @@ export interface PipelineOptions {
   readonly random?: () => number;
   /** Attempts per reply publish before the reply is given up (the message still counts as delivered). */
   readonly replyAttempts?: number;
+  /** Records a span per attempt when tracing is enabled; absent, attempts run untraced. */
+  readonly tracer?: DeliveryTracer | undefined;
 }
 
 /** The core's pipeline, with what the runtime needs to shut it down. */
@@ -259,7 +264,7 @@ class DeliveryPipeline implements DispatchPipeline {
       failedAt: new Date(this.clock.now()),
     });
     const body = Buffer.from(JSON.stringify(envelope));
-    const headers = { 'content-type': 'application/json', 'kurier-dead-letter-id': eventIdOf(message) };
+    const headers = { 'content-type': 'application/json', 'kurier-dead-letter-id': eventIdOf(message), ...traceContextOf(message) };
     for (let attempt = 1; ; attempt += 1) {
       if (this.soft.signal.aborted) throw new ReleasedError();
       try {
@@ -349,8 +354,10 @@ class DeliveryPipeline implements DispatchPipeline {
       }
       throw failed;
     };
+    const tracer = this.options.tracer;
+    const run = tracer === undefined ? attempt : traceAttempt(tracer, message, attempt, () => attempts);
     try {
-      const response = await pRetry(attempt, {
+      const response = await pRetry(run, {
         retries: retry.maxAttempts === 0 ? Number.POSITIVE_INFINITY : retry.maxAttempts - 1,
         // p-retry runs the loop and the attempt bookkeeping; the delay is ours (injected clock, Retry-After).
         minTimeout: 0,

@@ -5,9 +5,10 @@ import { ConfigError, EnvReader } from './env-reader.js';
 import type { Env } from './env-reader.js';
 import { createFunctionClient } from './http-client.js';
 import { createLogger } from '../../common/logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, triggerLabels } from './metrics.js';
 import { createPipeline } from './pipeline.js';
 import { startHealthServer } from '../../common/server.js';
+import { createDeliveryTracer } from './tracing.js';
 import type { Source, SourceModule } from './types.js';
 import { COMMON_VARIABLES, ownedPrefixes, type VariableDoc } from './variables.js';
 
@@ -62,9 +63,11 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   const { trigger } = config;
   const logger = createLogger({ trigger: `${trigger.namespace}/${trigger.name}`, source }, options.logDestination);
   for (const warning of warnings) logger.warn({}, warning);
-  const metrics = createMetrics({ defaultMetrics: true });
+  const metrics = createMetrics({ defaultMetrics: true, labels: triggerLabels(trigger) });
   const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry, delivery: config.delivery });
   const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
+  const tracer = await createDeliveryTracer(options.env, { source, trigger, logger });
+  if (tracer !== undefined) logger.info({}, 'tracing enabled: one span per delivery attempt, exported over OTLP/HTTP');
   const pipeline = createPipeline({
     source,
     trigger,
@@ -74,6 +77,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     publisher: adapter,
     metrics,
     logger,
+    tracer,
   });
 
   let signals = 0;
@@ -153,5 +157,6 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     unsubscribe();
     client.close();
     await server.close();
+    await tracer?.shutdown().catch((error: unknown) => { logger.warn({ err: errorText(error) }, 'flushing spans failed'); });
   }
 }

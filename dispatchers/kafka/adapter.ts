@@ -2,7 +2,8 @@ import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Consumer, EachBatchPayload, KafkaConfig as KafkaJsConfig, LogEntry, Producer, SASLOptions } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import { unrefDelay } from '../core/clock.js';
-import { consumerLagGauge } from '../core/metrics.js';
+import { consumerLagGauge, lagLabels } from '../core/metrics.js';
+import type { LagLabel } from '../core/metrics.js';
 import { ReleasedError, Source } from '../core/types.js';
 import type { AdapterContext, Logger, Message, Pipeline, SourceAdapter } from '../core/types.js';
 import type { KafkaConfig } from './config.js';
@@ -75,7 +76,7 @@ export class KafkaAdapter implements SourceAdapter {
   private readonly logger: Logger;
   private readonly kafka: Kafka;
   private readonly tracker = new OffsetTracker();
-  private readonly lag: Gauge<'lane'>;
+  private readonly lag: Gauge<LagLabel>;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private pipeline: Pipeline | undefined;
@@ -97,7 +98,6 @@ export class KafkaAdapter implements SourceAdapter {
     this.window = delivery === undefined ? config.partitionWindow : delivery.ordering === 'ordered' ? 1 : delivery.maxInFlight;
     this.logger = context.logger;
     this.kafka = dependencies.kafka ?? new Kafka(kafkaClientConfig(config, context.logger));
-    // One lag gauge for every source, labelled by lane (`<topic>/<partition>` here, as Message.lane).
     this.lag = consumerLagGauge(context.registry);
   }
 
@@ -330,7 +330,7 @@ export class KafkaAdapter implements SourceAdapter {
       const key = keyOf(topic, partition);
       this.backpressured.delete(key);
       this.highWatermarks.delete(key);
-      this.lag.remove({ lane: `${topic}/${String(partition)}` });
+      this.lag.remove(lagLabels({ topic, partition }));
       for (const wake of [...(this.progressWaiters.get(key) ?? [])]) wake();
     }
     // kafkajs keeps pause state across generations; make it match ours for the new assignment.
@@ -352,7 +352,7 @@ export class KafkaAdapter implements SourceAdapter {
     const key = keyOf(topic, partition);
     this.highWatermarks.set(key, BigInt(highWatermark));
     const position = this.tracker.committedOffset(topic, partition) ?? firstOffset ?? highWatermark;
-    this.lag.set({ lane: `${topic}/${String(partition)}` }, Number(BigInt(highWatermark) - BigInt(position)));
+    this.lag.set(lagLabels({ topic, partition }), Number(BigInt(highWatermark) - BigInt(position)));
   }
 
   private scheduleCommit(): void {
@@ -407,7 +407,7 @@ export class KafkaAdapter implements SourceAdapter {
       for (const { topic, partition, offset } of offsets) {
         const highWatermark = this.highWatermarks.get(keyOf(topic, partition));
         if (highWatermark !== undefined) {
-          this.lag.set({ lane: `${topic}/${String(partition)}` }, Math.max(0, Number(highWatermark - BigInt(offset))));
+          this.lag.set(lagLabels({ topic, partition }), Math.max(0, Number(highWatermark - BigInt(offset))));
         }
       }
       this.logger.debug({ source: 'kafka', reason, offsets }, 'committed');

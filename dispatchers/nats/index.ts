@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
 import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
-import { consumerLagGauge } from '../core/metrics.js';
+import { consumerLagGauge, lagLabels } from '../core/metrics.js';
 import { ReleasedError } from '../core/types.js';
 import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
 import { parseNatsConfig } from './config.js';
@@ -218,7 +218,7 @@ export class NatsAdapter implements SourceAdapter {
   }
 
   private async consumeJetStream(messages: ConsumerMessages, pipeline: Pipeline, jetstream: JetStreamConfig): Promise<void> {
-    const lag = consumerLagGauge(this.context.registry).labels({ lane: jetstream.stream });
+    const lag = consumerLagGauge(this.context.registry).labels(lagLabels({ topic: jetstream.stream }));
     for await (const msg of messages) {
       if (this.paused) {
         msg.nak();

@@ -38,6 +38,27 @@ function used(requests: readonly RequestRecord[]): Set<string> {
   );
 }
 
+/**
+ * Permissions a request needs beyond its own verb, as kube-apiserver's admission checks them:
+ * a server-side apply (PATCH) that creates the object is authorised as `create` too, and with
+ * OwnerReferencesPermissionEnforcement (on in OpenShift) writing an object whose owner reference
+ * sets `blockOwnerDeletion` needs `update` on the owner's `finalizers` subresource.
+ */
+function implied(requests: readonly RequestRecord[], written: (r: RequestRecord) => { apiVersion: string; kind: string; blockOwnerDeletion?: boolean }[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of requests) {
+    if (r.userAgent === TEST_AGENT || r.status >= 400) continue;
+    if (r.verb === 'patch' && (r.contentType ?? '').startsWith('application/apply-patch') && r.status === 201) out.add(`${r.group ?? ''}|${r.resource}|create`);
+    if (!['create', 'update', 'patch'].includes(r.verb) || r.subresource !== undefined) continue;
+    for (const owner of written(r)) {
+      if (owner.blockOwnerDeletion !== true) continue;
+      const group = owner.apiVersion.includes('/') ? owner.apiVersion.split('/')[0] : '';
+      out.add(`${group ?? ''}|${owner.kind.toLowerCase()}s/finalizers|update`);
+    }
+  }
+  return out;
+}
+
 /** Writes as a user would, marked so the test can tell its own requests from the controller's. */
 async function send(server: ApiServerDouble, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<void> {
   const response = await fetch(`${server.url}${path}`, {
@@ -90,7 +111,13 @@ describe('chart RBAC', () => {
     await eventually(() => server!.store.get('kurier.dev/v1alpha1', 'KafkaTrigger', ns, 'moved') === undefined, 'the trigger gone');
 
     const granted = permissions(await chartRules());
-    const usedByController = used(server.requests);
+    // every Deployment the controller writes in its trigger's namespace carries the trigger as owner
+    const ownerRefs = (deployment.metadata as { ownerReferences?: { apiVersion: string; kind: string; blockOwnerDeletion?: boolean }[] }).ownerReferences ?? [];
+    expect(ownerRefs.some((o) => o.blockOwnerDeletion === true)).toBe(true);
+    const usedByController = new Set([
+      ...used(server.requests),
+      ...implied(server.requests, (r) => (r.resource === 'deployments' && r.namespace === ns ? ownerRefs : [])),
+    ]);
     const ungranted = [...usedByController].filter((permission) => !granted.has(permission)).sort();
     expect(ungranted, 'the controller calls these without the chart granting them').toEqual([]);
     const perResource = (set: Set<string>): Set<string> => new Set([...set].map((p) => p.split('|').slice(0, 2).join('|')));

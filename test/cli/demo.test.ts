@@ -16,7 +16,7 @@ describe('kurier demo (real NATS JetStream on 127.0.0.1:4222, real dispatcher pr
     expect(seconds).toBeGreaterThan(0);
     expect(seconds).toBeLessThan(wallSeconds);
     expect(reported?.[1]).toMatch(/^\d+\.\d{3}$/);
-    expect(result.stdout).toContain('kurier_dispatcher_deliveries_total{outcome="delivered"} 60');
+    expect(result.stdout).toMatch(/ kurier_dispatcher_deliveries_total\{outcome="delivered",kind="NATSTrigger",trigger_namespace="[a-z0-9-]+",trigger="[a-z0-9-]+"\} 60$/m);
     expect(result.stdout).toContain('dispatcher stopped on SIGTERM (exit 0)');
   }, 60_000);
 

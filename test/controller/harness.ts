@@ -1,9 +1,10 @@
 /** A controller wired to its own API server double, through the real @kubernetes/client-node. */
 import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock, type TimerHandle } from '../../controller/clock.js';
 import { Controller } from '../../controller/controller.js';
 import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
-import { silentLogger } from '../../controller/logger.js';
+import { silentLogger, type Logger } from '../../controller/logger.js';
 import { render, RenderError } from '../../render/render.js';
 import { loadTemplates, type Templates } from '../../render/templates.js';
 import type { Trigger } from '../../render/trigger.js';
@@ -23,6 +24,10 @@ export async function templatesAndSchemas(): Promise<{ templates: Templates; sch
 
 export interface ControllerSetup {
   allowCrossNamespace?: boolean;
+  clock?: Clock;
+  informerRestart?: { baseMs?: number; maxMs?: number };
+  log?: Logger;
+  apiProbeIntervalMs?: number;
   resyncPeriodMs?: number;
   leaderElection?: LeaderElectionConfig;
   identity?: string;
@@ -44,8 +49,10 @@ export async function makeController(server: ApiServerDouble, setup: ControllerS
     leaderElection: setup.leaderElection,
     identity: setup.identity ?? 'test-controller',
     queue: { baseDelayMs: 10, maxDelayMs: 200 },
-    informerRestart: { baseMs: 20, maxMs: 200 },
-    log: silentLogger,
+    informerRestart: setup.informerRestart ?? { baseMs: 20, maxMs: 200 },
+    ...(setup.clock === undefined ? {} : { clock: setup.clock }),
+    ...(setup.apiProbeIntervalMs === undefined ? {} : { apiProbeIntervalMs: setup.apiProbeIntervalMs }),
+    log: setup.log ?? silentLogger,
   });
 }
 
@@ -96,11 +103,45 @@ export async function eventually<T>(probe: () => T | undefined | false | Promise
   }
 }
 
+/** The system clock, whose monotonic time a test can move forward at once: what a process sees after SIGSTOP … SIGCONT. */
+export class FreezableClock implements Clock {
+  #skipped = 0;
+  now(): number {
+    return systemClock.now() + this.#skipped;
+  }
+  monotonic(): number {
+    return systemClock.monotonic() + this.#skipped;
+  }
+  setTimer(fn: () => void, ms: number): TimerHandle {
+    return systemClock.setTimer(fn, ms);
+  }
+  /** As if the process had been frozen for `ms`. */
+  skip(ms: number): void {
+    this.#skipped += ms;
+  }
+}
+
+/** A logger that keeps every line, for tests of what gets logged. */
+export function recordingLogger(): Logger & { lines: { level: string; message: string; fields: object }[] } {
+  const lines: { level: string; message: string; fields: object }[] = [];
+  const at =
+    (level: string) =>
+    (fields: object, message = ''): void => {
+      lines.push({ level, message, fields });
+    };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
 export const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Requests that changed something (create, update, patch, delete) and succeeded. */
+/** Requests that changed something (create, update, patch, delete) and succeeded; dry runs change nothing. */
 export function writes(requests: readonly RequestRecord[]): RequestRecord[] {
-  return requests.filter((r) => ['create', 'update', 'patch', 'delete'].includes(r.verb) && r.status < 400);
+  return requests.filter((r) => ['create', 'update', 'patch', 'delete'].includes(r.verb) && r.status < 400 && !r.query.includes('dryRun=All'));
+}
+
+/** Server-side applies (PATCH application/apply-patch+yaml) that were not dry runs. */
+export function applies(requests: readonly RequestRecord[], resource = 'deployments'): RequestRecord[] {
+  return writes(requests).filter((r) => r.resource === resource && (r.contentType ?? '').startsWith('application/apply-patch'));
 }
 
 /** `verb resource[/subresource]` of each write, e.g. `create deployments`, `update kafkatriggers/status`. */

@@ -10,15 +10,18 @@ class Conflict extends Error {
 }
 
 /** Just enough of KubeApi for Leases: get, create (409 if present), replace (409 on a stale resourceVersion). */
-function leaseStore(): { api: KubeApi; lease(): KubeObject | undefined; down: { value: boolean } } {
+function leaseStore(): { api: KubeApi; lease(): KubeObject | undefined; down: { value: boolean }; hang: { value: boolean } } {
   let stored: KubeObject | undefined;
   let rv = 0;
   const down = { value: false };
+  const hang = { value: false };
   const check = (): void => {
     if (down.value) throw Object.assign(new Error('unavailable'), { code: 503 });
   };
+  const never = new Promise<never>(() => undefined);
   const api = {
     get: (): Promise<KubeObject | undefined> => {
+      if (hang.value) return never;
       check();
       return Promise.resolve(stored === undefined ? undefined : structuredClone(stored));
     },
@@ -35,7 +38,7 @@ function leaseStore(): { api: KubeApi; lease(): KubeObject | undefined; down: { 
       return Promise.resolve(structuredClone(stored));
     },
   } as unknown as KubeApi;
-  return { api, lease: () => stored, down };
+  return { api, lease: () => stored, down, hang };
 }
 
 const config = (identity: string) => ({
@@ -117,6 +120,37 @@ describe('leader election', () => {
     expect((stoppedAt ?? 0) - outage).toBeGreaterThanOrEqual(10_000);
     expect((stoppedAt ?? 0) - outage).toBeLessThanOrEqual(12_100);
     expect(a.leading).toBe(false);
+  });
+
+  it('stops leading at the renew deadline even when the renew request never answers', async () => {
+    const clock = new FakeClock(1_000_000);
+    const store = leaseStore();
+    const a = new LeaderElector(store.api, config('a'), { clock, log: silentLogger });
+    let stoppedAt: number | undefined;
+    void a.run({ onStartedLeading: () => undefined, onStoppedLeading: () => (stoppedAt = clock.now()) }, new AbortController().signal);
+    await flush();
+    expect(a.leading).toBe(true);
+    store.hang.value = true; // a partition: the request is sent and nothing ever comes back
+    const outage = clock.now();
+    await advance(clock, 20_000);
+    expect(stoppedAt).toBeDefined();
+    expect((stoppedAt ?? 0) - outage).toBeLessThanOrEqual(10_000);
+    expect(a.leading).toBe(false);
+  });
+
+  it('knows by its own clock that its lease may be gone, before the elector notices (a frozen process)', async () => {
+    const clock = new FakeClock(1_000_000);
+    const store = leaseStore();
+    const a = new LeaderElector(store.api, config('a'), { clock, log: silentLogger });
+    void a.run({ onStartedLeading: () => undefined, onStoppedLeading: () => undefined }, new AbortController().signal);
+    await flush();
+    expect(a.holdsLease()).toBe(true);
+    await advance(clock, 9000);
+    expect(a.holdsLease()).toBe(true); // renewed every retry period
+    // SIGSTOP for 20 s, then SIGCONT: time jumped, and no promise has run yet
+    clock.advance(20_000);
+    expect(a.leading).toBe(true);
+    expect(a.holdsLease()).toBe(false);
   });
 
   it('releases the lease on a clean stop so the next candidate need not wait', async () => {

@@ -46,10 +46,45 @@ describe('status builders', () => {
       spec: { replicas },
       status,
     });
-    expect(readinessOf(d({ observedGeneration: 5, readyReplicas: 2, updatedReplicas: 2, replicas: 2 })).status).toBe('True');
-    expect(readinessOf(d({ observedGeneration: 4, readyReplicas: 2, updatedReplicas: 2, replicas: 2 })).status).toBe('False');
-    expect(readinessOf(d({ observedGeneration: 5, readyReplicas: 1, updatedReplicas: 2, replicas: 2 })).message).toContain('1/2');
-    expect(readinessOf(d({}, 0)).status).toBe('True');
+    expect(readinessOf(d({ observedGeneration: 5, readyReplicas: 2, updatedReplicas: 2, availableReplicas: 2, replicas: 2 })).status).toBe('True');
+    expect(readinessOf(d({ observedGeneration: 4, readyReplicas: 2, updatedReplicas: 2, availableReplicas: 2, replicas: 2 })).status).toBe('False');
+    expect(readinessOf(d({ observedGeneration: 5, readyReplicas: 1, updatedReplicas: 2, availableReplicas: 1, replicas: 2 })).message).toContain('1 of 2 updated replicas are available');
+    expect(readinessOf(d({ observedGeneration: 5 }, 0)).status).toBe('True');
+  });
+
+  it('means what kubectl rollout status means: an old ready pod next to an unavailable new one is not Ready', () => {
+    // seen on a real node: the edit rolled the Deployment, the new pod could not be scheduled
+    const stuck = readinessOf({
+      metadata: { name: 'd', namespace: 'n', generation: 2 },
+      spec: { replicas: 1 },
+      status: { observedGeneration: 2, replicas: 2, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
+    });
+    expect(stuck).toMatchObject({ status: 'False', reason: 'DeploymentNotReady' });
+    expect(stuck.message).toContain('1 old replicas are pending termination');
+    const unavailable = readinessOf({
+      metadata: { name: 'd', namespace: 'n', generation: 2 },
+      spec: { replicas: 2 },
+      status: { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 1 },
+    });
+    expect(unavailable.message).toContain('1 of 2 updated replicas are available');
+    expect(readinessOf({ metadata: { name: 'd', generation: 3 }, spec: { replicas: 1 }, status: { replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } }).status).toBe('False');
+  });
+
+  it('reports a rollout past its progress deadline with reason ProgressDeadlineExceeded', () => {
+    const r = readinessOf({
+      metadata: { name: 'd', namespace: 'n', generation: 2 },
+      spec: { replicas: 1 },
+      status: {
+        observedGeneration: 2,
+        replicas: 2,
+        updatedReplicas: 1,
+        readyReplicas: 1,
+        availableReplicas: 1,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "d-7c9" has timed out progressing.' }],
+      },
+    });
+    expect(r).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+    expect(r.message).toContain('has timed out progressing');
   });
 });
 

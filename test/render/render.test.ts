@@ -179,28 +179,28 @@ describe('override policy', () => {
     [
       'a privileged sidecar',
       { spec: { template: { spec: { containers: [{ name: 'x', image: 'x', securityContext: { privileged: true } }] } } } },
-      'spec.deployment.spec.template.spec.containers[0].securityContext.privileged',
+      'spec.deployment.spec.template.spec.containers[name=x].securityContext.privileged',
     ],
     [
       'added capabilities',
       { spec: { template: { spec: { containers: [{ securityContext: { capabilities: { add: ['NET_ADMIN'] } } }] } } } },
-      'spec.deployment.spec.template.spec.containers[0].securityContext.capabilities.add',
+      'spec.deployment.spec.template.spec.containers[name=dispatcher].securityContext.capabilities.add[0]',
     ],
     ['running as root', { spec: { template: { spec: { securityContext: { runAsUser: 0 } } } } }, 'spec.deployment.spec.template.spec.securityContext.runAsUser'],
     [
       'a hostPath volume',
       { spec: { template: { spec: { volumes: [{ name: 'root', hostPath: { path: '/' } }] } } } },
-      'spec.deployment.spec.template.spec.volumes[0].hostPath',
+      'spec.deployment.spec.template.spec.volumes[name=root].hostPath',
     ],
     [
       'a host port',
       { spec: { template: { spec: { containers: [{ ports: [{ containerPort: 80, hostPort: 80 }] }] } } } },
-      'spec.deployment.spec.template.spec.containers[0].ports[0].hostPort',
+      'spec.deployment.spec.template.spec.containers[name=dispatcher].ports[containerPort=80].hostPort',
     ],
     [
       'privilege escalation in an init container',
       { spec: { template: { spec: { initContainers: [{ name: 'i', image: 'i', securityContext: { allowPrivilegeEscalation: true } }] } } } },
-      'spec.deployment.spec.template.spec.initContainers[0].securityContext.allowPrivilegeEscalation',
+      'spec.deployment.spec.template.spec.initContainers[name=i].securityContext.allowPrivilegeEscalation',
     ],
   ];
 

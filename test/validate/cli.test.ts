@@ -37,15 +37,23 @@ describe('kurier validate', () => {
     ]);
   });
 
-  it('accepts every example in one run over the examples directory, printing only the inline auth-token and cross-namespace warnings', async () => {
-    const result = await runKurier(['validate', '-f', 'examples']);
+  it('accepts every example in one run with --allow-cross-namespace, printing only the inline auth-token warnings', async () => {
+    const result = await runKurier(['validate', '-f', 'examples', '--allow-cross-namespace']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`${examples.length} of ${examples.length} triggers valid, 3 warnings\n`);
+    expect(result.stdout).toBe(`${examples.length} of ${examples.length} triggers valid, 2 warnings\n`);
     expect(result.stderr.trim().split('\n')).toEqual([
       'examples/kubeless-pulsar-trigger-minimal.yaml:0 PulsarTrigger/mytrigger-minimal: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
-      'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.deployment.metadata.namespace: warning: moves the dispatcher out of the trigger\'s namespace "default": the default policy refuses this unless the admin allows it (--allow-cross-namespace)',
       'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
     ]);
+  });
+
+  it('refuses the kubeless-pulsar-trigger README manifest without --allow-cross-namespace, as render and the controller do', async () => {
+    const result = await runKurier(['validate', '-f', 'examples/kubeless-pulsar-trigger.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('0 of 1 trigger valid, 1 warning\n');
+    expect(result.stderr).toContain(
+      'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.deployment.metadata.namespace: the Deployment must stay in the trigger\'s namespace "default"',
+    );
   });
 
   it('prints every problem on its own line as FILE:INDEX KIND/NAME: path: message and exits 1', async () => {

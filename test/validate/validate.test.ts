@@ -36,7 +36,6 @@ describe('validateTrigger', () => {
       const problems = validateTrigger(document.toJS(), schemas);
       expect(errors(problems)).toEqual([]);
       const expected = file.startsWith('kubeless-pulsar-trigger') ? [expect.stringMatching(/^spec\.pulsar\.auth-token: /)] : [];
-      if (file === 'kubeless-pulsar-trigger.yaml') expected.unshift(expect.stringMatching(/^spec\.deployment\.metadata\.namespace: moves the dispatcher/));
       expect(warnings(problems)).toEqual(expected);
     }
   });
@@ -124,6 +123,12 @@ describe('validateTrigger', () => {
     ['a dead-letter queue that is the consumed queue', 'rabbitmq', (d) => { d.spec.delivery = { deadLetter: { topic: 'orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
     ['a Pulsar dead-letter topic that is the consumed one in its full form', 'pulsar', (d) => { d.spec.delivery = { deadLetter: { topic: 'persistent://public/default/orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
     ['a Pulsar dead-letter topic that is the consumed one in its tenant/ns form', 'pulsar', (d) => { d.spec.pulsar.topic = 'persistent://acme/shop/orders'; d.spec.delivery = { deadLetter: { topic: 'acme/shop/orders' } }; }, 'spec.delivery.deadLetter.topic', 'is what this trigger consumes'],
+    ['a password inside a RabbitMQ URL', 'rabbitmq', (d) => { d.spec.rabbitmq.url = 'amqp://guest:guest@rabbitmq:5672'; }, 'spec.rabbitmq.url', 'inline secret values are not accepted: the URL carries a password; use urlSecretRef'],
+    ['a password inside a NATS URL', 'nats', (d) => { d.spec.nats.url = 'nats://u:hunter2@nats:4222'; }, 'spec.nats.url', 'inline secret values are not accepted: the URL carries a password'],
+    ['an inline NATS password', 'nats', (d) => { Object.assign(d.spec.nats, { username: 'u', password: 'hunter2' }); }, 'spec.nats.password', 'inline secret values are not accepted: put the value in a Secret and set passwordSecretRef: {name, key}'],
+    ['an inline NATS token', 'nats', (d) => { d.spec.nats.token = 's3cr3t'; }, 'spec.nats.token', 'inline secret values are not accepted: put the value in a Secret and set tokenSecretRef: {name, key}'],
+    ['an inline Kafka SASL password', 'kafka', (d) => { d.spec.kafka.sasl = { mechanism: 'scram-sha-256', username: 'u', password: 'p' }; }, 'spec.kafka.sasl.password', 'set passwordSecretRef: {name, key}'],
+    ['an inline RabbitMQ password', 'rabbitmq', (d) => { d.spec.rabbitmq.password = 'p'; }, 'spec.rabbitmq.password', 'set passwordSecretRef: {name, key}'],
     ['a selector in the Deployment override', 'kafka', (d) => { d.spec.deployment = { spec: { selector: { matchLabels: { app: 'x' } } } }; }, 'spec.deployment.spec.selector', 'the controller owns the selector'],
     ['a dead-letter target on a CronTrigger', 'cron', (d) => { d.spec.delivery = { deadLetter: { topic: 'x' } }; }, 'spec.delivery.deadLetter', 'unknown field "deadLetter"'],
   ];
@@ -164,10 +169,8 @@ describe('validateTrigger', () => {
   it.each([
     ['a RabbitMQ routing key without an exchange', 'rabbitmq', (d: Doc) => { d.spec.rabbitmq.routingKey = 'a.#'; }, 'spec.rabbitmq.routingKey: has no effect without exchange'],
     ['a RabbitMQ prefetch below maxInFlight', 'rabbitmq', (d: Doc) => { d.spec.rabbitmq.prefetch = 1; d.spec.delivery = { maxInFlight: 4 }; }, 'spec.rabbitmq.prefetch: below delivery.maxInFlight'],
-    ['a password inside a RabbitMQ URL', 'rabbitmq', (d: Doc) => { d.spec.rabbitmq.url = 'amqp://guest:guest@rabbitmq:5672'; }, 'spec.rabbitmq.url: the URL carries a password'],
     ['a cron payload that is not JSON sent as JSON', 'cron', (d: Doc) => { d.spec.cron.payload = 'tick'; }, 'spec.cron.payload: is not valid JSON'],
     ['Pulsar tls settings with a plain pulsar:// broker', 'pulsar', (d: Doc) => { d.spec.pulsar.tls = { validateHostname: true }; }, 'spec.pulsar.tls: tls settings apply only to a pulsar+ssl:// broker'],
-    ['an override that moves the Deployment to another namespace', 'kafka', (d: Doc) => { d.spec.deployment = { metadata: { namespace: 'elsewhere' } }; }, 'spec.deployment.metadata.namespace: moves the dispatcher out of the trigger\'s namespace "shop": the default policy refuses this'],
     ['an override that names the Deployment', 'kafka', (d: Doc) => { d.spec.deployment = { metadata: { name: 'mine' } }; }, 'spec.deployment.metadata.name: ignored: the controller names the Deployment'],
     ['SASL PLAIN without TLS', 'kafka', (d: Doc) => { d.spec.kafka.sasl = { mechanism: 'plain', username: 'u', passwordSecretRef: { name: 'a', key: 'b' } }; }, 'spec.kafka.sasl.mechanism: SASL PLAIN without tls'],
   ])('warns about %s', (_case, source, mutate, expected) => {

@@ -172,8 +172,8 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
       .poll(async () => (await dispatcher.metrics.registry.getSingleMetric('kurier_dispatcher_consumer_lag')?.get())?.values, { timeout: 10_000 })
       .toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ labels: { lane: `${topic}/0` }, value: 0 }),
-          expect.objectContaining({ labels: { lane: `${topic}/1` }, value: 0 }),
+          expect.objectContaining({ labels: { topic, partition: '0' }, value: 0 }),
+          expect.objectContaining({ labels: { topic, partition: '1' }, value: 0 }),
         ]),
       );
   });

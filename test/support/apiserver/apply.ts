@@ -231,6 +231,17 @@ function writeManaged(obj: KObj, entries: { entry: ManagedFieldsEntry; set: Set<
   else delete obj.metadata.managedFields;
 }
 
+/** A path segment as the API server prints it in a conflict: `.spec`, `[name="main"]`, `[="a"]`. */
+function prettySegment(seg: string): string {
+  if (seg.startsWith('f:')) return `.${seg.slice(2)}`;
+  if (seg.startsWith('k:')) {
+    const keys = JSON.parse(seg.slice(2)) as M;
+    return `[${Object.entries(keys).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+  }
+  if (seg.startsWith('v:')) return `[=${seg.slice(2)}]`;
+  return '';
+}
+
 const isPrefix = (pre: Path, p: Path): boolean => pre.length <= p.length && pre.every((s, i) => p[i] === s);
 
 /**
@@ -265,7 +276,7 @@ export function serverSideApply(p: {
     }
   }
   if (conflicts.length && !p.force) {
-    const pretty = (s: string): string => dec(s).map((seg) => (seg.startsWith('f:') ? `.${seg.slice(2)}` : `[${seg.slice(2)}]`)).join('');
+    const pretty = (s: string): string => dec(s).map(prettySegment).join('');
     const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: pretty(c.path) }));
     const lines = causes.map((c) => `- ${c.message}: ${c.field}`).join('\n');
     throw new ApiError(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${causes.length === 1 ? `${causes[0]!.message}: ${causes[0]!.field}` : `\n${lines}`}`, { causes });

@@ -29,6 +29,10 @@ export interface ApiServerDouble {
     failNext(count: number, status: 500 | 429, match?: (r: { method: string; path: string }) => boolean): void;
     latency(ms: number): void;
     expireResourceVersions(): void;
+    /** Answers matching requests 403 Forbidden with RBAC's message (verb, resource, namespace) until the returned function is called. */
+    forbid(match: (r: RequestRecord) => boolean, user?: string): () => void;
+    /** Leaves matching requests unanswered (a black hole) until the returned function is called. */
+    hang(match: (r: RequestRecord) => boolean): () => void;
   };
   store: {
     get(apiVersion: string, kind: string, namespace: string | undefined, name: string): object | undefined;
@@ -167,6 +171,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       },
       expireResourceVersions() {
         core.expireResourceVersions();
+      },
+      forbid(match, user) {
+        return core.forbid(match, user);
+      },
+      hang(match) {
+        return core.hang(match);
       },
     },
     store: {

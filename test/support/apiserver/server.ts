@@ -57,6 +57,13 @@ interface Fault {
   match: ((r: { method: string; path: string }) => boolean) | undefined;
 }
 
+/** A standing fault: every matching request is refused (403) or left unanswered until lifted. */
+interface StandingFault {
+  kind: 'forbid' | 'hang';
+  match: (r: RequestRecord) => boolean;
+  user: string;
+}
+
 interface OpenWatch {
   res: ServerResponse;
   close(): void;
@@ -82,6 +89,8 @@ export class ApiServerCore {
   private types: ResourceType[] = builtinResources();
   private readonly watches = new Set<OpenWatch>();
   private readonly faults: Fault[] = [];
+  private readonly standing = new Set<StandingFault>();
+  private readonly hung = new Set<() => void>();
   latencyMs = 0;
   private gcTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -647,6 +656,23 @@ export class ApiServerCore {
     this.faults.push({ remaining: count, status, match });
   }
 
+  /** Refuses matching requests with 403 as RBAC would, until the returned function is called. */
+  forbid(match: (r: RequestRecord) => boolean, user = 'system:serviceaccount:kurier:kurier-controller'): () => void {
+    const fault: StandingFault = { kind: 'forbid', match, user };
+    this.standing.add(fault);
+    return () => this.standing.delete(fault);
+  }
+
+  /** Leaves matching requests unanswered (a black-holed connection) until the returned function is called. */
+  hang(match: (r: RequestRecord) => boolean): () => void {
+    const fault: StandingFault = { kind: 'hang', match, user: '' };
+    this.standing.add(fault);
+    return () => {
+      this.standing.delete(fault);
+      for (const release of [...this.hung]) release();
+    };
+  }
+
   closeWatches(): void {
     for (const w of [...this.watches]) w.close();
   }
@@ -662,6 +688,7 @@ export class ApiServerCore {
 
   close(): void {
     this.closed = true;
+    for (const release of [...this.hung]) release();
     if (this.gcTimer) clearTimeout(this.gcTimer);
     this.closeWatches();
   }
@@ -693,6 +720,36 @@ export class ApiServerCore {
         throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
       }
       if (this.latencyMs > 0) await sleep(this.latencyMs);
+      if (this.standing.size > 0) {
+        this.classify(url, rec);
+        const hang = [...this.standing].find((f) => f.kind === 'hang' && f.match(rec));
+        if (hang) {
+          // answered only once lifted (or never, when the client gives up first)
+          await new Promise<void>((resolve) => {
+            const release = (): void => {
+              this.hung.delete(release);
+              resolve();
+            };
+            this.hung.add(release);
+            res.once('close', release);
+          });
+          if (res.destroyed || this.closed) return;
+        }
+        const forbid = [...this.standing].find((f) => f.kind === 'forbid' && f.match(rec));
+        if (forbid) {
+          const resource = rec.subresource === undefined ? rec.resource : `${rec.resource}/${rec.subresource}`;
+          const where = rec.namespace === undefined ? 'at the cluster scope' : `in the namespace "${rec.namespace}"`;
+          const qualified = rec.group ? `${rec.resource}.${rec.group}` : rec.resource;
+          const err = new ApiError(
+            403,
+            'Forbidden',
+            `${qualified}${rec.name === undefined ? '' : ` "${rec.name}"`} is forbidden: User "${forbid.user}" cannot ${rec.verb} resource "${resource}" in API group "${rec.group ?? ''}" ${where}`,
+            { ...(rec.name === undefined ? {} : { name: rec.name }), ...(rec.group ? { group: rec.group } : {}), kind: rec.resource },
+          );
+          send(err.code, err.toStatus(), err.headers);
+          return;
+        }
+      }
       const fault = this.faults.find((f) => f.remaining > 0 && (!f.match || f.match({ method: rec.method, path: rec.path })));
       if (fault) {
         fault.remaining--;
@@ -967,6 +1024,13 @@ export class ApiServerCore {
         throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${t.name ?? ''})`);
       }
       applied.metadata.name = t.name;
+      if (!rt.schema) {
+        // structured-merge-diff types the apply configuration first: an unknown field is an error, whatever fieldValidation says
+        const unknown = pruneBuiltin(rt.group, rt.kind, structuredClone(applied));
+        if (unknown.length > 0) {
+          throw new ApiError(500, '', `failed to create typed patch object (${t.namespace ?? ''}/${t.name ?? ''}; ${apiVersionOf(rt)}, Kind=${rt.kind}): .${unknown[0] ?? ''}: field not declared in schema`);
+        }
+      }
       const force = q.get('force') === 'true';
       if (!live) {
         if (t.subresource) throw notFound(rt.group, rt.resource, t.name ?? '');
