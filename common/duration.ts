@@ -19,3 +19,16 @@ export function parseDuration(text: string): number | undefined {
   }
   return Number.isFinite(total) ? Math.round(total) : undefined;
 }
+
+/**
+ * The longest duration any setting may have: 576h (24 days). Node's timers hold at most
+ * 2^31-1 ms (~24.8 days); a longer delay fires after 1 ms instead, so `700h` would abort every
+ * delivery attempt at once.
+ */
+export const MAX_DURATION_MS = 576 * 3_600_000;
+export const MAX_DURATION_TEXT = '576h';
+
+/** Why `ms` is too long for a setting, or `undefined` when it is within {@link MAX_DURATION_MS}. */
+export function durationTooLong(ms: number): string | undefined {
+  return ms > MAX_DURATION_MS ? `is longer than ${MAX_DURATION_TEXT} (24 days), the longest wait a timer can hold` : undefined;
+}

@@ -1,5 +1,5 @@
 /** `kurier controller` settings from flags and environment, validated once, every problem named. */
-import { parseDuration } from '../common/duration.js';
+import { durationTooLong, parseDuration } from '../common/duration.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 export interface ControllerConfig {
@@ -159,8 +159,8 @@ export function parseControllerConfig(
   const duration = (name: SettingName, fallback: string, allowZero: boolean): number => {
     const r = raw(name) ?? { value: fallback, source: `--${SETTINGS[name].flag}` };
     const ms = parseDuration(r.value);
-    if (ms === undefined || (!allowZero && ms <= 0)) {
-      problems.push(`${r.source}: expected a duration such as 500ms, 15s or 10m${allowZero ? ' (0 disables)' : ''}, got "${r.value}"`);
+    if (ms === undefined || (!allowZero && ms <= 0) || durationTooLong(ms) !== undefined) {
+      problems.push(`${r.source}: expected a duration such as 500ms, 15s or 10m${allowZero ? ' (0 disables)' : ''}, at most 576h, got "${r.value}"`);
       return parseDuration(fallback) ?? 0;
     }
     return ms;

@@ -3,7 +3,7 @@
  * what a schema cannot say: URLs, durations, cron and time zones, topic and subject syntax, field pairs.
  */
 import { validate as isCronExpression, validateDetailed as explainCron } from 'node-cron';
-import { parseDuration } from '../common/duration.js';
+import { durationTooLong, parseDuration } from '../common/duration.js';
 import {
   jetStreamNameProblem, kafkaBrokerProblem, kafkaTopicProblem, natsSubjectProblem, pulsarTopicProblem, rabbitQueueProblem,
 } from '../common/source-names.js';
@@ -83,6 +83,11 @@ function checkDuration(path: string, value: unknown, report: Report, options: { 
     return undefined;
   }
   if (options.positive === true && ms <= 0) report.error(path, 'must be greater than 0');
+  const tooLong = durationTooLong(ms);
+  if (tooLong !== undefined) {
+    report.error(path, `${show(value)} ${tooLong}`);
+    return undefined;
+  }
   return ms;
 }
 
@@ -115,7 +120,7 @@ function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
   }
 }
 
-const RETRY_WORDS = new Set(['network', 'timeout', '4xx', '5xx']);
+const RETRY_WORDS = new Set(['network', 'timeout', 'tls', '4xx', '5xx']);
 
 function checkRetryWhen(value: unknown, report: Report): void {
   if (!Array.isArray(value)) return;
@@ -126,7 +131,7 @@ function checkRetryWhen(value: unknown, report: Report): void {
     if (RETRY_WORDS.has(word)) return;
     const status = /^\d{3}$/.test(word) ? Number(word) : Number.NaN;
     if (Number.isNaN(status) || status < 100 || status > 599) {
-      report.error(path, `${show(item)} is not a retryable outcome: use network, timeout, 4xx, 5xx or an HTTP status code such as 503`);
+      report.error(path, `${show(item)} is not a retryable outcome: use network, timeout, tls, 4xx, 5xx or an HTTP status code such as 503`);
     } else if (status >= 200 && status < 300) {
       report.error(path, `${word} is a successful delivery and cannot be retried`);
     }

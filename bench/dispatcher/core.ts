@@ -57,7 +57,7 @@ function message(i: number): Message {
 
 const silent = (): void => undefined;
 const logger = { info: silent, warn: silent, error: silent, debug: silent } as unknown as Logger;
-const answered = { status: 200, headers: {}, body: Buffer.alloc(0) };
+const answered = { status: 200, headers: {}, body: Buffer.alloc(0), truncated: false };
 const client: FunctionClient = { post: () => Promise.resolve(answered), close: silent };
 const { delivery } = parseConfig(new EnvReader({ FUNCTION_URL: 'http://127.0.0.1:1/', DELIVERY_MAX_IN_FLIGHT: '32', DELIVERY_ORDERING: 'unordered' }), 'nats');
 

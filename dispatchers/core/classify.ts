@@ -4,6 +4,8 @@ import type { RetryWhen } from './config.js';
 export type AttemptOutcome =
   | { readonly kind: 'response'; readonly status: number }
   | { readonly kind: 'network'; readonly error: Error }
+  /** The function's TLS certificate was refused: permanent unless `DELIVERY_RETRY_WHEN` lists `tls`. */
+  | { readonly kind: 'tls'; readonly error: Error }
   | { readonly kind: 'timeout' };
 
 /** Failed attempt, with what the function answered (if anything). */
@@ -15,10 +17,10 @@ export class DeliveryError extends Error {
   readonly retryAfter: string | undefined;
   constructor(
     outcome: AttemptOutcome,
-    details: { responseBody?: Buffer | undefined; retryAfter?: string | undefined } = {},
+    details: { responseBody?: Buffer | undefined; retryAfter?: string | undefined; location?: string | undefined } = {},
     options?: ErrorOptions,
   ) {
-    super(describeOutcome(outcome), options);
+    super(describeOutcome(outcome, details.location), options);
     this.outcome = outcome;
     this.status = outcome.kind === 'response' ? outcome.status : undefined;
     this.responseBody = details.responseBody;
@@ -26,12 +28,18 @@ export class DeliveryError extends Error {
   }
 }
 
-export function describeOutcome(outcome: AttemptOutcome): string {
+/** One line saying what an attempt came to; a redirect names where it pointed. */
+export function describeOutcome(outcome: AttemptOutcome, location?: string): string {
   switch (outcome.kind) {
     case 'response':
+      if (outcome.status >= 300 && outcome.status < 400) {
+        return `function answered ${outcome.status} redirecting to ${location ?? '(no Location)'}; redirects are not followed: point FUNCTION_URL at the final address`;
+      }
       return `function answered ${outcome.status}`;
     case 'network':
       return `network error: ${outcome.error.message}`;
+    case 'tls':
+      return `TLS certificate of the function refused: ${outcome.error.message} (trust its CA with NODE_EXTRA_CA_CERTS, see docs/dispatchers.md)`;
     case 'timeout':
       return 'attempt timed out';
   }
@@ -44,6 +52,8 @@ export function isRetryable(outcome: AttemptOutcome, when: RetryWhen): boolean {
       return when.network;
     case 'timeout':
       return when.timeout;
+    case 'tls':
+      return when.tls;
     case 'response': {
       const { status } = outcome;
       if (status >= 200 && status < 300) return false;

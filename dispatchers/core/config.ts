@@ -8,6 +8,8 @@ export type Ordering = (typeof Ordering)[keyof typeof Ordering];
 export interface RetryWhen {
   readonly network: boolean;
   readonly timeout: boolean;
+  /** A refused TLS certificate; not retried by default (it will not fix itself). */
+  readonly tls: boolean;
   readonly classes: ReadonlySet<'4xx' | '5xx'>;
   readonly statuses: ReadonlySet<number>;
 }
@@ -46,17 +48,19 @@ export const DEFAULT_RETRY_WHEN = 'network,timeout,408,429,5xx';
 export function parseRetryWhen(items: readonly string[], problem: (item: string) => void): RetryWhen {
   let network = false;
   let timeout = false;
+  let tls = false;
   const classes = new Set<'4xx' | '5xx'>();
   const statuses = new Set<number>();
   for (const raw of items) {
     const item = raw.toLowerCase();
     if (item === 'network') network = true;
     else if (item === 'timeout') timeout = true;
+    else if (item === 'tls') tls = true;
     else if (item === '4xx' || item === '5xx') classes.add(item);
     else if (/^\d{3}$/.test(item) && Number(item) >= 100 && Number(item) <= 599) statuses.add(Number(item));
     else problem(raw);
   }
-  return { network, timeout, classes, statuses };
+  return { network, timeout, tls, classes, statuses };
 }
 
 function triggerIdentity(reader: EnvReader, source: Source): TriggerIdentity {
@@ -104,7 +108,7 @@ function retryConfig(reader: EnvReader): RetryConfig {
   const listed = reader.list('DELIVERY_RETRY_WHEN');
   const when = parseRetryWhen(listed.length > 0 ? listed : DEFAULT_RETRY_WHEN.split(','), (item) => {
     reader.problems.push(
-      `DELIVERY_RETRY_WHEN item ${JSON.stringify(item)} is not one of network, timeout, 4xx, 5xx or a status code like 408`,
+      `DELIVERY_RETRY_WHEN item ${JSON.stringify(item)} is not one of network, timeout, tls, 4xx, 5xx or a status code like 408`,
     );
   });
   return {

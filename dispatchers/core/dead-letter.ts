@@ -1,3 +1,5 @@
+import { redactUrl } from './redact.js';
+import { isoTime } from './request.js';
 import type { Message, Source, TriggerIdentity } from './types.js';
 
 export const DEAD_LETTER_RESPONSE_LIMIT = 4096;
@@ -14,9 +16,11 @@ export interface DeadLetterEnvelope {
     readonly contentType: string | undefined;
     readonly headers: Readonly<Record<string, string>>;
     readonly key: string | undefined;
-    readonly time: string;
+    /** Absent when the broker's timestamp is outside the range of a date. */
+    readonly time: string | undefined;
   };
   readonly delivery: {
+    /** The function URL without its userinfo. */
     readonly functionUrl: string;
     readonly attempts: number;
     readonly lastStatus: number | undefined;
@@ -53,10 +57,10 @@ export function deadLetterEnvelope(message: Message, facts: DeadLetterFacts): De
       contentType: message.contentType,
       headers: message.headers,
       key: message.key,
-      time: message.time.toISOString(),
+      time: isoTime(message.time),
     },
     delivery: {
-      functionUrl: facts.functionUrl,
+      functionUrl: redactUrl(facts.functionUrl),
       attempts: facts.attempts,
       lastStatus: facts.lastStatus,
       lastError: facts.lastError,

@@ -1,4 +1,5 @@
-import { parseDuration } from '../../common/duration.js';
+import { durationTooLong, parseDuration } from '../../common/duration.js';
+import { redactUrl } from './redact.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -67,13 +68,18 @@ export class EnvReader {
     return fallback;
   }
 
-  /** A duration in milliseconds (`500ms`, `30s`, `5m`). */
+  /** A duration in milliseconds (`500ms`, `30s`, `5m`), at most 576h. */
   duration(name: string, fallbackMs: number): number {
     const value = this.raw(name);
     if (value === undefined) return fallbackMs;
     const parsed = parseDuration(value);
     if (parsed === undefined) {
       this.problems.push(`${name}=${JSON.stringify(value)} is not a duration (e.g. 500ms, 30s, 5m)`);
+      return fallbackMs;
+    }
+    const tooLong = durationTooLong(parsed);
+    if (tooLong !== undefined) {
+      this.problems.push(`${name}=${JSON.stringify(value)} ${tooLong}`);
       return fallbackMs;
     }
     return parsed;
@@ -102,10 +108,10 @@ export class EnvReader {
     try {
       const parsed = new URL(value);
       if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
-        this.problems.push(`${name}=${JSON.stringify(value)} must use ${protocols.join(' or ')}`);
+        this.problems.push(`${name}=${JSON.stringify(redactUrl(value))} must use ${protocols.join(' or ')}`);
       }
     } catch {
-      this.problems.push(`${name}=${JSON.stringify(value)} is not a URL`);
+      this.problems.push(`${name}=${JSON.stringify(redactUrl(value))} is not a URL`);
     }
     return value;
   }

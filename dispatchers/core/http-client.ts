@@ -7,13 +7,30 @@ export interface FunctionResponse {
   readonly headers: IncomingHttpHeaders;
   /** The response body, truncated to `maxBodyBytes`. */
   readonly body: Buffer;
+  /** True when the function sent more than `maxBodyBytes`. */
+  readonly truncated: boolean;
 }
 
-/** A network failure or a per-attempt timeout; anything else the client throws is the caller's abort reason. */
+/** OpenSSL's verification failures as Node reports them in `error.code`, and Node's own host-name check. */
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function transportKind(error: Error): 'network' | 'tls' {
+  const { code } = error as NodeJS.ErrnoException;
+  return code !== undefined && CERTIFICATE_ERRORS.has(code) ? 'tls' : 'network';
+}
+
+/** A network failure, a refused TLS certificate or a per-attempt timeout; anything else the client throws is the caller's abort reason. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
-  readonly kind: 'network' | 'timeout';
-  constructor(kind: 'network' | 'timeout', message: string, options?: ErrorOptions) {
+  readonly kind: 'network' | 'tls' | 'timeout';
+  constructor(kind: 'network' | 'tls' | 'timeout', message: string, options?: ErrorOptions) {
     super(message, options);
     this.kind = kind;
   }
@@ -24,6 +41,11 @@ export interface PostOptions {
   /** Aborting rejects with the signal's reason (used on shutdown). */
   readonly signal?: AbortSignal | undefined;
   readonly maxBodyBytes: number;
+  /**
+   * What to do with a body longer than `maxBodyBytes`: `discard` the rest (the connection stays
+   * reusable) or `abort` the response at once (the rest is never transferred).
+   */
+  readonly overflow?: 'discard' | 'abort';
 }
 
 /** POSTs to the function over keep-alive connections. */
@@ -94,23 +116,31 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
         }
         if (options.signal !== undefined) unwatch = watch(options.signal, onAbort);
         req.on('error', (error) => {
-          finish(() => { reject(new TransportError('network', error.message, { cause: error })); });
+          finish(() => { reject(new TransportError(transportKind(error), error.message, { cause: error })); });
         });
         req.on('response', (res) => {
           const chunks: Buffer[] = [];
-          let size = 0;
+          let received = 0;
+          let truncated = false;
+          const respond = (): void => {
+            finish(() => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated }); });
+          };
           res.on('data', (chunk: Buffer) => {
-            if (size < options.maxBodyBytes) {
-              chunks.push(chunk.subarray(0, options.maxBodyBytes - size));
-              size += Math.min(chunk.length, options.maxBodyBytes - size);
+            const room = options.maxBodyBytes - received;
+            if (room > 0) chunks.push(chunk.subarray(0, room));
+            received += chunk.length;
+            if (received > options.maxBodyBytes && !truncated) {
+              truncated = true;
+              if (options.overflow === 'abort') {
+                respond();
+                res.destroy();
+              }
             }
           });
           res.on('error', (error) => {
             finish(() => { reject(new TransportError('network', error.message, { cause: error })); });
           });
-          res.on('end', () => {
-            finish(() => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }); });
-          });
+          res.on('end', respond);
         });
         req.end(body);
       });

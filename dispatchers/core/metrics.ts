@@ -17,6 +17,7 @@ export interface DispatcherMetrics {
   readonly inFlight: Gauge;
   readonly duration: Histogram;
   readonly publishFailures: Counter<'purpose'>;
+  readonly repliesRefused: Counter;
 }
 
 export const CONSUMER_LAG = 'kurier_dispatcher_consumer_lag';
@@ -101,6 +102,11 @@ export function createMetrics(options: { defaultMetrics?: boolean; labels?: Reco
       name: 'kurier_dispatcher_publish_failures_total',
       help: 'Failed publishes of dead-letter envelopes or replies (each is retried).',
       labelNames: ['purpose'],
+      registers,
+    }),
+    repliesRefused: new Counter({
+      name: 'kurier_dispatcher_replies_refused_total',
+      help: 'Replies not published because the function answered more than 16 MiB.',
       registers,
     }),
   };

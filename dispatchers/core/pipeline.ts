@@ -9,6 +9,7 @@ import type { FunctionClient, FunctionResponse } from './http-client.js';
 import { TransportError } from './http-client.js';
 import type { DispatcherMetrics } from './metrics.js';
 import { DeliveryOutcome } from './metrics.js';
+import { redactUrl } from './redact.js';
 import { buildHeaders, eventIdOf } from './request.js';
 import { traceAttempt } from './traced-attempt.js';
 import { traceContextOf } from './tracing.js';
@@ -58,7 +59,11 @@ interface Waiter {
   readonly reject: (error: ReleasedError) => void;
 }
 
-const REPLY_BODY_LIMIT = 16 * 1024 * 1024;
+/**
+ * The largest reply the dispatcher publishes, and so the most it buffers of one response. Larger
+ * replies are refused (never cut), and their transfer is stopped at this size.
+ */
+export const REPLY_BODY_LIMIT = 16 * 1024 * 1024;
 
 class Failure extends Error {
   override readonly name = 'Failure';
@@ -283,6 +288,15 @@ class DeliveryPipeline implements DispatchPipeline {
   private async reply(message: Message, response: FunctionResponse): Promise<void> {
     const { publisher, metrics, logger, delivery } = this.options;
     const topic = delivery.replyTopic ?? '';
+    if (response.truncated) {
+      // A cut reply would look complete to its reader; publishing none is the honest answer.
+      metrics.repliesRefused.inc();
+      logger.error(
+        { id: message.id, reply: topic, limitBytes: REPLY_BODY_LIMIT },
+        `reply refused: the function's response is larger than ${String(REPLY_BODY_LIMIT)} bytes (16 MiB); nothing was published, the message counts as delivered`,
+      );
+      return;
+    }
     const headers: Record<string, string> = { 'kurier-reply-to': eventIdOf(message) };
     const contentType = response.headers['content-type'];
     if (typeof contentType === 'string') headers['content-type'] = contentType;
@@ -317,7 +331,10 @@ class DeliveryPipeline implements DispatchPipeline {
   private async deliver(message: Message): Promise<{ response: FunctionResponse; attempts: number }> {
     const { delivery, client, metrics, logger } = this.options;
     const { retry } = delivery;
-    const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger });
+    const dropped: string[] = [];
+    const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger }, (problem) => dropped.push(problem));
+    // Bad metadata must not hold up the message: it goes without it, and the log says what was left out.
+    if (dropped.length > 0) logger.warn({ id: message.id, topic: message.topic, dropped }, 'message metadata left out of the request');
     const startedAt = this.clock.now();
     const maxBodyBytes = delivery.replyTopic === undefined ? DEAD_LETTER_RESPONSE_LIMIT + 1 : REPLY_BODY_LIMIT;
     let attempts = 0;
@@ -329,10 +346,15 @@ class DeliveryPipeline implements DispatchPipeline {
       const stopTimer = metrics.duration.startTimer();
       let response: FunctionResponse;
       try {
-        response = await client.post(message.body, headers, { timeoutMs: delivery.timeoutMs, signal: this.hard.signal, maxBodyBytes });
+        response = await client.post(message.body, headers, {
+          timeoutMs: delivery.timeoutMs,
+          signal: this.hard.signal,
+          maxBodyBytes,
+          overflow: delivery.replyTopic === undefined ? 'discard' : 'abort',
+        });
       } catch (error) {
         if (!(error instanceof TransportError)) throw new AbortError(new ReleasedError('released on shutdown', { cause: error }));
-        const failed = new DeliveryError(error.kind === 'timeout' ? { kind: 'timeout' } : { kind: 'network', error }, {}, { cause: error });
+        const failed = new DeliveryError(error.kind === 'timeout' ? { kind: 'timeout' } : { kind: error.kind, error }, {}, { cause: error });
         if (!isRetryable(failed.outcome, retry.when)) {
           exhaustedBy = 'permanent failure';
           throw new AbortError(failed);
@@ -346,7 +368,7 @@ class DeliveryPipeline implements DispatchPipeline {
       const retryAfter = response.headers['retry-after'];
       const failed = new DeliveryError(
         { kind: 'response', status: response.status },
-        { responseBody: response.body, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined },
+        { responseBody: response.body, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, location: response.headers.location === undefined ? undefined : redactUrl(response.headers.location) },
       );
       if (!isRetryable(failed.outcome, retry.when)) {
         exhaustedBy = 'permanent failure';

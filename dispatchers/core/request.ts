@@ -67,6 +67,14 @@ export function eventIdOf(message: Message): string {
   return structuredCloudEventId(message, contentTypeOf(message)) ?? message.id;
 }
 
+/**
+ * The ISO form of a message's time, or `undefined` when the broker's timestamp lies outside what a
+ * Date can hold (e.g. microseconds or nanoseconds where milliseconds were expected).
+ */
+export function isoTime(time: Date): string | undefined {
+  return Number.isFinite(time.getTime()) ? time.toISOString() : undefined;
+}
+
 // The checks node:http's validateHeaderName/validateHeaderValue make, without a throw per call.
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
@@ -80,22 +88,27 @@ function safeHeader(name: string, value: string): boolean {
  * headers, the kubeless headers, and CloudEvents binary-mode headers unless the message already is
  * a CloudEvent. Pure; identical for every attempt and every redelivery of the same message.
  */
-export function buildHeaders(message: Message, context: RequestContext): Record<string, string> {
+export function buildHeaders(message: Message, context: RequestContext, dropped: (problem: string) => void = () => undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [rawName, value] of Object.entries(message.headers)) {
     const name = rawName.toLowerCase();
-    if (HOP_BY_HOP.has(name) || !safeHeader(name, value)) continue;
+    if (HOP_BY_HOP.has(name)) continue;
+    if (typeof value !== 'string' || !safeHeader(name, value)) {
+      dropped(`header ${JSON.stringify(rawName)} cannot be sent over HTTP`);
+      continue;
+    }
     headers[name] = value;
   }
   const contentType = contentTypeOf(message);
   const structuredId = structuredCloudEventId(message, contentType);
   const binary = isBinaryCloudEvent(message.headers);
   const id = binary ? (message.headers['ce-id'] ?? message.id) : (structuredId ?? message.id);
-  const time = message.time.toISOString();
+  const time = isoTime(message.time);
+  if (time === undefined) dropped(`message time ${String(message.time.valueOf())} is outside the range of a date: event-time and ce-time left out`);
   headers['content-type'] = contentType;
   headers['event-id'] = id;
   headers['event-type'] = contentType;
-  headers['event-time'] = time;
+  if (time !== undefined) headers['event-time'] = time;
   headers['event-namespace'] = KUBELESS_EVENT_NAMESPACE[context.source];
   headers['event-topic'] = message.topic;
   headers['event-name'] = context.trigger.name;
@@ -104,7 +117,7 @@ export function buildHeaders(message: Message, context: RequestContext): Record<
     headers['ce-id'] = id;
     headers['ce-source'] = `/apis/kurier.dev/v1alpha1/namespaces/${context.trigger.namespace}/${PLURAL[context.source]}/${context.trigger.name}`;
     headers['ce-type'] = `dev.kurier.${context.source}.${context.source === 'cron' ? 'tick' : 'message'}`;
-    headers['ce-time'] = time;
+    if (time !== undefined) headers['ce-time'] = time;
     headers['ce-subject'] = message.topic;
   }
   // Names are ours or were checked above; values derived from the message or trigger may still be unsafe.

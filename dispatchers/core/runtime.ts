@@ -7,6 +7,7 @@ import { createFunctionClient } from './http-client.js';
 import { createLogger } from '../../common/logger.js';
 import { createMetrics, triggerLabels } from './metrics.js';
 import { createPipeline } from './pipeline.js';
+import { redactUrl } from './redact.js';
 import { startHealthServer } from '../../common/server.js';
 import { createDeliveryTracer } from './tracing.js';
 import type { Source, SourceModule } from './types.js';
@@ -125,7 +126,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     }
     started = true;
     logger.info(
-      { function: config.functionUrl, ordering: config.delivery.ordering, maxInFlight: config.delivery.maxInFlight },
+      { function: redactUrl(config.functionUrl), ordering: config.delivery.ordering, maxInFlight: config.delivery.maxInFlight },
       'dispatcher started',
     );
     await stopRequested;

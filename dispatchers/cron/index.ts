@@ -1,5 +1,7 @@
 import cron from 'node-cron';
-import type { ScheduledTask } from 'node-cron';
+import type { ScheduledTask, TaskContext } from 'node-cron';
+import { Counter } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { EnvReader } from '../core/env-reader.js';
 import { ReleasedError } from '../core/types.js';
 import type { AdapterContext, Message, Pipeline, SourceAdapter, SourceModule, TriggerIdentity } from '../core/types.js';
@@ -57,7 +59,21 @@ export function tickMessage(config: CronConfig, scheduled: Date): Message {
   };
 }
 
-/** Fires one message per tick; a tick that comes while the previous one is still being delivered is skipped. */
+/** One per adapter, on the dispatcher's registry (one adapter per process). */
+function skippedTicksCounter(registry: Registry): Counter<'reason'> {
+  return new Counter({
+    name: 'kurier_dispatcher_cron_ticks_skipped_total',
+    help: 'Scheduled ticks that did not fire: missed (the process could not run at that time and the next tick was already due) or overlap (the previous tick was still being delivered).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+}
+
+/**
+ * Fires one message per tick, identified by its scheduled time. A tick that comes while the
+ * previous one is still being delivered is skipped; a tick that could not run before the next one
+ * was due is missed. Both are logged and counted.
+ */
 export class CronAdapter implements SourceAdapter {
   readonly source = 'cron' as const;
   private readonly config: CronConfig;
@@ -65,30 +81,38 @@ export class CronAdapter implements SourceAdapter {
   private task: ScheduledTask | undefined;
   private busy = false;
   private stopped = false;
-  private readonly now: () => number;
+  private readonly skipped: Counter<'reason'>;
 
-  constructor(config: CronConfig, context: AdapterContext, now: () => number = Date.now) {
+  constructor(config: CronConfig, context: AdapterContext) {
     this.config = config;
     this.context = context;
-    this.now = now;
+    this.skipped = skippedTicksCounter(context.registry);
+    this.skipped.inc({ reason: 'missed' }, 0);
+    this.skipped.inc({ reason: 'overlap' }, 0);
   }
 
   start(pipeline: Pipeline): Promise<void> {
-    this.task = cron.schedule(this.config.schedule, () => this.tick(pipeline), {
+    // node-cron hands each run the time it was scheduled for, however late it runs.
+    this.task = cron.schedule(this.config.schedule, (run: TaskContext) => this.tick(pipeline, run.date), {
       timezone: this.config.timezone,
       name: `${this.config.trigger.namespace}/${this.config.trigger.name}`,
+      // A late tick still runs as long as the next one is not due yet; only then is it missed.
+      missedExecutionTolerance: Number.MAX_SAFE_INTEGER,
       suppressMissedWarning: true,
+    });
+    this.task.on('execution:missed', (run) => {
+      this.skipped.inc({ reason: 'missed' });
+      this.context.logger.warn({ scheduled: run.date.toISOString() }, 'tick missed: the dispatcher could not run before the next tick was due');
     });
     this.context.logger.info({ schedule: this.config.schedule, timezone: this.config.timezone, next: this.task.getNextRun()?.toISOString() }, 'cron scheduled');
     return Promise.resolve();
   }
 
-  /** Runs one tick; exported behaviour for tests through {@link CronAdapter.fire}. */
-  async tick(pipeline: Pipeline): Promise<void> {
-    // Cron resolution is one second: the tick's scheduled time is the second it fired in.
-    const scheduled = new Date(Math.floor(this.now() / 1000) * 1000);
+  /** Runs the tick scheduled for `scheduled` (its identity, whenever it actually runs). */
+  async tick(pipeline: Pipeline, scheduled: Date): Promise<void> {
     if (this.stopped || pipeline.draining) return;
     if (this.busy) {
+      this.skipped.inc({ reason: 'overlap' });
       this.context.logger.warn({ scheduled: scheduled.toISOString() }, 'previous tick still being delivered: tick skipped');
       return;
     }

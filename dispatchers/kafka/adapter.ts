@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, KafkaConfig as KafkaJsConfig, LogEntry, Producer, SASLOptions } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import { unrefDelay } from '../core/clock.js';
@@ -9,6 +9,7 @@ import type { AdapterContext, Logger, Message, Pipeline, SourceAdapter } from '.
 import type { KafkaConfig } from './config.js';
 import { messageFromKafka } from './message.js';
 import { OffsetTracker } from './offset-tracker.js';
+import { ignoreKafkaJsNegativeTimeoutWarning } from './quiet-kafkajs.js';
 import type { CommitOffset, TopicPartition } from './offset-tracker.js';
 
 /** eachBatch calls running at once; each waits at most `windowWaitMs` before pausing its partition. */
@@ -51,7 +52,8 @@ export function kafkaClientConfig(config: KafkaConfig, logger: Logger): KafkaJsC
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
-      const record = { source: 'kafka', namespace: entry.namespace, ...fields };
+      // The logger already carries `source`; kafkajs' own namespace says which part of it spoke.
+      const record = { kafkajs: entry.namespace, ...fields };
       // A request refused because the group is rebalancing is routine; the adapter logs what it means.
       const routine = message.startsWith('Response ') && /rebalanc|generation/i.test(String(fields.error));
       if (routine) logger.debug(record, message);
@@ -90,6 +92,9 @@ export class KafkaAdapter implements SourceAdapter {
   private commitTimer: NodeJS.Timeout | undefined;
   private recovery: NodeJS.Timeout | undefined;
   private recoveryAttempts = 0;
+  /** A replacement consumer is waiting for its backoff or being started. */
+  private recovering = false;
+  private crashedWhileRecovering = false;
   private commitChain: Promise<boolean> = Promise.resolve(true);
 
   constructor(config: KafkaConfig, context: AdapterContext, dependencies: KafkaAdapterDependencies = {}) {
@@ -97,15 +102,18 @@ export class KafkaAdapter implements SourceAdapter {
     const { delivery } = context;
     this.window = delivery === undefined ? config.partitionWindow : delivery.ordering === 'ordered' ? 1 : delivery.maxInFlight;
     this.logger = context.logger;
+    ignoreKafkaJsNegativeTimeoutWarning();
     this.kafka = dependencies.kafka ?? new Kafka(kafkaClientConfig(config, context.logger));
     this.lag = consumerLagGauge(context.registry);
   }
 
   async start(pipeline: Pipeline): Promise<void> {
     this.pipeline = pipeline;
-    const producer = this.kafka.producer({ allowAutoTopicCreation: true });
+    // An explicit partitioner (kafkajs' default, Java-compatible murmur2) also keeps kafkajs from
+    // printing its v2 partitioner notice.
+    const producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
     this.producer = producer;
-    this.logger.info({ source: 'kafka', brokers: this.config.brokers }, 'connecting to Kafka');
+    this.logger.info({ brokers: this.config.brokers }, 'connecting to Kafka');
     await producer.connect();
     await this.startConsumer();
   }
@@ -130,9 +138,11 @@ export class KafkaAdapter implements SourceAdapter {
       this.joined = false;
     });
     consumer.on(consumer.events.CRASH, (event) => {
+      // A late event of a consumer already replaced says nothing about the current one.
+      if (consumer !== this.consumer) return;
       this.joined = false;
       const { error, restart } = event.payload;
-      this.logger.error({ source: 'kafka', err: String(error), restart }, 'kafka consumer crashed');
+      this.logger.error({ err: String(error), restart }, 'kafka consumer crashed');
       // kafkajs restarts itself only after retriable errors; anything else would leave this
       // replica connected to nothing and never ready.
       if (!restart) this.scheduleRecovery();
@@ -147,32 +157,58 @@ export class KafkaAdapter implements SourceAdapter {
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.logger.info(
-      { source: 'kafka', topics: this.config.topics, groupId: this.config.groupId, clientId: this.config.clientId },
+      { topics: this.config.topics, groupId: this.config.groupId, clientId: this.config.clientId },
       'kafka consumer started',
     );
   }
 
-  /** Replaces a consumer that kafkajs gave up on, with capped exponential backoff. */
+  /**
+   * Replaces a consumer that kafkajs gave up on, with backoff from 0.5 s doubling to 30 s. kafkajs
+   * reports a failed join as CRASH from inside `consumer.run()`, so a replacement can crash while it
+   * is being started: that crash is remembered and the replacement is replaced in turn. The backoff
+   * starts again only once a consumer joined the group.
+   */
   private scheduleRecovery(): void {
-    if (this.draining || this.recovery !== undefined) return;
+    if (this.draining) return;
+    if (this.recovering) {
+      this.crashedWhileRecovering = true;
+      return;
+    }
+    this.recovering = true;
     this.recoveryAttempts += 1;
     const delay = Math.min(30_000, 500 * 2 ** (this.recoveryAttempts - 1));
     this.recovery = setTimeout(() => {
-      void (async () => {
-        if (this.draining) return;
-        try {
-          await this.startConsumer();
-          this.recoveryAttempts = 0;
-          this.recovery = undefined;
-        } catch (err) {
-          this.recovery = undefined;
-          this.logger.error({ source: 'kafka', err: String(err), attempt: this.recoveryAttempts }, 'kafka consumer restart failed');
-          this.scheduleRecovery();
-        }
-      })();
+      void this.recover();
     }, delay);
     this.recovery.unref();
-    this.logger.warn({ source: 'kafka', delayMs: delay, attempt: this.recoveryAttempts }, 'restarting the kafka consumer');
+    this.logger.warn({ delayMs: delay, attempt: this.recoveryAttempts }, 'restarting the kafka consumer');
+  }
+
+  private async recover(): Promise<void> {
+    if (this.draining) {
+      this.recovering = false;
+      return;
+    }
+    this.crashedWhileRecovering = false;
+    const crashed = this.consumer;
+    await crashed?.disconnect().catch(() => undefined);
+    let failed = false;
+    try {
+      await this.startConsumer();
+    } catch (err) {
+      failed = true;
+      this.logger.error({ err: String(err), attempt: this.recoveryAttempts }, 'kafka consumer restart failed');
+    }
+    this.recovering = false;
+    // Not `||` directly: the flag is set by the CRASH handler while startConsumer() was awaited.
+    const crashedMeanwhile = this.takeCrashedWhileRecovering();
+    if (failed || crashedMeanwhile) this.scheduleRecovery();
+  }
+
+  private takeCrashedWhileRecovering(): boolean {
+    const crashed = this.crashedWhileRecovering;
+    this.crashedWhileRecovering = false;
+    return crashed;
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -208,7 +244,7 @@ export class KafkaAdapter implements SourceAdapter {
       admission = await pipeline.admit(message);
     } catch (err) {
       this.tracker.release(topic, partition, offset);
-      if (!(err instanceof ReleasedError)) this.logger.error({ source: 'kafka', err: String(err), id: message.id }, 'admit failed');
+      if (!(err instanceof ReleasedError)) this.logger.error({ err: String(err), id: message.id }, 'admit failed');
       this.progress(topic, partition);
       return false;
     }
@@ -220,7 +256,7 @@ export class KafkaAdapter implements SourceAdapter {
       (err: unknown) => {
         // Released (or a core bug): never acknowledged, so never committed past.
         this.tracker.release(topic, partition, offset);
-        if (!(err instanceof ReleasedError)) this.logger.error({ source: 'kafka', err: String(err), id: message.id }, 'settlement failed');
+        if (!(err instanceof ReleasedError)) this.logger.error({ err: String(err), id: message.id }, 'settlement failed');
         this.progress(topic, partition);
       },
     );
@@ -251,7 +287,7 @@ export class KafkaAdapter implements SourceAdapter {
   /** True once the partition's window has room; false after `windowWaitMs` or when draining. */
   private async waitForWindow(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<boolean> {
     const deadline = Date.now() + this.config.windowWaitMs;
-    while (this.tracker.inFlight(topic, partition) >= this.window) {
+    while (!this.withinBounds(topic, partition)) {
       const remaining = deadline - Date.now();
       if (this.draining || remaining <= 0) return false;
       await this.waitForProgress(keyOf(topic, partition), remaining);
@@ -287,7 +323,12 @@ export class KafkaAdapter implements SourceAdapter {
   }
 
   private hasRoom(topic: string, partition: number): boolean {
-    return !this.draining && this.tracker.inFlight(topic, partition) < this.window;
+    return !this.draining && this.withinBounds(topic, partition);
+  }
+
+  /** Room for one more record: its window of unsettled records, and the ledger behind the oldest of them. */
+  private withinBounds(topic: string, partition: number): boolean {
+    return this.tracker.inFlight(topic, partition) < this.window && this.tracker.uncommitted(topic, partition) < this.config.maxUncommitted;
   }
 
   private pausePartition(topic: string, partition: number): void {
@@ -314,7 +355,7 @@ export class KafkaAdapter implements SourceAdapter {
       if (pause) consumer.pause(request);
       else consumer.resume(request);
     } catch (err) {
-      this.logger.warn({ source: 'kafka', err: String(err) }, pause ? 'pause failed' : 'resume failed');
+      this.logger.warn({ err: String(err) }, pause ? 'pause failed' : 'resume failed');
     }
   }
 
@@ -341,9 +382,10 @@ export class KafkaAdapter implements SourceAdapter {
     this.applyPause(paused, true);
     this.applyPause(running, false);
     this.joined = true;
+    this.recoveryAttempts = 0;
     void this.commitNow('rebalance');
     this.logger.info(
-      { source: 'kafka', assigned: this.assignment.map(({ topic, partition }) => `${topic}/${String(partition)}`), revoked: revoked.length },
+      { assigned: this.assignment.map(({ topic, partition }) => `${topic}/${String(partition)}`), revoked: revoked.length },
       'kafka partitions assigned',
     );
   }
@@ -386,10 +428,10 @@ export class KafkaAdapter implements SourceAdapter {
       if (consumer === undefined) return true;
       try {
         await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
-        this.logger.info({ source: 'kafka', offsets }, 'committed the settled offsets of revoked partitions');
+        this.logger.info({ offsets }, 'committed the settled offsets of revoked partitions');
         return true;
       } catch (err) {
-        this.logger.warn({ source: 'kafka', err: String(err), offsets }, 'commit of revoked partitions failed; the new owner re-reads them');
+        this.logger.warn({ err: String(err), offsets }, 'commit of revoked partitions failed; the new owner re-reads them');
         return false;
       }
     });
@@ -410,11 +452,11 @@ export class KafkaAdapter implements SourceAdapter {
           this.lag.set(lagLabels({ topic, partition }), Math.max(0, Number(highWatermark - BigInt(offset))));
         }
       }
-      this.logger.debug({ source: 'kafka', reason, offsets }, 'committed');
+      this.logger.debug({ reason, offsets }, 'committed');
       return true;
     } catch (err) {
       // Not lost: the offsets stay committable and go with the next commit (or are re-read).
-      this.logger.warn({ source: 'kafka', reason, err: String(err), offsets }, 'commit failed');
+      this.logger.warn({ reason, err: String(err), offsets }, 'commit failed');
       return false;
     }
   }

@@ -32,6 +32,12 @@ export interface KafkaConfig {
    * 1 in `ordered` mode, `DELIVERY_MAX_IN_FLIGHT` otherwise.
    */
   readonly partitionWindow: number;
+  /**
+   * Records a partition may hold past its oldest unsettled record (settled or not) before it is
+   * paused: bounds the offset ledger while one record retries for long, and so the records a
+   * restart reads again.
+   */
+  readonly maxUncommitted: number;
   /** How long a fetched batch waits for its partition's window before the partition is paused. */
   readonly windowWaitMs: number;
   /** Longest wait of a broker fetch with no data; also how soon a resumed partition is fetched again. */
@@ -47,6 +53,7 @@ export const KAFKA_DEFAULTS = {
   heartbeatIntervalMs: 3_000,
   fetchMaxWaitMs: 500,
   commitIntervalMs: 200,
+  maxUncommitted: 1_000,
 } as const;
 
 /**
@@ -91,6 +98,7 @@ export function parseKafkaConfig(reader: EnvReader, trigger: TriggerIdentity): K
     sasl: parseSasl(reader),
     tls: parseTls(reader),
     partitionWindow: ordering === 'ordered' ? 1 : maxInFlight,
+    maxUncommitted: KAFKA_DEFAULTS.maxUncommitted,
     windowWaitMs: Math.min(heartbeatIntervalMs, 1_000),
     fetchMaxWaitMs: KAFKA_DEFAULTS.fetchMaxWaitMs,
     commitIntervalMs: KAFKA_DEFAULTS.commitIntervalMs,

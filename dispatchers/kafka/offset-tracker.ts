@@ -78,6 +78,11 @@ class PartitionLedger {
     return this.pending;
   }
 
+  /** Admitted records from the oldest one not yet settled on: what the ledger holds, and what a restart would read again. */
+  uncommitted(): number {
+    return this.offsets.length - this.head;
+  }
+
   committable(): bigint | undefined {
     if (this.next === undefined) return undefined;
     if (this.committedNext !== undefined && this.next <= this.committedNext) return undefined;
@@ -135,6 +140,14 @@ export class OffsetTracker {
   /** Messages of the partition admitted and not yet settled or released. */
   inFlight(topic: string, partition: number): number {
     return this.ledger(topic, partition, false)?.inFlight() ?? 0;
+  }
+
+  /**
+   * Records of the partition admitted at or after its oldest unsettled one (settled ones included):
+   * the ledger's size, and how many records a restart would read again at most.
+   */
+  uncommitted(topic: string, partition: number): number {
+    return this.ledger(topic, partition, false)?.uncommitted() ?? 0;
   }
 
   /** Offsets whose settled prefix moved past the last commit, one per partition. */

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unrefDelay } from '../core/clock.js';
 import { ReleasedError, Source } from '../core/types.js';
@@ -21,8 +22,19 @@ function errorText(error: unknown): string {
 }
 
 
+/**
+ * `kurier-<namespace>-<name>-<host>-<random>`: unique per replica. Key_Shared brokers before
+ * 3.0.7 / 3.3.2 give consumers of the same name the same hash range, so equal names would starve
+ * all replicas but one.
+ */
+export function replicaConsumerName(namespace: string, name: string, host = hostname()): string {
+  return `kurier-${namespace}-${name}-${host}-${randomBytes(3).toString('hex')}`;
+}
+
 /** The consumer options the adapter subscribes with (exported for tests and docs). */
 export function consumerConfig(config: PulsarConfig, consumerName?: string): PulsarConsumerConfig {
+  // The C++ client applies a dead-letter policy only to Shared and KeyShared subscriptions.
+  const shared = config.clientSubscriptionType === 'Shared' || config.clientSubscriptionType === 'KeyShared';
   return {
     topic: config.topic,
     subscription: config.subscription,
@@ -33,8 +45,10 @@ export function consumerConfig(config: PulsarConfig, consumerName?: string): Pul
     ackTimeoutMs: 0,
     nAckRedeliverTimeoutMs: config.nackRedeliveryMs,
     receiverQueueSize: config.receiverQueueSize,
+    // receiverQueueSize applies per partition; this caps the sum over a partitioned topic's partitions.
+    maxTotalReceiverQueueSizeAcrossPartitions: config.receiverQueueSize,
     ...(consumerName === undefined ? {} : { consumerName }),
-    ...(config.deadLetterTopic !== undefined && config.maxRedeliverCount > 0
+    ...(shared && config.deadLetterTopic !== undefined && config.maxRedeliverCount > 0
       ? { deadLetterPolicy: { deadLetterTopic: config.deadLetterTopic, maxRedeliverCount: config.maxRedeliverCount } }
       : {}),
   };
@@ -57,6 +71,8 @@ export class PulsarAdapter implements SourceAdapter {
   private readonly acks = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** The loop is waiting in `receive()` (nothing of it in the pipeline). */
+  private receiving = false;
   private tlsDir: string | undefined;
 
   constructor(config: PulsarConfig, context: AdapterContext, dependencies: PulsarAdapterDependencies = {}) {
@@ -80,7 +96,7 @@ export class PulsarAdapter implements SourceAdapter {
       tlsValidateHostname: this.config.tls.validateHostname,
       // The native client logs to stdout by default; keep one JSON object a line.
       log: (level, file, line, message) => {
-        const fields = { source: 'pulsar', file, line };
+        const fields = { file, line };
         if (level >= 3) this.logger.error(fields, message);
         else if (level === 2) this.logger.warn(fields, message);
         else this.logger.debug(fields, message);
@@ -97,10 +113,10 @@ export class PulsarAdapter implements SourceAdapter {
     const client = new pulsar.Client(clientConfig);
     this.client = client;
     const { trigger } = this.context;
-    this.logger.info({ source: 'pulsar', serviceUrl: this.config.serviceUrl, topic: this.config.topic }, 'connecting to Pulsar');
-    this.consumer = await client.subscribe(consumerConfig(this.config, `kurier-${trigger.namespace}-${trigger.name}`));
+    this.logger.info({ serviceUrl: this.config.serviceUrl, topic: this.config.topic }, 'connecting to Pulsar');
+    this.consumer = await client.subscribe(consumerConfig(this.config, replicaConsumerName(trigger.namespace, trigger.name)));
     this.logger.info(
-      { source: 'pulsar', topic: this.config.topic, subscription: this.config.subscription, subscriptionType: this.config.subscriptionType },
+      { topic: this.config.topic, subscription: this.config.subscription, subscriptionType: this.config.subscriptionType },
       'pulsar consumer subscribed',
     );
     this.loop = this.receiveLoop(this.consumer, pipeline);
@@ -110,14 +126,18 @@ export class PulsarAdapter implements SourceAdapter {
     while (!this.isStopping()) {
       let received: PulsarMessage;
       try {
-        received = await consumer.receive(this.config.receiveTimeoutMs);
+        // The asynchronous form: a timed receive blocks one of libuv's 4 worker threads, which DNS
+        // lookups of the function's host share. Closing the consumer ends a pending receive.
+        this.receiving = true;
+        received = await consumer.receive();
       } catch (error) {
         if (this.isStopping()) break;
         if (/timeout/i.test(errorText(error))) continue;
-        this.logger.warn({ source: 'pulsar', err: errorText(error) }, 'receive failed; retrying');
+        this.logger.warn({ err: errorText(error) }, 'receive failed; retrying');
         await unrefDelay(RETRY_RECEIVE_MS);
         continue;
       }
+      this.receiving = false;
       if (this.isStopping()) {
         this.release(consumer, received);
         break;
@@ -130,7 +150,7 @@ export class PulsarAdapter implements SourceAdapter {
             () => consumer.acknowledge(received).then(() => undefined),
             (error: unknown) => {
               // Released on shutdown (or a core bug): redeliver, never acknowledge.
-              if (!(error instanceof ReleasedError)) this.logger.error({ source: 'pulsar', id: message.id, err: errorText(error) }, 'settlement failed');
+              if (!(error instanceof ReleasedError)) this.logger.error({ id: message.id, err: errorText(error) }, 'settlement failed');
               this.release(consumer, received);
             },
           ),
@@ -140,7 +160,7 @@ export class PulsarAdapter implements SourceAdapter {
         this.release(consumer, received);
         // Released: the pipeline is draining and takes nothing more.
         if (error instanceof ReleasedError) break;
-        this.logger.error({ source: 'pulsar', id: message.id, err: errorText(error) }, 'admit failed');
+        this.logger.error({ id: message.id, err: errorText(error) }, 'admit failed');
       }
     }
   }
@@ -150,7 +170,7 @@ export class PulsarAdapter implements SourceAdapter {
     try {
       consumer.negativeAcknowledge(message);
     } catch (error) {
-      this.logger.warn({ source: 'pulsar', err: errorText(error) }, 'negative acknowledge failed; the broker redelivers on disconnect');
+      this.logger.warn({ err: errorText(error) }, 'negative acknowledge failed; the broker redelivers on disconnect');
     }
   }
 
@@ -162,7 +182,7 @@ export class PulsarAdapter implements SourceAdapter {
   private track(work: Promise<void>, id: string): void {
     const tracked = work.catch((error: unknown) => {
       // The broker redelivers what it did not see acknowledged: a duplicate, never a loss.
-      this.logger.warn({ source: 'pulsar', id, err: errorText(error) }, 'acknowledge failed; the message will be redelivered');
+      this.logger.warn({ id, err: errorText(error) }, 'acknowledge failed; the message will be redelivered');
     });
     this.acks.add(tracked);
     void tracked.finally(() => this.acks.delete(tracked));
@@ -170,17 +190,20 @@ export class PulsarAdapter implements SourceAdapter {
 
   async pause(): Promise<void> {
     this.stopping = true;
-    await this.loop;
+    // A loop waiting in receive() takes nothing more (what arrives is released); close() ends the wait.
+    if (!this.receiving) await this.loop;
   }
 
   async close(): Promise<void> {
     this.stopping = true;
-    await this.loop;
+    if (!this.receiving) await this.loop;
     // Acks and nacks of everything the pipeline settled or released, before the consumer goes.
     await Promise.allSettled([...this.acks]);
+    // Nacks live in the client and die with the consumer: the broker redelivers what was released at once.
     await this.consumer?.close().catch((error: unknown) => {
-      this.logger.warn({ source: 'pulsar', err: errorText(error) }, 'closing the consumer failed');
+      this.logger.warn({ err: errorText(error) }, 'closing the consumer failed');
     });
+    await this.loop;
     for (const producer of this.producers.values()) {
       await producer.then((ready) => ready.close()).catch(() => undefined);
     }

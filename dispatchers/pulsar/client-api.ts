@@ -40,7 +40,10 @@ export interface PulsarConsumerConfig {
   /** 0 (off) or at least 10000: the client refuses anything in between. */
   ackTimeoutMs?: number;
   nAckRedeliverTimeoutMs?: number;
+  /** Per partition of a partitioned topic. */
   receiverQueueSize?: number;
+  /** Caps the receiver queues of all partitions together (the client's default is 50000). */
+  maxTotalReceiverQueueSizeAcrossPartitions?: number;
   consumerName?: string;
   properties?: Record<string, string>;
   listener?: (message: PulsarMessage, consumer: PulsarConsumer) => void;
@@ -48,7 +51,11 @@ export interface PulsarConsumerConfig {
 }
 
 export interface PulsarConsumer {
-  /** Rejects with `Failed to receive message: TimeOut` when `timeout` (ms) passes without a message. */
+  /**
+   * Without `timeout`: asynchronous (the C++ client's receiveAsync), rejects when the consumer
+   * closes. With `timeout` (ms): a blocking receive on a libuv worker thread, rejecting with
+   * `Failed to receive message: TimeOut`.
+   */
   receive(timeout?: number): Promise<PulsarMessage>;
   acknowledge(message: PulsarMessage): Promise<null>;
   negativeAcknowledge(message: PulsarMessage): void;

@@ -42,8 +42,6 @@ export interface PulsarConfig {
    */
   readonly maxRedeliverCount: number;
   readonly deadLetterTopic?: string | undefined;
-  /** How long one `receive` waits before checking whether the dispatcher is stopping. */
-  readonly receiveTimeoutMs: number;
 }
 
 /** `t` → `persistent://public/default/t`, as Pulsar itself expands short topic names. */
@@ -88,6 +86,5 @@ export function parsePulsarConfig(reader: EnvReader, trigger: TriggerIdentity): 
     nackRedeliveryMs: reader.duration('PULSAR_NACK_REDELIVERY_DELAY', 1_000),
     maxRedeliverCount,
     deadLetterTopic: reader.string('DELIVERY_DEAD_LETTER_TOPIC'),
-    receiveTimeoutMs: 200,
   });
 }

@@ -21,6 +21,8 @@ export class DispatcherProcess {
   readonly source: string;
   readonly env: Readonly<Record<string, string>>;
   readonly logs: LogLine[] = [];
+  /** Every stdout line as printed (before JSON parsing merges duplicate keys). */
+  readonly lines: string[] = [];
   stderr = '';
   /** The health/metrics port the process reported (METRICS_PORT defaults to 0 = any free port). */
   port = 0;
@@ -167,6 +169,7 @@ export class DispatcherProcess {
 
   private onLine(line: string): void {
     if (line.trim() === '') return;
+    this.lines.push(line);
     let parsed: LogLine;
     try {
       parsed = JSON.parse(line) as LogLine;

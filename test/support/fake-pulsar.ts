@@ -9,7 +9,17 @@
  * - `receive(timeout)` pulls from a receiver queue of `receiverQueueSize` (default 1000) that the
  *   broker fills; rejects with `Failed to receive message: TimeOut` / `AlreadyClosed`;
  * - `acknowledge` removes a message for good; `negativeAcknowledge` redelivers it after
- *   `nAckRedeliverTimeoutMs` (default 60 s) with `getRedeliveryCount()` + 1;
+ *   `nAckRedeliverTimeoutMs` (default 60 s). As in the C++ client (ConsumerImpl::
+ *   redeliverUnacknowledgedMessages), on Shared and KeyShared that redelivers the nacked message
+ *   with `getRedeliveryCount()` + 1 (the broker's in-memory redelivery tracker); on Exclusive and
+ *   Failover it redelivers *every* unacknowledged message of the consumer and the count stays 0
+ *   (the broker tracks redeliveries only for Shared dispatchers);
+ * - negative acks live in the client: `close()` drops the pending ones, and the broker redelivers
+ *   everything the closed consumer held at once (count unchanged), nacked messages included;
+ * - the consumer's `receive()` calls are recorded (`receiveTimeouts`), so a test can check a
+ *   client never blocks a libuv worker thread on a timed receive;
+ * - KeyShared hash ranges go by consumer *name* (brokers before 3.0.7 / 3.3.2): consumers sharing a
+ *   name share one range, and only the first of them gets its keys;
  * - ack timeout: with `ackTimeoutMs` set (0 or ≥ 10 s, as the real client demands; tests may lower
  *   the minimum) a received, unacknowledged message is redelivered with the count + 1;
  * - a closed consumer's unacknowledged messages go back to the subscription at once (count unchanged);
@@ -17,8 +27,9 @@
  *   (ConsumerBusy), `Failover` feeds only the first consumer by name, `Shared` round-robins,
  *   `KeyShared` routes by ordering key, else partition key, so one key goes to one consumer;
  *   an unknown type name subscribes Exclusive, as the real client does silently;
- * - the client-side dead-letter policy: a message due for redelivery that was already
- *   redelivered `maxRedeliverCount` times goes to the dead-letter topic instead;
+ * - the client-side dead-letter policy, for Shared and KeyShared only (the C++ client ignores it
+ *   otherwise): a message due for redelivery that was already redelivered `maxRedeliverCount`
+ *   times goes to the dead-letter topic instead;
  * - producers: `send` stores the message and resolves with its id.
  */
 
@@ -188,7 +199,7 @@ class FakeSubscription {
     if (entry.state === 'acked') return;
     clearTimeout(entry.timer);
     entry.timer = undefined;
-    const deadLetter = policy?.config.deadLetterPolicy;
+    const deadLetter = this.isShared() ? policy?.config.deadLetterPolicy : undefined;
     if (countIt && deadLetter !== undefined && entry.redeliveries >= (deadLetter.maxRedeliverCount ?? 0)) {
       const stored = this.topic.messages[index];
       if (stored !== undefined) {
@@ -203,10 +214,15 @@ class FakeSubscription {
       this.ack(index);
       return;
     }
-    if (countIt) entry.redeliveries += 1;
+    if (countIt && this.isShared()) entry.redeliveries += 1;
     entry.state = 'available';
     entry.owner = undefined;
     this.dispatch();
+  }
+
+  /** Shared and KeyShared: the dispatchers with a redelivery tracker, where the client applies a dead-letter policy. */
+  isShared(): boolean {
+    return this.type === 'Shared' || this.type === 'KeyShared';
   }
 
   private keyOf(stored: Stored): string {
@@ -236,8 +252,10 @@ class FakeSubscription {
       case 'KeyShared': {
         const key = this.keyOf(stored);
         if (blockedKeys.has(key)) return undefined;
-        const sorted = [...open].sort((a, b) => a.id - b.id);
-        const owner = sorted[hash(key) % sorted.length];
+        // Ranges by consumer name: of several consumers with one name, only the first is fed.
+        const names = [...new Set(open.map((consumer) => consumer.config.consumerName ?? `#${String(consumer.id)}`))].sort();
+        const name = names[hash(key) % names.length];
+        const owner = [...open].sort((a, b) => a.id - b.id).find((consumer) => (consumer.config.consumerName ?? `#${String(consumer.id)}`) === name);
         if (owner?.hasPermit() === true) return owner;
         // The key's consumer is full: later messages of that key wait too, so the key stays in order.
         blockedKeys.add(key);
@@ -341,7 +359,11 @@ export class FakeConsumer {
     }
   }
 
+  /** The `timeout` argument of every `receive` call (`undefined`: the asynchronous form). */
+  readonly receiveTimeouts: (number | undefined)[] = [];
+
   receive(timeout?: number): Promise<FakeMessage> {
+    this.receiveTimeouts.push(timeout);
     if (this.closed) return Promise.reject(new Error('Failed to receive message: AlreadyClosed'));
     if (this.config.listener !== undefined) return Promise.reject(new Error('Failed to receive message: InvalidConfiguration'));
     const next = this.queue.shift();
@@ -392,7 +414,15 @@ export class FakeConsumer {
     clearTimeout(entry.timer);
     entry.state = 'nacked';
     entry.timer = setTimeout(() => {
-      if (entry.state === 'nacked') this.subscription.redeliver(message.entry.index, true, this);
+      if (entry.state !== 'nacked') return;
+      if (this.subscription.isShared()) {
+        this.subscription.redeliver(message.entry.index, true, this);
+        return;
+      }
+      // Exclusive/Failover: the client asks for every unacknowledged message again.
+      this.queue.length = 0;
+      const held = [...this.subscription.entries].filter(([, tracked]) => tracked.owner === this && tracked.state !== 'acked').map(([index]) => index);
+      for (const index of held) this.subscription.redeliver(index, false, undefined);
     }, this.nackDelayMs);
     entry.timer.unref();
   }
@@ -414,8 +444,7 @@ export class FakeConsumer {
     consumers.splice(consumers.indexOf(this), 1);
     for (const [index, entry] of this.subscription.entries) {
       if (entry.owner === this && entry.state !== 'acked') {
-        // A pending nack keeps its delay; everything else comes back now (count unchanged).
-        if (entry.state === 'nacked') continue;
+        // Pending nacks die with the client: the broker sees an unacknowledged message and redelivers it now.
         this.subscription.redeliver(index, false, undefined);
       }
     }

@@ -4,7 +4,8 @@
  * statuses with Retry-After, delay, drop the connection, or be down (refuse connections) for a while.
  */
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface RecordedRequest {
@@ -36,6 +37,8 @@ export interface FunctionServerOptions {
   readonly port?: number;
   /** Random source for `failFraction` (seeded in tests that want repeatability). */
   readonly random?: () => number;
+  /** Serve https with this certificate and key (PEM) instead of http. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export class FunctionServer {
@@ -49,12 +52,14 @@ export class FunctionServer {
   private inFlight = 0;
   private maxInFlightSeen = 0;
   private random: () => number;
+  private readonly tls: FunctionServerOptions['tls'];
   private listeners: (() => void)[] = [];
   private downTimer: NodeJS.Timeout | undefined;
 
   private constructor(options: FunctionServerOptions) {
     this.port = options.port ?? 0;
     this.random = options.random ?? Math.random;
+    this.tls = options.tls;
   }
 
   static async start(options: FunctionServerOptions = {}): Promise<FunctionServer> {
@@ -64,7 +69,7 @@ export class FunctionServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}/`;
+    return `${this.tls === undefined ? 'http' : 'https'}://127.0.0.1:${this.port}/`;
   }
 
   /** Requests answered with a 2xx. */
@@ -167,7 +172,7 @@ export class FunctionServer {
   }
 
   private listen(): Promise<void> {
-    const server = createServer((req, res) => {
+    const handle = (req: IncomingMessage, res: ServerResponse): void => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
@@ -189,7 +194,8 @@ export class FunctionServer {
         this.notify();
         this.reply(request, index, res);
       });
-    });
+    };
+    const server = this.tls === undefined ? createServer(handle) : createHttpsServer({ cert: this.tls.cert, key: this.tls.key }, handle);
     server.keepAliveTimeout = 30_000;
     server.on('connection', (socket) => {
       this.sockets.add(socket);

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
+import { ignoreKafkaJsNegativeTimeoutWarning } from '../../dispatchers/kafka/quiet-kafkajs.js';
 import { useSuiteFixture } from './suite-fixture.js';
 
 export interface KafkaTestCluster {
@@ -83,6 +84,8 @@ export function uniqueName(prefix: string): string {
 
 /** A quiet kafkajs client for test producers and admin calls. */
 export function testKafka(cluster: KafkaTestCluster, clientId = 'kurier-test'): Kafka {
+  // The same kafkajs start-up warning the dispatcher drops (see dispatchers/kafka/quiet-kafkajs.ts).
+  ignoreKafkaJsNegativeTimeoutWarning();
   return new Kafka({ clientId, brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
 }
 

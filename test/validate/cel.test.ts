@@ -101,6 +101,9 @@ describe('x-kubernetes-validations in crd.yaml', () => {
     ['RabbitMQ url and urlSecretRef', rabbit({ url: 'amqp://r', urlSecretRef: ref })],
     ['RabbitMQ neither url nor urlSecretRef', rabbit({})],
     ['RabbitMQ urlSecretRef alone', rabbit({ urlSecretRef: ref })],
+    ['delivery timeout beyond 576h (Node timers)', kafka({ topic: 't' }, { function: fn, delivery: { timeout: '700h' } })],
+    ['delivery timeout of exactly 576h', kafka({ topic: 't' }, { function: fn, delivery: { timeout: '576h', retry: { maxDelay: '575h59m60s' } } })],
+    ['JetStream ack wait beyond 576h', nats({ jetstream: { stream: 'S', ackWait: '600h' } })],
     ['RabbitMQ username and usernameSecretRef', rabbit({ url: 'amqp://r', username: 'u', usernameSecretRef: ref })],
   ];
 

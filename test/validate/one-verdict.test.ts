@@ -67,7 +67,7 @@ beforeAll(async () => {
 
 describe('one verdict for kurier render, kurier validate and the controller', () => {
   it('refuses every trap with the same lines from render, validate and the controller, and accepts the rest alike', async () => {
-    const [validate, render] = await Promise.all([runKurier(['validate', '-f', '-'], { input }), runKurier(['render', '-f', '-'], { input })]);
+    const [validate, render] = await Promise.all([runKurier(['validate', '-f', '-'], { input, timeoutMs: 120_000 }), runKurier(['render', '-f', '-'], { input, timeoutMs: 120_000 })]);
     expect(validate.code).toBe(1);
     expect(render.code).toBe(1);
     expect(validate.stdout).toBe(`${accepted.length} of ${documents.length} triggers valid, 1 warning\n`);
@@ -85,33 +85,33 @@ describe('one verdict for kurier render, kurier validate and the controller', ()
     });
     accepted.forEach((doc) => { expect(controller.render(doc as Trigger).kind).toBe('Deployment'); });
     expect(render.stdout.split('\n---\n')).toHaveLength(accepted.length);
-  }, 60_000);
+  }, 300_000);
 
   it('lifts the namespace rule with --allow-cross-namespace in render and validate alike, and reads --policy FILE', async () => {
     const doc = stringify(nats('elsewhere', { deployment: { metadata: { namespace: 'other' }, spec: { template: { spec: { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'c' } }] } } } } }));
     const policy = join(mkdtempSync(join(tmpdir(), 'kurier-policy-')), 'policy.yaml');
     writeFileSync(policy, 'allowedVolumeTypes: [persistentVolumeClaim]\n');
     const runs = await Promise.all([
-      runKurier(['validate', '-f', '-', '--allow-cross-namespace', '--policy', policy], { input: doc }),
-      runKurier(['render', '-f', '-', '--allow-cross-namespace', '--policy', policy], { input: doc }),
-      runKurier(['validate', '-f', '-', '--allow-cross-namespace'], { input: doc }),
-      runKurier(['render', '-f', '-', '--allow-cross-namespace'], { input: doc }),
+      runKurier(['validate', '-f', '-', '--allow-cross-namespace', '--policy', policy], { input: doc, timeoutMs: 120_000 }),
+      runKurier(['render', '-f', '-', '--allow-cross-namespace', '--policy', policy], { input: doc, timeoutMs: 120_000 }),
+      runKurier(['validate', '-f', '-', '--allow-cross-namespace'], { input: doc, timeoutMs: 120_000 }),
+      runKurier(['render', '-f', '-', '--allow-cross-namespace'], { input: doc, timeoutMs: 120_000 }),
     ]);
     expect(runs.map((run) => run.code)).toEqual([0, 0, 1, 1]);
     expect(runs[1].stdout).toContain('namespace: other');
     expect(runs[2].stderr).toContain(`${POD}.volumes[name=d].persistentVolumeClaim: persistentVolumeClaim volumes are not allowed`);
     expect(runs[3].stderr).toBe(runs[2].stderr);
-  }, 60_000);
+  }, 300_000);
 
   it('exits 2 naming the file when --policy cannot be used, in render and validate alike', async () => {
     const policy = join(mkdtempSync(join(tmpdir(), 'kurier-policy-')), 'policy.yaml');
     writeFileSync(policy, 'allowPriviledged: true\n');
     for (const command of ['validate', 'render']) {
-      const result = await runKurier([command, '-f', 'examples/nats.yaml', '--policy', policy]);
+      const result = await runKurier([command, '-f', 'examples/nats.yaml', '--policy', policy], { timeoutMs: 120_000 });
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(`kurier ${command}: ${policy}: unknown policy setting "allowPriviledged" (known: allowCrossNamespace, allowServiceAccount, allowHostNamespaces, allowPrivileged, allowHostPath, allowWritableRootFilesystem, allowNodePlacement, allowProbeHosts, allowedVolumeTypes, allowedPriorityClasses, allowedRuntimeClasses, allowedPodLabels, maxOverrideBytes)\n`);
     }
-  }, 60_000);
+  }, 300_000);
 
   it('reports a YAML alias bomb as one clear line, not a stack trace, in render and validate', async () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
@@ -119,9 +119,9 @@ describe('one verdict for kurier render, kurier validate and the controller', ()
     const file = join(mkdtempSync(join(tmpdir(), 'kurier-bomb-')), 'bomb.yaml');
     writeFileSync(file, `${levels.join('\n')}\n`);
     for (const command of ['validate', 'render']) {
-      const result = await runKurier([command, '-f', file]);
+      const result = await runKurier([command, '-f', file], { timeoutMs: 120_000 });
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`${file}:1:1: not valid YAML: cannot be read: Excessive alias count indicates a resource exhaustion attack\n`);
     }
-  }, 60_000);
+  }, 300_000);
 });

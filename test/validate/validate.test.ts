@@ -158,6 +158,22 @@ describe('validateTrigger', () => {
     expect(errors(validateTrigger(doc, schemas))).toEqual(['spec.delivery.timeout: "30 seconds" is not a duration: write it like 500ms, 30s, 5m or 1h30m']);
   });
 
+  it('refuses every duration longer than 576h, which a timer cannot hold', () => {
+    const doc = base.kafka!();
+    doc.spec.kafka.sessionTimeout = '600h';
+    doc.spec.delivery = { timeout: '700h', retry: { initialDelay: '1s', maxDelay: '1000h', maxElapsed: '10000h' } };
+    const tooLong = 'is longer than 576h (24 days), the longest wait a timer can hold';
+    expect(errors(validateTrigger(doc, schemas))).toEqual([
+      `spec.delivery.retry.maxDelay: "1000h" ${tooLong}`,
+      `spec.delivery.retry.maxElapsed: "10000h" ${tooLong}`,
+      `spec.delivery.timeout: "700h" ${tooLong}`,
+      `spec.kafka.sessionTimeout: "600h" ${tooLong}`,
+    ]);
+    doc.spec.kafka.sessionTimeout = '30s';
+    doc.spec.delivery = { timeout: '576h', retry: { maxDelay: '575h59m59.999s' } };
+    expect(errors(validateTrigger(doc, schemas))).toEqual([]);
+  });
+
   it('warns about an inline Pulsar auth-token and recommends authTokenSecretRef, without failing', () => {
     const doc = base.pulsar!();
     doc.spec.pulsar['auth-token'] = 'eyJhbGciOi';

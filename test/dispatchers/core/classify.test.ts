@@ -64,4 +64,15 @@ describe('backoff', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
   });
+
+  it('reads only a non-negative integer or an HTTP-date as Retry-After, nothing Date.parse merely accepts', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    for (const text of ['1.5', '-1', '1e3', '2026-01-01T00:00:30Z', 'Thu Jan 01 2026', '0x10', ' ']) {
+      expect(parseRetryAfter(text, now), text).toBeUndefined();
+    }
+    expect(parseRetryAfter('0', now)).toBe(0);
+    expect(parseRetryAfter('Thursday, 01-Jan-26 00:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Thu Jan  1 00:00:30 2026', now)).toBe(30_000);
+    expect(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now), 'a date in the past means now').toBe(0);
+  });
 });

@@ -58,8 +58,26 @@ describe('common dispatcher configuration', () => {
       'DELIVERY_TIMEOUT="abc" is not a duration (e.g. 500ms, 30s, 5m)',
       'DELIVERY_ORDERING="sorted" must be one of ordered, key, unordered',
       'DELIVERY_MAX_IN_FLIGHT="0" is not an integer in [1, 10000]',
-      'DELIVERY_RETRY_WHEN item "later" is not one of network, timeout, 4xx, 5xx or a status code like 408',
+      'DELIVERY_RETRY_WHEN item "later" is not one of network, timeout, tls, 4xx, 5xx or a status code like 408',
       'METRICS_PORT="http" is not an integer in [0, 65535]',
+    ]);
+  });
+
+  it('refuses every duration longer than 576h instead of letting Node clamp its timer to 1 ms', () => {
+    const reader = new EnvReader({
+      FUNCTION_URL: 'http://fn:8080/',
+      DELIVERY_TIMEOUT: '700h',
+      DELIVERY_RETRY_MAX_DELAY: '600h',
+      SHUTDOWN_GRACE_PERIOD: '1000h',
+      DELIVERY_RETRY_INITIAL_DELAY: '576h',
+    });
+    parseConfig(reader, 'cron');
+    const tooLong = 'is longer than 576h (24 days), the longest wait a timer can hold';
+    expect(reader.problems).toEqual([
+      `DELIVERY_TIMEOUT="700h" ${tooLong}`,
+      `DELIVERY_RETRY_MAX_DELAY="600h" ${tooLong}`,
+      'DELIVERY_RETRY_MAX_DELAY (90000ms) must not be shorter than DELIVERY_RETRY_INITIAL_DELAY (2073600000ms)',
+      `SHUTDOWN_GRACE_PERIOD="1000h" ${tooLong}`,
     ]);
   });
 

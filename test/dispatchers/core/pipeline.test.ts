@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseRetryWhen } from '../../../dispatchers/core/config.js';
+import { REPLY_BODY_LIMIT } from '../../../dispatchers/core/pipeline.js';
 import { ReleasedError } from '../../../dispatchers/core/types.js';
 import type { Settlement } from '../../../dispatchers/core/types.js';
 import { FunctionServer } from '../../support/function-server.js';
+import { selfSignedCertificate } from '../../support/self-signed.js';
 import { counterValue, deliveryConfig, harness, message } from './helpers.js';
 import type { Harness } from './helpers.js';
 
@@ -39,6 +41,80 @@ describe('delivery and retry', () => {
     fn.answer({ status: 429, headers: { 'retry-after': '7' } }, { status: 503, headers: { 'retry-after': '3600' } });
     await deliver(h);
     expect(h.clock.sleeps).toEqual([7_000, 10_000]);
+  });
+
+  it('falls back to the computed backoff for a Retry-After that is neither an integer nor an HTTP-date', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { initialDelayMs: 100, maxDelayMs: 10_000 } }), { random: () => 1 });
+    fn.answer(
+      { status: 503, headers: { 'retry-after': '1.5' } },
+      { status: 503, headers: { 'retry-after': '-1' } },
+      { status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2100 00:00:00 GMT' } },
+    );
+    const settlement = await deliver(h);
+    expect(settlement).toEqual({ outcome: 'delivered', status: 200, attempts: 4 });
+    // 100 and 200 are the backoff; a date 74 years away is capped at maxDelay.
+    expect(h.clock.sleeps).toEqual([100, 200, 10_000]);
+  });
+
+  it('delivers a message whose timestamp is outside the range of a date, without time headers, and dead-letters one the same way', async () => {
+    h = harness(fn.url, deliveryConfig({ deadLetterTopic: 'dlq', retry: { maxAttempts: 1 } }));
+    const nanoseconds = new Date(1_733_000_000_000_000_000);
+    expect(await deliver(h, message({ id: 'ok', time: nanoseconds }))).toMatchObject({ outcome: 'delivered', attempts: 1 });
+    expect(fn.delivered.map((r) => r.headers['ce-id'])).toEqual(['ok']);
+    expect(fn.delivered[0]?.headers['ce-time']).toBeUndefined();
+    fn.answer({ status: 400 });
+    expect(await deliver(h, message({ id: 'bad', time: nanoseconds }))).toMatchObject({ outcome: 'dead-lettered' });
+    const envelope = JSON.parse(h.publisher.published[0]!.body.toString('utf8'));
+    expect(envelope.id).toBe('bad');
+    expect(envelope.message.time).toBeUndefined();
+  });
+
+  it('sends the URL\'s credentials as Basic auth but never puts them in a dead-letter envelope', async () => {
+    const url = fn.url.replace('http://', 'http://alice:S3cr%40t@');
+    h = harness(url, deliveryConfig({ deadLetterTopic: 'dlq', retry: { maxAttempts: 1 } }));
+    fn.answer({ status: 400 });
+    expect(await deliver(h)).toMatchObject({ outcome: 'dead-lettered' });
+    expect(fn.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('alice:S3cr@t').toString('base64')}`);
+    const published = h.publisher.published[0]!.body.toString('utf8');
+    expect(published).not.toContain('S3cr');
+    expect(published).not.toContain('alice');
+    expect(JSON.parse(published).delivery.functionUrl).toBe(fn.url.replace('http://', 'http://***@'));
+  });
+
+  it('does not retry a refused TLS certificate: the message fails at once with a reason that says how to trust it', async () => {
+    const tlsFn = await FunctionServer.start({ tls: selfSignedCertificate() });
+    try {
+      h = harness(tlsFn.url, deliveryConfig({ deadLetterTopic: 'dlq' }));
+      const settlement = await deliver(h);
+      expect(settlement).toEqual({ outcome: 'dead-lettered', status: undefined, attempts: 1 });
+      expect(h.clock.sleeps).toEqual([]);
+      const envelope = JSON.parse(h.publisher.published[0]!.body.toString('utf8'));
+      expect(envelope.delivery.lastError).toMatch(/^TLS certificate of the function refused: self[- ]signed certificate.*NODE_EXTRA_CA_CERTS/);
+    } finally {
+      await tlsFn.close();
+    }
+  });
+
+  it('retries a refused TLS certificate when DELIVERY_RETRY_WHEN lists tls', async () => {
+    const tlsFn = await FunctionServer.start({ tls: selfSignedCertificate() });
+    try {
+      h = harness(tlsFn.url, deliveryConfig({ retry: { maxAttempts: 3, when: parseRetryWhen(['tls'], () => undefined) } }));
+      expect(await deliver(h)).toMatchObject({ outcome: 'dropped', attempts: 3 });
+      expect(h.clock.sleeps).toHaveLength(2);
+    } finally {
+      await tlsFn.close();
+    }
+  });
+
+  it('does not follow a redirect: a 307 is a permanent failure whose reason names the Location', async () => {
+    h = harness(fn.url, deliveryConfig({ deadLetterTopic: 'dlq' }));
+    fn.answer({ status: 307, headers: { location: 'http://bob:secret@elsewhere.example/fn' } });
+    expect(await deliver(h)).toEqual({ outcome: 'dead-lettered', status: 307, attempts: 1 });
+    expect(fn.requests).toHaveLength(1);
+    const envelope = JSON.parse(h.publisher.published[0]!.body.toString('utf8'));
+    expect(envelope.delivery.lastError).toBe(
+      'function answered 307 redirecting to http://***@elsewhere.example/fn; redirects are not followed: point FUNCTION_URL at the final address',
+    );
   });
 
   it('does not retry a 400 and drops it when no dead-letter topic is configured', async () => {
@@ -149,6 +225,19 @@ describe('delivery and retry', () => {
     fn.answer({ status: 200, delayMs: 500 });
     const settlement = await deliver(h);
     expect(settlement).toMatchObject({ outcome: 'delivered', attempts: 2 });
+  });
+
+  it('refuses a reply larger than 16 MiB instead of publishing it cut, and still counts the message delivered', async () => {
+    h = harness(fn.url, deliveryConfig({ replyTopic: 'orders.results' }));
+    const big = Buffer.alloc(50 * 1024 * 1024, 0x61);
+    const justFits = Buffer.alloc(REPLY_BODY_LIMIT, 0x62);
+    fn.answer({ status: 200, body: big }, { status: 200, body: justFits });
+    expect(await deliver(h)).toMatchObject({ outcome: 'delivered', attempts: 1 });
+    expect(h.publisher.published, 'nothing published for the oversized reply').toEqual([]);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_replies_refused_total')).toBe(1);
+    expect(await deliver(h)).toMatchObject({ outcome: 'delivered', attempts: 1 });
+    expect(h.publisher.published.map((p) => p.body.length)).toEqual([REPLY_BODY_LIMIT]);
+    expect(fn.requests).toHaveLength(2);
   });
 
   it('publishes the function response to the reply topic', async () => {

@@ -59,3 +59,20 @@ describe('the request a function sees', () => {
     expect(headers.host).toBeUndefined();
   });
 });
+
+describe('metadata that cannot be sent', () => {
+  it('leaves out a time outside the range of a date, reports it, and builds every other header', () => {
+    const dropped: string[] = [];
+    const headers = buildHeaders(message({ id: 'p/0/7', time: new Date(1_733_000_000_000_000_000) }), context, (problem) => dropped.push(problem));
+    expect(headers['ce-time']).toBeUndefined();
+    expect(headers['event-time']).toBeUndefined();
+    expect(headers).toMatchObject({ 'ce-id': 'p/0/7', 'event-id': 'p/0/7', 'ce-specversion': '1.0' });
+    expect(dropped).toEqual([expect.stringContaining('outside the range of a date')]);
+  });
+
+  it('reports each message header it leaves out', () => {
+    const dropped: string[] = [];
+    buildHeaders(message({ headers: { 'bad name': 'x', 'x-multi': 'a\nb', 'x-fine': 'y' } }), context, (problem) => dropped.push(problem));
+    expect(dropped).toEqual(['header "bad name" cannot be sent over HTTP', 'header "x-multi" cannot be sent over HTTP']);
+  });
+});

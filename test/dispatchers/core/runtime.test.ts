@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
 import { runKurier } from '../../support/run-kurier.js';
+import { selfSignedCertificate } from '../../support/self-signed.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -19,6 +20,19 @@ describe('kurier dispatch (the runtime, as a real process)', () => {
       'kurier dispatch cron: DELIVERY_TIMEOUT="abc" is not a duration (e.g. 500ms, 30s, 5m)',
     ]);
     expect(result.stdout).toBe('');
+  });
+
+  it('refuses DELIVERY_TIMEOUT=700h, which Node would clamp to 1 ms, and delivers with the longest allowed, 576h', async () => {
+    const refused = await runKurier(['dispatch', 'cron'], { env: { ...baseEnv, FUNCTION_URL: 'http://127.0.0.1:9/', DELIVERY_TIMEOUT: '700h', CRON_SCHEDULE: '* * * * *' } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe('kurier dispatch cron: DELIVERY_TIMEOUT="700h" is longer than 576h (24 days), the longest wait a timer can hold');
+    const fn = await FunctionServer.start();
+    cleanup.push(() => fn.close());
+    fn.setDelay(50);
+    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_URL: fn.url, CRON_SCHEDULE: '* * * * * *', DELIVERY_TIMEOUT: '576h', SHUTDOWN_GRACE_PERIOD: '576h' });
+    cleanup.push(() => dispatcher.stop());
+    await fn.waitFor((s) => s.delivered.length >= 2, 10_000);
+    expect(await dispatcher.metric('kurier_dispatcher_retries_total')).toBe(0);
   });
 
   it('rejects an unknown source with a usage error (exit 2)', async () => {
@@ -49,6 +63,32 @@ describe('kurier dispatch (the runtime, as a real process)', () => {
     const started = dispatcher.logs.find((l) => l.msg === 'dispatcher started');
     expect(started).toMatchObject({ level: 'info', trigger: 'ops/probe', source: 'cron' });
     expect(typeof started?.time).toBe('string');
+  });
+
+  it('never prints the credentials of a function URL, in logs or configuration errors', async () => {
+    const fn = await FunctionServer.start();
+    cleanup.push(() => fn.close());
+    const url = fn.url.replace('http://', 'http://alice:PASSWORD@');
+    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_URL: url, CRON_SCHEDULE: '* * * * * *' });
+    cleanup.push(() => dispatcher.stop());
+    await fn.waitFor((s) => s.delivered.length >= 1, 5_000);
+    expect(fn.delivered[0]?.headers.authorization).toBe(`Basic ${Buffer.from('alice:PASSWORD').toString('base64')}`);
+    expect(dispatcher.logs.find((l) => l.msg === 'dispatcher started')?.function).toBe(fn.url.replace('http://', 'http://***@'));
+    expect(JSON.stringify(dispatcher.logs)).not.toContain('PASSWORD');
+    const refused = await runKurier(['dispatch', 'cron'], { env: { ...baseEnv, FUNCTION_URL: 'ftp://alice:PASSWORD@host/', CRON_SCHEDULE: '* * * * *' } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('FUNCTION_URL="ftp://***@host/" must use http or https');
+    expect(refused.stderr).not.toContain('PASSWORD');
+  });
+
+  it('delivers to an https function with a private CA once NODE_EXTRA_CA_CERTS trusts it', async () => {
+    const certificate = selfSignedCertificate();
+    const fn = await FunctionServer.start({ tls: certificate });
+    cleanup.push(() => fn.close());
+    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_URL: fn.url, CRON_SCHEDULE: '* * * * * *', NODE_EXTRA_CA_CERTS: certificate.certPath });
+    cleanup.push(() => dispatcher.stop());
+    await fn.waitFor((s) => s.delivered.length >= 1, 5_000);
+    expect(dispatcher.logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
   });
 
   it('drains on SIGTERM and exits at once on a second signal', async () => {

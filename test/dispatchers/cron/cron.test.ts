@@ -14,6 +14,20 @@ afterEach(async () => {
   await fn.close();
 });
 
+/**
+ * SIGSTOPs the dispatcher 300 ms before the next multiple of `periodMs` and SIGCONTs it `lateMs`
+ * after it; resolves with that slot (epoch ms) once the process runs again.
+ */
+async function pauseAcrossNextSlot(target: DispatcherProcess, periodMs: number, lateMs: number): Promise<number> {
+  let slot = Math.ceil(Date.now() / periodMs) * periodMs;
+  if (slot - Date.now() < 500) slot += periodMs;
+  await new Promise((resolve) => setTimeout(resolve, slot - 300 - Date.now()));
+  target.signal('SIGSTOP');
+  await new Promise((resolve) => setTimeout(resolve, slot + lateMs - Date.now()));
+  target.signal('SIGCONT');
+  return slot;
+}
+
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
     FUNCTION_URL: fn.url,
@@ -45,6 +59,30 @@ describe('cron dispatcher (real process, real HTTP function)', () => {
     const seconds = ids.map((id) => Date.parse(id.split('@')[1]!) / 1000).sort((a, b) => a - b);
     // One tick per scheduled second (a tick node-cron misses under load is skipped, never doubled).
     for (let i = 1; i < seconds.length; i += 1) expect(seconds[i]! - seconds[i - 1]!).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a tick that runs late keeps the ce-id of its scheduled second', async () => {
+    dispatcher = await DispatcherProcess.start('cron', env({ CRON_SCHEDULE: '*/5 * * * * *' }));
+    // Freeze the process across a scheduled second so the tick runs 2.5 s late.
+    const slot = await pauseAcrossNextSlot(dispatcher, 5_000, 2_500);
+    await fn.waitFor((s) => s.delivered.some((r) => r.receivedAt >= slot + 2_000), 10_000);
+    const ids = fn.delivered.map((r) => String(r.headers['ce-id']).split('@')[1]!);
+    expect(ids).toContain(new Date(slot).toISOString());
+    for (const id of ids) expect(Date.parse(id) % 5_000, `${id} is not a scheduled second`).toBe(0);
+    expect(await dispatcher.metric('kurier_dispatcher_cron_ticks_skipped_total', { reason: 'missed' })).toBe(0);
+  });
+
+  it('logs and counts every tick it missed because the next one was already due', async () => {
+    dispatcher = await DispatcherProcess.start('cron', env({ CRON_SCHEDULE: '*/2 * * * * *' }));
+    // Frozen from just before a slot until 5.5 s after it: that slot and the next are missed, the third runs late.
+    const slot = await pauseAcrossNextSlot(dispatcher, 2_000, 5_500);
+    const missed = [new Date(slot).toISOString(), new Date(slot + 2_000).toISOString()];
+    await fn.waitFor((s) => s.delivered.some((r) => String(r.headers['ce-id']).endsWith(new Date(slot + 4_000).toISOString())), 10_000);
+    await dispatcher.waitForLog((l) => l.msg === 'tick missed: the dispatcher could not run before the next tick was due' && l.scheduled === missed[1]);
+    expect(dispatcher.logs.filter((l) => l.msg?.startsWith('tick missed') === true).map((l) => l.scheduled)).toEqual(missed);
+    expect(await dispatcher.metric('kurier_dispatcher_cron_ticks_skipped_total', { reason: 'missed' })).toBe(2);
+    const delivered = fn.delivered.map((r) => String(r.headers['ce-id']).split('@')[1]);
+    for (const id of missed) expect(delivered).not.toContain(id);
   });
 
   it('never overlaps runs: a tick that comes while the previous is still delivering is skipped', async () => {

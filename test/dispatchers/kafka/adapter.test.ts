@@ -1,4 +1,5 @@
-import { KafkaJSNonRetriableError } from 'kafkajs';
+import { Kafka, KafkaJSNonRetriableError, logLevel, PartitionAssigners } from 'kafkajs';
+import type { PartitionAssigner } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionServer } from '../../support/function-server.js';
 import { committedOffsets, createTopic, kafkaTarget, uniqueName, useKafkaCluster } from '../../support/kafka-mock.js';
@@ -20,6 +21,16 @@ async function produce(topic: string, messages: { key?: string; value: string; h
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers, partition: m.partition })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function produceWithTimestamps(topic: string, records: readonly { value: string; timestamp: string }[]): Promise<void> {
+  const producer = mock.kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: records.map((record) => ({ value: record.value, timestamp: record.timestamp, partition: 0 })) });
   } finally {
     await producer.disconnect();
   }
@@ -74,6 +85,22 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     expect(second?.headers['content-type']).toBe('text/plain');
   });
 
+  it('delivers a record whose timestamp is in nanoseconds, without time headers, and commits past it: none missing, duplicated or out of order', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-nanos');
+    const group = uniqueName('group');
+    await createTopic(mock.cluster, topic);
+    const now = Date.now();
+    const records = Array.from({ length: 10 }, (_, i) => ({ value: String(i), timestamp: i === 3 ? `${String(now)}000000` : String(now) }));
+    await produceWithTimestamps(topic, records);
+    await start(topic, group);
+    await fn.waitForDistinctDelivered(10, 20_000);
+    expect(fn.delivered.map((request) => request.text), 'every record once, in order').toEqual(records.map((record) => record.value));
+    expect(fn.delivered[3]?.headers['ce-time']).toBeUndefined();
+    expect(fn.delivered[4]?.headers['ce-time']).toBe(new Date(now).toISOString());
+    await expect.poll(async () => (await committedOffsets(mock.cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(10n);
+  });
+
   it('consumes every topic listed in KAFKA_TOPICS with one group', async () => {
     fn = await FunctionServer.start();
     const first = uniqueName('kafka-multi-a');
@@ -103,6 +130,32 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     release = true;
     await fn.waitForDistinctDelivered(6, 20_000);
     await expect.poll(async () => (await committedOffsets(mock.cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(6n);
+  });
+
+  it('while one record retries forever, holds at most 1,000 records of its partition behind it (the ledger is bounded); then delivers everything once it passes', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-ledger');
+    const group = uniqueName('group');
+    await createTopic(mock.cluster, topic);
+    let stuck = true;
+    fn.behave((request) => (request.text === 'r0' && stuck ? { status: 503 } : undefined));
+    const count = 1_300;
+    await produce(topic, Array.from({ length: count }, (_, i) => ({ key: `k${String(i)}`, value: `r${String(i)}`, partition: 0 })));
+    const dispatcher = await start(topic, group, { DELIVERY_ORDERING: 'key', DELIVERY_MAX_IN_FLIGHT: '8' });
+    const received = async (): Promise<number> => {
+      const metric = await dispatcher.metrics.registry.getSingleMetric('kurier_dispatcher_messages_received_total')?.get();
+      return metric?.values[0]?.value ?? 0;
+    };
+    await fn.waitForDistinctDelivered(999, 30_000);
+    // More could only be admitted, never fewer: a second look shows the bound holds.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await received(), 'records taken from the partition behind the stuck one').toBe(1_000);
+    expect(new Set(fn.delivered.map((r) => r.text)).size).toBe(999);
+    expect([undefined, -1n, 0n], 'nothing committed past the stuck record').toContain((await committedOffsets(mock.cluster, group, topic)).get(0));
+    stuck = false;
+    await fn.waitForDistinctDelivered(count, 30_000);
+    await expect.poll(async () => (await committedOffsets(mock.cluster, group, topic)).get(0), { timeout: 10_000 }).toBe(BigInt(count));
+    expect(fn.delivered.length, 'no record delivered twice').toBe(count);
   });
 
   it('never commits past a record whose dead-letter publish keeps failing', async () => {
@@ -218,6 +271,46 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     expect(logged).toContain('kafka consumer crashed');
     expect(logged).toContain('restarting the kafka consumer');
     await expect.poll(() => dispatcher.adapter.connected(), { timeout: 10_000 }).toBe(true);
+  });
+
+  it('replaces a consumer that crashes again while it is being replaced, with backoff from 0.5 s, and delivers everything', async () => {
+    fn = await FunctionServer.start();
+    const topic = uniqueName('kafka-crash-twice');
+    await createTopic(mock.cluster, topic);
+    const env = kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url);
+    const events: { msg: string; fields: Record<string, unknown> }[] = [];
+    const record = (fields: object, msg?: string): void => { events.push({ msg: msg ?? '', fields: fields as Record<string, unknown> }); };
+    const logger = { ...silentLogger, error: record, warn: record, info: record };
+    // A join that fails with a non-retriable error makes kafkajs emit CRASH from inside consumer.run()
+    // (before it resolves) and give up. The first two joins fail: at start, and in the first replacement.
+    let failingJoins = 2;
+    const failingAssigner: PartitionAssigner = (config) => {
+      const roundRobin = PartitionAssigners.roundRobin(config);
+      return {
+        name: roundRobin.name,
+        version: roundRobin.version,
+        protocol: (subscription) => roundRobin.protocol(subscription),
+        assign: async (group) => {
+          if (failingJoins > 0) {
+            failingJoins -= 1;
+            throw new KafkaJSNonRetriableError('injected join failure');
+          }
+          return roundRobin.assign(group);
+        },
+      };
+    };
+    const kafka = new Kafka({ clientId: 'crash-twice', brokers: [...mock.cluster.brokers], logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer.bind(kafka);
+    kafka.consumer = (options) => consumer({ ...options, partitionAssigners: [failingAssigner] });
+    const dispatcher = await startInProcess(env, logger, { kafka });
+    running.push(dispatcher);
+    await produce(topic, Array.from({ length: 30 }, (_, i) => ({ value: `m${String(i)}` })));
+    await fn.waitForDistinctDelivered(30, 20_000);
+    expect(failingJoins).toBe(0);
+    expect(events.filter((e) => e.msg === 'kafka consumer crashed')).toHaveLength(2);
+    expect(events.filter((e) => e.msg === 'restarting the kafka consumer').map((e) => e.fields.delayMs)).toEqual([500, 1_000]);
+    await expect.poll(() => dispatcher.adapter.connected(), { timeout: 10_000 }).toBe(true);
+    expect(new Set(fn.delivered.map((r) => r.text)).size).toBe(fn.delivered.length);
   });
 
   it('keeps per-key order in key mode while keys run in parallel within a partition', async () => {

@@ -132,6 +132,47 @@ describe(`kurier dispatch kafka (child process) against the ${kafkaTarget}`, () 
     expect([...result.duplicates.keys()]).toEqual([]);
   });
 
+  it('key mode, SIGTERM while a record retries: exactly the records delivered after it in its partition come again, none missing, none below it', async () => {
+    const count = 60;
+    fn = await FunctionServer.start();
+    let healthy = false;
+    // Record 0 (key "stuck") fails until the restart; the records of other keys pass it.
+    fn.behave((request) => (request.text === '0' && !healthy ? { status: 503 } : undefined));
+    const topic = uniqueName('kafka-key-sigterm');
+    await createTopic(mock.cluster, topic);
+    const producer = mock.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ key: i === 0 ? 'stuck' : `k${String(i % 5)}`, value: String(i), partition: 0 })) });
+    await producer.disconnect();
+    const env = kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url, {
+      DELIVERY_ORDERING: 'key',
+      DELIVERY_MAX_IN_FLIGHT: '8',
+      DELIVERY_RETRY_INITIAL_DELAY: '200ms',
+      DELIVERY_RETRY_MAX_DELAY: '2s',
+    });
+    const first = await spawn(env);
+    await fn.waitForDistinctDelivered(count - 1, 20_000);
+    const deliveredBefore = fn.delivered.map((request) => coordinates(request).offset);
+    expect((await first.terminate()).code).toBe(0);
+    expect([undefined, -1n], 'nothing committed at or past record 0').toContain((await committedOffsets(mock.cluster, env.KAFKA_GROUP_ID!, topic)).get(0));
+    healthy = true;
+    await spawn(env);
+    // Everything the restarted member read is settled once its commit reaches the end of the partition.
+    await expect.poll(async () => (await committedOffsets(mock.cluster, env.KAFKA_GROUP_ID!, topic)).get(0), { timeout: 30_000 }).toBe(BigInt(count));
+    const result = tally(fn, count);
+    expect(result.missing).toEqual([]);
+    const duplicated = [...result.duplicates.keys()].map((id) => BigInt(id.split('/').at(-1) ?? '-1')).sort((a, b) => Number(a - b));
+    // Kafka commits one offset per partition: the commit stops at record 0, so every record
+    // delivered after it is read and delivered again; nothing below it is.
+    expect(duplicated).toEqual([...deliveredBefore].sort((a, b) => Number(a - b)));
+    expect(duplicated.every((offset) => offset > 0n)).toBe(true);
+    for (let key = 0; key < 5; key += 1) {
+      const firstTimes = [...new Set(fn.delivered.map((request) => Number(request.text)).filter((n) => n > 0 && n % 5 === key))];
+      expect(firstTimes, `first deliveries of k${String(key)} in order`).toEqual([...firstTimes].sort((a, b) => a - b));
+    }
+    console.info(`[kafka key-mode SIGTERM] ${String(count)} records, ${String(duplicated.length)} delivered again after a clean SIGTERM`);
+  });
+
   it('two replicas in one group share the partitions; after one leaves, the other finishes everything', async () => {
     const count = 400;
     fn = await FunctionServer.start();
@@ -192,6 +233,26 @@ describe(`kurier dispatch kafka (child process) against the ${kafkaTarget}`, () 
       `[kafka scale to zero] ${String(result.duplicates.size)} duplicates from B joining, 0 from the stop; final commits first refused by the rebalancing group: ${String(refused)}`,
     );
   }, 90_000);
+
+  it('prints only lines that mean something: no Node warning from kafkajs, no partitioner notice, no duplicate JSON keys', async () => {
+    fn = await FunctionServer.start();
+    fn.answer({ status: 503 });
+    const topic = uniqueName('kafka-quiet');
+    await createTopic(mock.cluster, topic);
+    await produceNumbered(topic, 20);
+    const dispatcher = await spawn(kafkaEnv(mock.cluster, topic, uniqueName('group'), fn.url, { DELIVERY_DEAD_LETTER_TOPIC: uniqueName('dlq'), DELIVERY_RETRY_MAX_ATTEMPTS: '1' }));
+    await fn.waitForDistinctDelivered(19, 30_000);
+    await dispatcher.waitForLog((line) => line.msg === 'message dead-lettered', 20_000);
+    dispatcher.signal('SIGTERM');
+    expect((await dispatcher.waitExit(20_000)).code).toBe(0);
+    expect(dispatcher.stderr).not.toMatch(/Warning/);
+    expect(dispatcher.logs.map((line) => String(line.msg)).filter((msg) => /partitioner/i.test(msg))).toEqual([]);
+    const duplicated = dispatcher.lines.filter((line) => {
+      const keys = [...line.matchAll(/[{,]"([^"]+)":/g)].map((match) => match[1]);
+      return new Set(keys).size !== keys.length;
+    });
+    expect(duplicated).toEqual([]);
+  });
 
   it('refuses to start without brokers or topic, naming each variable on its own line', async () => {
     const result = await runKurier(['dispatch', 'kafka'], {

@@ -6,6 +6,7 @@ import type { DispatcherMetrics } from '../../../dispatchers/core/metrics.js';
 import type { DispatchPipeline } from '../../../dispatchers/core/pipeline.js';
 import type { Logger } from '../../../dispatchers/core/types.js';
 import { KafkaAdapter } from '../../../dispatchers/kafka/adapter.js';
+import type { KafkaAdapterDependencies } from '../../../dispatchers/kafka/adapter.js';
 import { parseKafkaConfig } from '../../../dispatchers/kafka/config.js';
 import type { KafkaConfig } from '../../../dispatchers/kafka/config.js';
 import { silentLogger } from '../../../common/logger.js';
@@ -49,13 +50,13 @@ export function kafkaEnv(cluster: KafkaTestCluster, topic: string, groupId: stri
   };
 }
 
-export async function startInProcess(env: Record<string, string>, logger: Logger = silentLogger): Promise<InProcessDispatcher> {
+export async function startInProcess(env: Record<string, string>, logger: Logger = silentLogger, dependencies: KafkaAdapterDependencies = {}): Promise<InProcessDispatcher> {
   const reader = new EnvReader(env);
   const common = parseConfig(reader, 'kafka');
   const config = parseKafkaConfig(reader, common.trigger);
   reader.check();
   const metrics = createMetrics();
-  const adapter = new KafkaAdapter(config, { trigger: common.trigger, logger, registry: metrics.registry, delivery: common.delivery });
+  const adapter = new KafkaAdapter(config, { trigger: common.trigger, logger, registry: metrics.registry, delivery: common.delivery }, dependencies);
   const { pipeline, stop } = wirePipeline('kafka', common, adapter, metrics, logger);
   await adapter.start(pipeline);
   return { adapter, pipeline, metrics, config, stop };

@@ -31,6 +31,16 @@ describe('Kafka offset tracker (pure, no broker)', () => {
     expect(tracker.committable()).toEqual([{ topic: 't', partition: 0, offset: '4' }]);
   });
 
+  it('counts what it holds behind the oldest unsettled message, and drops it all once that one settles', () => {
+    const tracker = new OffsetTracker();
+    admitAll(tracker, 't', 0, Array.from({ length: 3_000 }, (_, i) => i));
+    for (let i = 1; i < 3_000; i += 1) tracker.settle('t', 0, String(i));
+    expect(tracker.uncommitted('t', 0)).toBe(3_000);
+    tracker.settle('t', 0, '0');
+    expect(tracker.uncommitted('t', 0)).toBe(0);
+    expect(tracker.committable()).toEqual([{ topic: 't', partition: 0, offset: '3000' }]);
+  });
+
   it('holds the commit before a message whose dead-letter publish keeps failing (never settled)', () => {
     const tracker = new OffsetTracker();
     admitAll(tracker, 't', 0, [10, 11, 12]);

@@ -165,6 +165,23 @@ for (const { name, make, skip } of targets) {
       expect(await b.delivered(), 'replica B got keys').toBeGreaterThan(0);
     });
 
+    it.skipIf(name !== 'fake pulsar-client, no real broker')(t('pulls with the asynchronous receive, never a timed one that would block a libuv worker thread, and stops promptly'), async () => {
+      target = make();
+      fn = await FunctionServer.start();
+      const topic = uniqueTopic('pulsar-async-receive');
+      const dispatcher = await start(topic, { DELIVERY_MAX_IN_FLIGHT: '2' });
+      await publish(target, topic, numbered(20));
+      await fn.waitForDistinctDelivered(20, 10_000);
+      const consumers = [...(target.broker?.topics.get(topic)?.subscriptions.values() ?? [])].flatMap((subscription) => subscription.consumers);
+      expect(consumers).toHaveLength(1);
+      expect(consumers[0]?.receiveTimeouts.length).toBeGreaterThan(20);
+      expect(consumers[0]?.receiveTimeouts.filter((timeout) => timeout !== undefined)).toEqual([]);
+      const stoppedAt = Date.now();
+      await dispatcher.stop(1_000);
+      expect(Date.now() - stoppedAt, 'a pending receive does not hold the shutdown').toBeLessThan(1_000);
+      expect(missing(fn, 20)).toEqual([]);
+    });
+
     it(t('an Exclusive subscription refuses a second replica at start'), async () => {
       target = make();
       fn = await FunctionServer.start();

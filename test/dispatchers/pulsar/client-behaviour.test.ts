@@ -190,6 +190,43 @@ for (const { name, make, skip } of targets) {
       await expect(consumer({ topic, subscription: 's', subscriptionType: 'Key_Shared' as 'KeyShared' })).rejects.toThrow(/ConsumerBusy/);
     });
 
+    it(t('the dead-letter policy does nothing on Exclusive: a nack redelivers every unacknowledged message, redelivery count 0, never dead-lettered'), async () => {
+      target = make();
+      const topic = uniqueTopic('dlq-exclusive');
+      const dlq = uniqueTopic('dlq-exclusive-out');
+      const c = await consumer({ topic, subscription: 's', subscriptionType: 'Exclusive', nAckRedeliverTimeoutMs: 50, deadLetterPolicy: { deadLetterTopic: dlq, maxRedeliverCount: 1 } });
+      await publish(target, topic, [{ data: Buffer.from('poison') }, { data: Buffer.from('held') }]);
+      const seen: string[] = [];
+      const counts: number[] = [];
+      for (let round = 0; round < 4; round += 1) {
+        const poison = await c.receive(3_000);
+        const held = await c.receive(3_000);
+        seen.push(poison.getData().toString(), held.getData().toString());
+        counts.push(poison.getRedeliveryCount());
+        // Only the first is nacked; the second is held unacknowledged and comes back with it.
+        c.negativeAcknowledge(poison);
+      }
+      expect(seen).toEqual(['poison', 'held', 'poison', 'held', 'poison', 'held', 'poison', 'held']);
+      expect(counts).toEqual([0, 0, 0, 0]);
+      const reader = await consumer({ topic: dlq, subscription: 'r', subscriptionType: 'Exclusive' });
+      expect(await receiveAll(reader, 1, 500)).toEqual([]);
+    });
+
+    it(t('a nack followed by close within the nack delay: the broker redelivers the message to another consumer at once'), async () => {
+      target = make();
+      const topic = uniqueTopic('nack-close');
+      const first = await consumer({ topic, subscription: 's', subscriptionType: 'Shared', nAckRedeliverTimeoutMs: 60_000, receiverQueueSize: 1 });
+      await publish(target, topic, [{ data: Buffer.from('released') }]);
+      const message = await first.receive(5_000);
+      first.negativeAcknowledge(message);
+      await first.close();
+      const second = await consumer({ topic, subscription: 's', subscriptionType: 'Shared' });
+      const startedAt = Date.now();
+      const again = await second.receive(10_000);
+      expect(again.getData().toString()).toBe('released');
+      expect(Date.now() - startedAt, 'long before the 60 s nack delay').toBeLessThan(10_000);
+    });
+
     it(t('the dead-letter policy moves a message redelivered maxRedeliverCount times to the dead-letter topic'), async () => {
       target = make();
       const topic = uniqueTopic('dlq-policy');

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readConfiguration } from '../../../dispatchers/core/runtime.js';
-import { consumerConfig } from '../../../dispatchers/pulsar/adapter.js';
+import { consumerConfig, replicaConsumerName } from '../../../dispatchers/pulsar/adapter.js';
 import { fullTopicName, parsePulsarConfig } from '../../../dispatchers/pulsar/config.js';
 import { MISSING_CLIENT, pulsarClientInstalled } from '../../../dispatchers/pulsar/load.js';
 import { messageFromPulsar, pulsarMessageId } from '../../../dispatchers/pulsar/message.js';
@@ -69,9 +69,24 @@ describe('Pulsar configuration from the env contract', () => {
       ackTimeoutMs: 0,
       nAckRedeliverTimeoutMs: 1_000,
       receiverQueueSize: 16,
+      maxTotalReceiverQueueSizeAcrossPartitions: 16,
       deadLetterPolicy: { deadLetterTopic: 't-dlq', maxRedeliverCount: 10 },
     });
     expect(consumerConfig(parse({ PULSAR_BROKER: 'pulsar://b:6650', PULSAR_TOPIC: 't' })).deadLetterPolicy).toBeUndefined();
+  });
+
+  it('sets the client dead-letter policy only on Shared and Key_Shared, the only types the client applies it to', () => {
+    const env = { PULSAR_BROKER: 'pulsar://b:6650', PULSAR_TOPIC: 't', DELIVERY_DEAD_LETTER_TOPIC: 't-dlq' };
+    for (const type of ['Exclusive', 'Failover']) {
+      expect(consumerConfig(parse({ ...env, PULSAR_SUBSCRIPTION_TYPE: type })).deadLetterPolicy, type).toBeUndefined();
+    }
+    expect(consumerConfig(parse({ ...env, PULSAR_SUBSCRIPTION_TYPE: 'Key_Shared' })).deadLetterPolicy).toEqual({ deadLetterTopic: 't-dlq', maxRedeliverCount: 10 });
+  });
+
+  it('names every replica\'s consumer differently, after the trigger and the host', () => {
+    const names = new Set(Array.from({ length: 50 }, () => replicaConsumerName('shop', 'orders', 'orders-pulsar-7d9f-x2')));
+    expect(names.size).toBe(50);
+    for (const name of names) expect(name).toMatch(/^kurier-shop-orders-orders-pulsar-7d9f-x2-[0-9a-f]{6}$/);
   });
 
   it('reports every bad variable by name', () => {
