@@ -15,7 +15,7 @@ const SOURCES: readonly { source: string; env: (port: number) => Record<string, 
   },
   {
     source: 'kafka', env: (port) => ({ KAFKA_BROKERS: `127.0.0.1:${port}`, KAFKA_TOPIC: 't' }), connecting: 'connecting to Kafka',
-    failed: (line) => line['level'] === 'error' && line['namespace'] === 'Connection' && String(line['msg']).includes('ECONNREFUSED'),
+    failed: (line) => line['level'] === 'error' && line['kafkajs'] === 'BrokerPool' && String(line['msg']).includes('ECONNREFUSED'),
   },
 ];
 
