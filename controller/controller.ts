@@ -285,6 +285,12 @@ export class Controller {
     this.#resolveDone('stopped');
   }
 
+  /** Renders every trigger anew with what `render` now returns (the templates were reloaded). */
+  rerenderAll(): void {
+    this.#reconciler.forgetRendered();
+    this.enqueueAll();
+  }
+
   /** Queues every trigger in the caches. */
   enqueueAll(): void {
     for (const [kind, byNs] of this.#triggerInformers) {

@@ -8,6 +8,7 @@ import { loadKubeConfig } from './kube.js';
 import { createLogger, type Logger } from './logger.js';
 import { SHIPPED_CRD, SHIPPED_TEMPLATES } from '../render/shipped-files.js';
 import { loadTemplates, type Templates } from '../render/templates.js';
+import { reloadTemplatesOnChange } from './templates-reload.js';
 import { loadSchemas, type TriggerSchemas } from '../render/validate.js';
 import { verdictForController } from '../render/verdict.js';
 
@@ -49,7 +50,8 @@ export async function runController(args: readonly string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   const loaded = await load(config, log);
   if (loaded === undefined) return 1;
-  const { templates, schemas } = loaded;
+  const { schemas } = loaded;
+  let { templates } = loaded;
 
   let kube;
   try {
@@ -59,11 +61,15 @@ export async function runController(args: readonly string[]): Promise<number> {
     return 1;
   }
 
+  let verdict = verdictForController({ templates, schemas, allowCrossNamespace: config.allowCrossNamespace });
   const controller = new Controller({
     kubeConfig: kube.kubeConfig,
     kinds: [...templates.kinds.values()].map((k) => ({ kind: k.kind, plural: k.plural })),
-    // One verdict with `kurier render` and `kurier validate`: schema, semantics, secrets, override policy.
-    ...verdictForController({ templates, schemas, allowCrossNamespace: config.allowCrossNamespace }),
+    // One verdict with `kurier render` and `kurier validate`: schema, semantics, secrets, override policy;
+    // rebuilt when the templates are reloaded.
+    validate: (trigger) => verdict.validate(trigger),
+    render: (trigger) => verdict.render(trigger),
+    isRenderError: (err): err is Error => verdict.isRenderError(err),
     namespaces: config.namespaces,
     workers: config.workers,
     resyncPeriodMs: config.resyncPeriodMs,
@@ -80,6 +86,24 @@ export async function runController(args: readonly string[]): Promise<number> {
     identity: config.identity,
     log,
     defaultMetrics: true,
+  });
+
+  const restart = { forNewKinds: false };
+  const reload = reloadTemplatesOnChange({
+    dir: config.templatesDir,
+    initial: templates,
+    log,
+    onChange: (next) => {
+      templates = next;
+      verdict = verdictForController({ templates, schemas, allowCrossNamespace: config.allowCrossNamespace });
+      controller.rerenderAll();
+    },
+    onKindsChanged: (before, after) => {
+      // Informers are per kind: restart (the pod's restartPolicy brings it back) to watch the new set.
+      log.warn({ before, after }, 'the template kinds changed: restarting to watch the new kinds');
+      restart.forNewKinds = true;
+      void controller.stop();
+    },
   });
 
   const health = await startHealthServer(config.metricsPort, () => controller.synced, controller.metrics.registry, 'caches not synced', {
@@ -109,7 +133,9 @@ export async function runController(args: readonly string[]): Promise<number> {
   const reason: StopReason = await controller.done;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  reload.close();
   await health.close();
-  // a replica that lost its lease exits non-zero so Kubernetes restarts it as a fresh candidate
-  return reason === 'lost-leadership' ? 1 : 0;
+  // a replica that lost its lease exits non-zero so Kubernetes restarts it as a fresh candidate;
+  // so does one whose kinds changed, to come back watching the new ones
+  return reason === 'lost-leadership' || restart.forNewKinds ? 1 : 0;
 }

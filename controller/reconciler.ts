@@ -136,6 +136,11 @@ export class Reconciler {
     this.#d = deps;
   }
 
+  /** Drops every remembered render: the next pass renders each trigger anew (the templates changed). */
+  forgetRendered(): void {
+    this.#memo.clear();
+  }
+
   async reconcile(key: string): Promise<Outcome> {
     const parsed = parseTriggerKey(key);
     if (parsed === undefined) return Outcome.Success;

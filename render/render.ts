@@ -5,6 +5,7 @@ import { deploymentName, labelValue } from './names.js';
 import { checkOverrideInput } from './override-input.js';
 import { checkDeployment } from './policy.js';
 import type { OverridePolicy } from './policy-settings.js';
+import { annotateMetricsPort, fitHostNetwork, settleMetricsPort } from './ports.js';
 import { RenderError } from './render-error.js';
 import { restoreSecurityDefaults } from './security-defaults.js';
 import type { KindTemplate, Templates } from './templates.js';
@@ -18,7 +19,6 @@ export const LABEL_KIND = 'kurier.dev/kind';
 export const LABEL_TRIGGER_NAMESPACE = 'kurier.dev/trigger-namespace';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGER = 'kurier';
-const DEFAULT_METRICS_PORT = 9090;
 
 export interface RenderOptions {
   /** Lets `spec.deployment.metadata.namespace` move the Deployment (also policy allowCrossNamespace). */
@@ -94,12 +94,6 @@ function containersOf(deployment: JsonObject): JsonObject[] {
     {}) as JsonObject;
   const containers = podSpec['containers'];
   return Array.isArray(containers) ? containers.filter(isObject) : [];
-}
-
-function metricsPortOf(dispatcher: JsonObject): number {
-  const ports = Array.isArray(dispatcher['ports']) ? dispatcher['ports'].filter(isObject) : [];
-  const port = ports.find((candidate) => candidate['name'] === 'metrics')?.['containerPort'];
-  return typeof port === 'number' ? port : DEFAULT_METRICS_PORT;
 }
 
 function targetNamespace(override: JsonObject, triggerNamespace: string): string {
@@ -212,7 +206,10 @@ export function render(trigger: Trigger, templates: Templates, options: RenderOp
   if (typeof dispatcher['image'] !== 'string' || dispatcher['image'] === '') {
     throw RenderError.at('spec.deployment.spec.template.spec.containers[name=dispatcher].image', 'the dispatcher needs an image');
   }
-  const env = ownedEnv(trigger, kind, url, metricsPortOf(dispatcher), triggerNamespace);
+  const metricsPort = settleMetricsPort(dispatcher);
+  annotateMetricsPort(withOwned, override, metricsPort);
+  fitHostNetwork(withOwned, override);
+  const env = ownedEnv(trigger, kind, url, metricsPort, triggerNamespace);
   const withEnv = strategicMerge(dispatcher, { env: env as unknown as JsonValue[] });
   Object.assign(dispatcher, withEnv);
 

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { isObject } from './merge.js';
@@ -127,10 +127,42 @@ async function loadKind(dir: string, source: string): Promise<KindTemplate> {
 }
 
 /**
- * Reads `deployment.yaml`, the optional `policy.yaml` and one `<source>/{kind,container}.yaml`
- * per kind: adding a kind is adding a folder.
+ * The folder to read: a kubelet-mounted ConfigMap (`..data` → `..<timestamp>/`, one symlink per
+ * entry) is read through the resolved `..data`, so one load sees one version even while the kubelet
+ * swaps in another; a plain folder is read as it is.
  */
-export async function loadTemplates(dir: string): Promise<Templates> {
+async function snapshotDir(dir: string): Promise<string> {
+  try {
+    return await realpath(join(dir, '..data'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return dir;
+    throw new TemplateError(`${join(dir, '..data')}: cannot resolve`, { cause: err });
+  }
+}
+
+async function kindFolders(dir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    throw new TemplateError(`${dir}: cannot read the templates folder`, { cause: err });
+  }
+  const folders: string[] = [];
+  // Hidden entries are the kubelet's bookkeeping (`..data`, `..2026_01_01_…`), never kinds;
+  // stat (not the dirent type) follows the symlinks a ConfigMap mount is made of.
+  for (const name of entries.filter((entry) => !entry.startsWith('.')).sort()) {
+    let isFolder: boolean;
+    try {
+      isFolder = (await stat(join(dir, name))).isDirectory();
+    } catch (err) {
+      throw new TemplateError(`${join(dir, name)}: cannot read`, { cause: err });
+    }
+    if (isFolder) folders.push(name);
+  }
+  return folders;
+}
+
+async function loadFrom(dir: string): Promise<Templates> {
   const deploymentFile = join(dir, 'deployment.yaml');
   const policyFile = join(dir, 'policy.yaml');
   const deployment = (await readYamlObject(deploymentFile)) ?? {};
@@ -140,14 +172,31 @@ export async function loadTemplates(dir: string): Promise<Templates> {
   } catch (err) {
     throw err instanceof PolicyError ? new TemplateError(err.message, { cause: err }) : err;
   }
-  const entries = await readdir(dir, { withFileTypes: true });
-  const sources = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
   const kinds = new Map<string, KindTemplate>();
-  for (const source of sources) {
+  for (const source of await kindFolders(dir)) {
     const kind = await loadKind(dir, source);
     if (kinds.has(kind.kind)) throw new TemplateError(`${join(dir, source)}: kind ${kind.kind} is defined twice`);
     kinds.set(kind.kind, kind);
   }
   if (kinds.size === 0) throw new TemplateError(`${dir}: no kinds found (expected <source>/kind.yaml folders)`);
   return Object.freeze({ deployment, policy, kinds });
+}
+
+/**
+ * Reads `deployment.yaml`, the optional `policy.yaml` and one `<source>/{kind,container}.yaml`
+ * per kind: adding a kind is adding a folder. `dir` may be a plain folder or a ConfigMap mounted
+ * by the kubelet.
+ */
+export async function loadTemplates(dir: string): Promise<Templates> {
+  // The kubelet deletes the previous `..<timestamp>/` right after the swap: a load that raced it
+  // finds its files gone, and the next one reads the new version whole.
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = await snapshotDir(dir);
+    try {
+      return await loadFrom(snapshot);
+    } catch (err) {
+      const vanished = snapshot !== dir && err instanceof TemplateError && (await snapshotDir(dir)) !== snapshot;
+      if (!vanished || attempt >= 3) throw err;
+    }
+  }
 }
