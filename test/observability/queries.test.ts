@@ -23,7 +23,9 @@ import { CRD, eventually, kafkaTrigger, TRIGGERS } from '../controller/harness.j
 import { connectNats, createStream, deleteStream, uniqueName } from '../dispatchers/nats/helpers.js';
 import { mergeExposition, parseExposition } from './exposition.js';
 import type { Exported } from './exposition.js';
-import { checkQuery } from './promql.js';
+import { PrometheusServer } from './prometheus-server.js';
+import { checkQuery, substituteGrafanaVariables } from './promql.js';
+import { findExecutable } from './tools.js';
 
 interface Target {
   readonly expr: string;
@@ -229,4 +231,41 @@ describe('observability queries against what a running dispatcher and controller
       expect.arrayContaining(['KurierDeadLetters', 'KurierConsumerLagGrowing', 'KurierTriggerNotReady', 'KurierHighRetryRatio', 'KurierControllerReconcileErrors']),
     );
   });
+});
+
+const prometheusBinary = findExecutable('PROMETHEUS', 'prometheus');
+const withPrometheus = prometheusBinary === undefined ? it.skip : it;
+const needsPrometheus = prometheusBinary === undefined ? ' (skipped: no prometheus binary; set PROMETHEUS=/path/to/prometheus)' : '';
+
+describe('the same processes scraped by a real Prometheus', () => {
+  withPrometheus(`every dashboard query returns data and every alert expression evaluates${needsPrometheus}`, async () => {
+    const prometheus = await PrometheusServer.start(prometheusBinary ?? 'prometheus', {
+      'kurier-dispatcher': `127.0.0.1:${String(dispatcher.port)}`,
+      'kurier-controller': `127.0.0.1:${String(controllerPort)}`,
+    });
+    try {
+      // Enough samples in every window for rate() and increase(): five scrapes of each target.
+      await eventually(async () => {
+        const result = await prometheus.query('min(count_over_time(up[5m])) >= 5 and min(up) == 1');
+        return Array.isArray(result.data?.result) && result.data.result.length === 1;
+      }, 'five scrapes of both targets', 45_000);
+      const dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8')) as Dashboard;
+      const empty: string[] = [];
+      for (const panel of panelsOf(dashboard.panels)) {
+        for (const target of panel.targets ?? []) {
+          const result = await prometheus.query(substituteGrafanaVariables(target.expr));
+          expect(result.status, `${panel.title}: ${target.expr}: ${result.error ?? ''}`).toBe('success');
+          if (!Array.isArray(result.data?.result) || result.data.result.length === 0) empty.push(`${panel.title}: ${target.expr}`);
+        }
+      }
+      expect(empty).toEqual([]);
+      const rules = (parse(await readFile(RULES, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((group) => group.rules);
+      for (const rule of rules) {
+        const result = await prometheus.query(rule.expr);
+        expect(result.status, `${rule.alert}: ${result.error ?? ''}`).toBe('success');
+      }
+    } finally {
+      await prometheus.stop();
+    }
+  }, 90_000);
 });
