@@ -98,9 +98,16 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   });
 
   let started = false;
+  let stopping = false;
   let server: Awaited<ReturnType<typeof startHealthServer>>;
   try {
-    server = await startHealthServer(config.metricsPort, () => started && !pipeline.draining && adapter.connected(), metrics.registry);
+    server = await startHealthServer(
+      config.metricsPort,
+      () => started && !stopping && !pipeline.draining && adapter.connected(),
+      metrics.registry,
+      'not ready',
+      { check: () => adapter.alive?.() ?? true, failure: 'the source stopped consuming and could not recover' },
+    );
   } catch (error) {
     // e.g. EADDRINUSE: one clear line instead of a crash.
     logger.error({ port: config.metricsPort, err: errorText(error) }, `cannot serve /healthz and /metrics on METRICS_PORT ${config.metricsPort}`);
@@ -130,15 +137,18 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
       'dispatcher started',
     );
     await stopRequested;
+    stopping = true;
     // Deliveries get most of the grace period; closing (acks, commits, connections) gets the rest.
     const closeBudget = Math.min(5_000, config.shutdownGraceMs / 5);
-    const drained = pipeline.drain(config.shutdownGraceMs - closeBudget);
+    const drainDeadline = Date.now() + config.shutdownGraceMs - closeBudget;
+    // Stop fetching before releasing anything: a message released (nak'd) while the source still
+    // pulls would come straight back into this process, where nobody settles it any more.
     try {
       await Promise.race([adapter.pause(), new Promise((resolve) => setTimeout(resolve, closeBudget).unref())]);
     } catch (error) {
       logger.warn({ err: errorText(error) }, 'pausing the source failed');
     }
-    await drained;
+    await pipeline.drain(Math.max(0, drainDeadline - Date.now()));
     try {
       const closed = await Promise.race([
         adapter.close().then(() => true),
