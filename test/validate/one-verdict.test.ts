@@ -121,7 +121,7 @@ describe('one verdict for kurier render, kurier validate and the controller', ()
     for (const command of ['validate', 'render']) {
       const result = await runKurier([command, '-f', file], { timeoutMs: 120_000 });
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`${file}:0: not valid YAML: cannot be read: Excessive alias count indicates a resource exhaustion attack\n`);
+      expect(result.stderr).toBe(`${file}:1:1: not valid YAML: cannot be read: Excessive alias count indicates a resource exhaustion attack\n`);
     }
   }, 300_000);
 });
