@@ -45,6 +45,7 @@ const traps: [string, Doc, string][] = [
   ['an added capability', nats('caps', overrideOf({ containers: [{ name: 'dispatcher', securityContext: { capabilities: { add: ['SYS_ADMIN'], drop: ['ALL'] } } }] })), `${POD}.containers[name=dispatcher].securityContext.capabilities.add[0]`],
   ['a mounted token', nats('token-mount', overrideOf({ automountServiceAccountToken: true })), `${POD}.automountServiceAccountToken`],
   ['another namespace without --allow-cross-namespace', nats('elsewhere', { deployment: { metadata: { namespace: 'other' } } }), 'spec.deployment.metadata.namespace'],
+  ['spec.autoscaling, which the controller does not act on yet', { ...nats('autoscaled', {}, { jetstream: { stream: 'S' } }), spec: { ...nats('autoscaled', {}, { jetstream: { stream: 'S' } }).spec, autoscaling: { maxReplicas: 3, monitoringEndpoint: 'nats:8222' } } }, 'spec.autoscaling'],
   ['a type-confused override (runAsUser: "0")', nats('typed', overrideOf({ securityContext: { runAsUser: '0' } })), `${POD}.securityContext.runAsUser`],
 ];
 const accepted: Doc[] = [
