@@ -3,7 +3,7 @@
  * child process (`kurier controller`) so its RSS is its own. Prints, does not assert:
  * time to converge, API requests per trigger, API writes during a no-change resync, RSS.
  *
- *   npm run bench:controller [-- --triggers 1000 --namespaces 10 --workers 4 --tsx]
+ *   npm run bench:controller [-- --triggers 1000 --namespaces 10 --workers 4 --timeout-seconds 180 --tsx]
  *
  * By default the controller is bundled first (`npm run build:bundle`, as in the image) so its RSS
  * is not tsx's; `--tsx` runs the sources through bin/kurier.js instead.
@@ -27,6 +27,8 @@ const TRIGGERS = option('triggers', 1000);
 const NAMESPACES = option('namespaces', 10);
 const WORKERS = option('workers', 4);
 const RESYNC_S = option('resync-seconds', 8);
+/** How long to wait for convergence before giving up (a loaded shared machine needs more than the target). */
+const TIMEOUT_S = option('timeout-seconds', 180);
 
 const USE_TSX = argv.includes('--tsx');
 /** Extra Node flags for the controller process, e.g. `--node-flags "--max-semi-space-size=2"`. */
@@ -95,7 +97,7 @@ const byVerb = (rs: RequestRecord[]): string =>
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  // the double's garbage collector scans every object per pass; batching passes (as the real one does) keeps it off the hot path
+  // the double's garbage collector works from a queue of what changed; batching its passes (as the real one's work queue does) keeps it off the hot path
   const server = await startApiServer({ crds: [`${repoRoot}crd.yaml`], gcDelayMs: 2000 });
   const api = kubeApi(server.kubeConfig());
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${String(i)}`);
@@ -159,13 +161,13 @@ async function main(): Promise<void> {
     return statusWritten.size;
   };
   const doubleCpuBefore = cpuSecondsOf('self');
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + TIMEOUT_S * 1000;
   while (convergedCount() < TRIGGERS) {
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       clearInterval(sampler);
       process.stdout.write(`requests so far: ${byVerb(server.requests)}\n`);
-      throw new Error(`not converged after 180 s: ${String(convergedCount())}/${String(TRIGGERS)}`);
+      throw new Error(`not converged after ${String(TIMEOUT_S)} s: ${String(convergedCount())}/${String(TRIGGERS)}`);
     }
     await sleep(250);
   }
@@ -202,13 +204,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `controller: ${String(WORKERS)} workers, node flags [${NODE_FLAGS.join(' ')}], child pid ${String(pid)}, exit code after SIGTERM ${String(code)}`,
-      `converged ${String(TRIGGERS)} triggers (${String(deployments)} Deployments) in ${fmt(convergeMs / 1000)} s from process start (target < 30 s)`,
+      `converged ${String(TRIGGERS)} triggers (${String(deployments)} Deployments) in ${fmt(convergeMs / 1000)} s from process start (target at 10,000: < 60 s)`,
       `CPU while converging: controller ${fmt(controllerCpu)} s, API server double (bench process) ${fmt(doubleCpu)} s, on a 2-core machine shared with other work`,
       `reconciles that failed and were retried while converging: ${String(failedReconciles)} (conflicts with a cache that lagged behind)`,
       `API requests while converging: ${String(convergeRequests.length)} = ${fmt(convergeRequests.length / TRIGGERS)} per trigger (writes ${fmt(convergeRequests.filter(isWrite).length / TRIGGERS)} per trigger)`,
       `  ${byVerb(convergeRequests)}`,
       `API writes during a no-change resync of ${String(TRIGGERS)} triggers: ${String(resyncRequests.filter(isWrite).length)} (target 0); all requests: ${String(resyncRequests.length)}`,
-      `controller RSS: ${fmt(rssMb)} MB now, ${fmt(Math.max(peak, peakMb))} MB peak (target < 150 MB; ${heap}; ${USE_TSX ? 'run through tsx, which compiles the sources in-process and adds ~100 MB' : 'compiled JavaScript, as in the image'})`,
+      `controller RSS: ${fmt(rssMb)} MB now, ${fmt(Math.max(peak, peakMb))} MB peak (target at 10,000: < 300 MB; ${heap}; ${USE_TSX ? 'run through tsx, which compiles the sources in-process and adds ~100 MB' : 'compiled JavaScript, as in the image'})`,
       '',
     ].join('\n'),
   );

@@ -14,7 +14,7 @@ import { buildHeaders, eventIdOf } from './request.js';
 import { traceAttempt } from './traced-attempt.js';
 import { traceContextOf } from './tracing.js';
 import type { DeliveryTracer } from './tracing.js';
-import type { Admission, Logger, Message, Pipeline, Publisher, Settlement, Source, TriggerIdentity } from './types.js';
+import type { Admission, AdmitOptions, Logger, Message, Pipeline, Publisher, Settlement, Source, TriggerIdentity } from './types.js';
 import { ReleasedError } from './types.js';
 
 export interface PipelineOptions {
@@ -49,12 +49,15 @@ export interface DispatchPipeline extends Pipeline {
 interface Entry {
   readonly message: Message;
   readonly lane: string | undefined;
+  /** {@link AdmitOptions.release}: aborted when the broker took the message back. */
+  readonly release: AbortSignal | undefined;
   readonly resolve: (settlement: Settlement) => void;
   readonly reject: (error: ReleasedError) => void;
 }
 
 interface Waiter {
   readonly message: Message;
+  readonly release: AbortSignal | undefined;
   readonly resolve: (admission: Admission) => void;
   readonly reject: (error: ReleasedError) => void;
 }
@@ -64,6 +67,9 @@ interface Waiter {
  * replies are refused (never cut), and their transfer is stopped at this size.
  */
 export const REPLY_BODY_LIMIT = 16 * 1024 * 1024;
+const RELEASED_BY_SOURCE = 'released: the source took the message back';
+/** Extra wait for a message released behind a retrying head, so the head is redelivered first. */
+const RELEASE_ORDER_MARGIN_MS = 100;
 
 class Failure extends Error {
   override readonly name = 'Failure';
@@ -117,6 +123,8 @@ class DeliveryPipeline implements DispatchPipeline {
   /** Aborts HTTP attempts in progress (end of the grace period). */
   private readonly hard = new AbortController();
   private isDraining = false;
+  /** Per ordering lane: when the message at its head, waiting to retry, is due again (clock time). */
+  private readonly retryDueAt = new Map<string, number>();
   /** Labelled children resolved once: prom-client hashes the label object on every inc({…}). */
   private readonly delivered: { inc(): void };
 
@@ -136,18 +144,42 @@ class DeliveryPipeline implements DispatchPipeline {
     return this.slots;
   }
 
-  admit(message: Message): Promise<Admission> {
+  admit(message: Message, options: AdmitOptions = {}): Promise<Admission> {
     if (this.isDraining) return Promise.reject(new ReleasedError());
+    const { release } = options;
+    if (release?.aborted === true) return Promise.reject(new ReleasedError(RELEASED_BY_SOURCE));
     this.options.metrics.received.inc();
     if (this.slots < this.capacity && this.waiters.length === 0) {
-      return Promise.resolve(this.take(message));
+      return Promise.resolve(this.take(message, release));
     }
     return new Promise<Admission>((resolve, reject) => {
-      this.waiters.push({ message, resolve, reject });
+      const waiter: Waiter = { message, release, resolve, reject };
+      this.waiters.push(waiter);
+      release?.addEventListener('abort', () => {
+        const index = this.waiters.indexOf(waiter);
+        if (index < 0) return;
+        this.waiters.splice(index, 1);
+        this.options.metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
+        reject(new ReleasedError(RELEASED_BY_SOURCE));
+      }, { once: true });
     });
   }
 
-  private take(message: Message): Admission {
+  /** A queued entry whose message the broker took back leaves its lane at once. */
+  private unqueue(entry: Entry): void {
+    if (entry.lane === undefined) return;
+    const queue = this.laneQueues.get(entry.lane);
+    const index = queue?.indexOf(entry) ?? -1;
+    if (queue === undefined || index < 0) return;
+    queue.splice(index, 1);
+    if (queue.length === 0) this.laneQueues.delete(entry.lane);
+    this.options.metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
+    entry.reject(new ReleasedError(RELEASED_BY_SOURCE));
+    this.slots -= 1;
+    this.admitWaiter();
+  }
+
+  private take(message: Message, release?: AbortSignal): Admission {
     this.slots += 1;
     let resolve!: (settlement: Settlement) => void;
     let reject!: (error: ReleasedError) => void;
@@ -157,13 +189,14 @@ class DeliveryPipeline implements DispatchPipeline {
     });
     // The adapter handles the rejection; this keeps an unobserved release from crashing the process.
     settled.catch(() => undefined);
-    const entry: Entry = { message, lane: this.laneOf(message), resolve, reject };
+    const entry: Entry = { message, lane: this.laneOf(message), release, resolve, reject };
     if (entry.lane === undefined || !this.busyLanes.has(entry.lane)) {
       this.start(entry);
     } else {
       const queue = this.laneQueues.get(entry.lane) ?? [];
       queue.push(entry);
       this.laneQueues.set(entry.lane, queue);
+      release?.addEventListener('abort', () => { this.unqueue(entry); }, { once: true });
     }
     return { settled };
   }
@@ -197,15 +230,19 @@ class DeliveryPipeline implements DispatchPipeline {
       if (next === undefined) this.busyLanes.delete(entry.lane);
       else this.start(next);
     }
+    this.admitWaiter();
+  }
+
+  private admitWaiter(): void {
     const waiter = this.waiters.shift();
-    if (waiter !== undefined) waiter.resolve(this.take(waiter.message));
+    if (waiter !== undefined) waiter.resolve(this.take(waiter.message, waiter.release));
   }
 
   private async process(entry: Entry): Promise<void> {
     const { message } = entry;
     const { metrics, logger } = this.options;
     try {
-      const { response, attempts } = await this.deliver(message);
+      const { response, attempts } = await this.deliver(message, entry.release);
       if (this.options.delivery.replyTopic !== undefined) await this.reply(message, response);
       this.delivered.inc();
       entry.resolve({ outcome: 'delivered', status: response.status, attempts });
@@ -240,7 +277,7 @@ class DeliveryPipeline implements DispatchPipeline {
       return;
     }
     try {
-      await this.publishDeadLetter(message, failure);
+      await this.publishDeadLetter(message, failure, entry.release);
     } catch (error) {
       metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
       entry.reject(error instanceof ReleasedError ? error : new ReleasedError('dead-letter publish interrupted', { cause: error }));
@@ -255,7 +292,7 @@ class DeliveryPipeline implements DispatchPipeline {
   }
 
   /** Retries the publish until the broker confirms it: a message is acked only once its envelope is safe. */
-  private async publishDeadLetter(message: Message, failure: Failure): Promise<void> {
+  private async publishDeadLetter(message: Message, failure: Failure, release: AbortSignal | undefined): Promise<void> {
     const { publisher, metrics, logger, delivery } = this.options;
     const topic = delivery.deadLetterTopic ?? '';
     const envelope = deadLetterEnvelope(message, {
@@ -272,6 +309,7 @@ class DeliveryPipeline implements DispatchPipeline {
     const headers = { 'content-type': 'application/json', 'kurier-dead-letter-id': eventIdOf(message), ...traceContextOf(message) };
     for (let attempt = 1; ; attempt += 1) {
       if (this.soft.signal.aborted) throw new ReleasedError();
+      if (release?.aborted === true) throw new ReleasedError(RELEASED_BY_SOURCE);
       try {
         // A publish the broker never answers must not hold the shutdown past its grace period.
         await unlessAborted(publisher.publish(topic, body, headers, message.key), this.hard.signal);
@@ -321,15 +359,18 @@ class DeliveryPipeline implements DispatchPipeline {
     logger.error({ id: message.id, reply: topic }, 'reply given up; the message counts as delivered');
   }
 
-  private sleep(ms: number): Promise<void> {
+  private sleep(ms: number, signal: AbortSignal = this.soft.signal): Promise<void> {
     const started = this.clock.now();
-    return this.clock.sleep(ms, this.soft.signal).catch(() => {
+    return this.clock.sleep(ms, signal).catch(() => {
       throw new ReleasedError('released on shutdown while waiting to retry', { retryAfterMs: Math.max(0, ms - (this.clock.now() - started)) });
     });
   }
 
-  private async deliver(message: Message): Promise<{ response: FunctionResponse; attempts: number }> {
+  private async deliver(message: Message, release: AbortSignal | undefined): Promise<{ response: FunctionResponse; attempts: number }> {
     const { delivery, client, metrics, logger } = this.options;
+    // A message the broker took back (lost channel) stops retrying and aborts its attempt at once.
+    const soft = release === undefined ? this.soft.signal : AbortSignal.any([this.soft.signal, release]);
+    const hard = release === undefined ? this.hard.signal : AbortSignal.any([this.hard.signal, release]);
     const { retry } = delivery;
     const dropped: string[] = [];
     const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger }, (problem) => dropped.push(problem));
@@ -340,7 +381,7 @@ class DeliveryPipeline implements DispatchPipeline {
     let attempts = 0;
     let exhaustedBy = 'attempts exhausted';
     const attempt = async (): Promise<FunctionResponse> => {
-      if (this.soft.signal.aborted) throw new AbortError(new ReleasedError());
+      if (soft.aborted) throw new AbortError(new ReleasedError());
       attempts += 1;
       metrics.inFlight.inc();
       const stopTimer = metrics.duration.startTimer();
@@ -348,7 +389,7 @@ class DeliveryPipeline implements DispatchPipeline {
       try {
         response = await client.post(message.body, headers, {
           timeoutMs: delivery.timeoutMs,
-          signal: this.hard.signal,
+          signal: hard,
           maxBodyBytes,
           overflow: delivery.replyTopic === undefined ? 'discard' : 'abort',
         });
@@ -397,7 +438,13 @@ class DeliveryPipeline implements DispatchPipeline {
           }
           metrics.retries.inc();
           logger.warn({ id: message.id, attempt: attemptNumber, status: failed.status, err: failed.message, delayMs: delay }, 'delivery failed; retrying');
-          await this.sleep(delay);
+          const lane = this.laneOf(message);
+          if (lane !== undefined) this.retryDueAt.set(lane, this.clock.now() + delay);
+          try {
+            await this.sleep(delay, soft);
+          } finally {
+            if (lane !== undefined) this.retryDueAt.delete(lane);
+          }
         },
       });
       return { response, attempts };
@@ -407,21 +454,34 @@ class DeliveryPipeline implements DispatchPipeline {
     }
   }
 
+  /**
+   * How a message that never started is released: behind a head that waits to retry, it keeps at
+   * least the head's remaining wait (plus a margin, so the broker's redelivery timers fire for the
+   * head first) — a broker that delays redeliveries then cannot hand it out ahead of the head.
+   */
+  private releaseBehindHead(message: Message): ReleasedError {
+    const lane = this.laneOf(message);
+    const dueAt = lane === undefined ? undefined : this.retryDueAt.get(lane);
+    if (dueAt === undefined) return new ReleasedError();
+    return new ReleasedError('released on shutdown behind a message waiting to retry', {
+      retryAfterMs: Math.max(0, dueAt - this.clock.now()) + RELEASE_ORDER_MARGIN_MS,
+    });
+  }
+
   async drain(graceMs: number): Promise<void> {
     this.isDraining = true;
-    this.soft.abort(new ReleasedError());
-    for (const waiter of this.waiters.splice(0)) {
-      this.options.metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
-      waiter.reject(new ReleasedError());
-    }
-    for (const queue of this.laneQueues.values()) {
-      for (const entry of queue.splice(0)) {
-        this.options.metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
-        entry.reject(new ReleasedError());
-        this.slots -= 1;
-      }
-    }
+    // Read before the abort below ends the sleeps (each one clears its lane's entry).
+    const released = [
+      ...this.waiters.splice(0).map((waiter) => ({ reject: waiter.reject, error: this.releaseBehindHead(waiter.message), slot: false })),
+      ...[...this.laneQueues.values()].flatMap((queue) => queue.splice(0).map((entry) => ({ reject: entry.reject, error: this.releaseBehindHead(entry.message), slot: true }))),
+    ];
     this.laneQueues.clear();
+    this.soft.abort(new ReleasedError());
+    for (const { reject, error, slot } of released) {
+      this.options.metrics.deliveries.inc({ outcome: DeliveryOutcome.Released });
+      reject(error);
+      if (slot) this.slots -= 1;
+    }
     if (this.running.size === 0) return;
     // The grace period is wall-clock time (Kubernetes kills the pod on its own clock), never the injected one.
     const timer = setTimeout(() => { this.hard.abort(new ReleasedError('released: shutdown grace period over')); }, graceMs);

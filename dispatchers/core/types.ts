@@ -73,6 +73,15 @@ export interface Admission {
   readonly settled: Promise<Settlement>;
 }
 
+export interface AdmitOptions {
+  /**
+   * Abort it when the broker takes the message back by itself (e.g. its channel closed and the
+   * broker requeued everything unacked): the pipeline then drops the message at once — waiting,
+   * queued, retrying or in an HTTP attempt — and rejects `settled` with {@link ReleasedError}.
+   */
+  readonly release?: AbortSignal;
+}
+
 /** What the core gives an adapter. */
 export interface Pipeline {
   /**
@@ -81,7 +90,7 @@ export interface Pipeline {
    * Awaiting it before fetching more is the backpressure; admit in broker order, since admission
    * order is delivery order within a lane. Rejects with {@link ReleasedError} when draining.
    */
-  admit(message: Message): Promise<Admission>;
+  admit(message: Message, options?: AdmitOptions): Promise<Admission>;
   /** True once shutdown began: adapters stop fetching. */
   readonly draining: boolean;
 }
@@ -103,6 +112,11 @@ export interface SourceAdapter extends Publisher {
   close(): Promise<void>;
   /** For `/readyz`: connected to the broker and subscribed. */
   connected(): boolean;
+  /**
+   * For `/healthz` (optional, default alive): false once consumption has been dead for longer than
+   * the adapter can recover from by itself, so the liveness probe restarts the process.
+   */
+  alive?(): boolean;
 }
 
 import type { Logger } from '../../common/logger.js';

@@ -1,19 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
+import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
 import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import { backoffDelay } from '../core/backoff.js';
 import { consumerLagGauge, lagLabels } from '../core/metrics.js';
 import { ReleasedError } from '../core/types.js';
 import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
+import { CoreBuffer } from './core-buffer.js';
 import { parseNatsConfig } from './config.js';
+import { connectLogged } from './connect.js';
 import type { JetStreamConfig, NatsConfig } from './config.js';
 
 export type { NatsConfig } from './config.js';
+export { corePendingLimits } from './core-buffer.js';
 
 function headerRecord(headers: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (headers === undefined) return out;
   for (const key of headers.keys()) out[key.toLowerCase()] = headers.get(key);
   return out;
+}
+
+const ACK = new TextEncoder().encode('+ACK');
+const TERM = new TextEncoder().encode('+TERM');
+const ACK_ATTEMPTS = 5;
+const ACK_CONFIRM_TIMEOUT_MS = 2_000;
+
+/** The subject a JetStream message is acknowledged on (the reply subject the server delivered it with). */
+function ackSubject(msg: JsMsg): string | undefined {
+  const reply = (msg as JsMsg & { reply?: unknown }).reply;
+  return typeof reply === 'string' && reply !== '' ? reply : undefined;
 }
 
 function errorText(error: unknown): string {
@@ -65,10 +80,18 @@ export class NatsAdapter implements SourceAdapter {
   private loop: Promise<void> = Promise.resolve();
   private isConnected = false;
   private paused = false;
-  private warnedCoreDeadLetter = false;
   /** Stream sequences taken and not yet settled (JetStream), and the newest one seen. */
   private readonly unsettled = new Set<number>();
   private newestSeen = 0;
+  /** Messages the pull still yielded after pause(); released in close(), after the pipeline drained. */
+  private readonly lateArrivals: JsMsg[] = [];
+  /** Per ordering lane: until when (epoch ms) a released message there waits to be redelivered. */
+  private readonly heldUntil = new Map<string, number>();
+  /** Acks and terms awaiting the server's confirmation; close() waits for them. */
+  private readonly confirmations = new Set<Promise<void>>();
+  private coreBuffer: CoreBuffer | undefined;
+  /** When the JetStream consumer went missing and has not been recreated since (epoch ms). */
+  private consumerLostAt: number | undefined;
 
   constructor(config: NatsConfig, context: AdapterContext) {
     this.config = config;
@@ -77,6 +100,27 @@ export class NatsAdapter implements SourceAdapter {
 
   private get maxInFlight(): number {
     return this.context.delivery?.maxInFlight ?? 1;
+  }
+
+  /**
+   * The consumer's max_ack_pending. In `ordered` mode 1: the server then hands out nothing while a
+   * message is pending — also not when it waits for a delayed redelivery after a shutdown, or for
+   * its ack wait after a crash — so no later message can overtake it.
+   */
+  private get maxAckPending(): number {
+    return this.context.delivery?.ordering === 'ordered' ? 1 : this.maxInFlight;
+  }
+
+  /** The ordering lane of a message as the pipeline sees it (undefined: `unordered`). */
+  private laneOf(msg: JsMsg): string | undefined {
+    switch (this.context.delivery?.ordering ?? 'ordered') {
+      case 'ordered':
+        return '';
+      case 'key':
+        return msg.subject;
+      case 'unordered':
+        return undefined;
+    }
   }
 
   private connectionOptions(): ConnectionOptions {
@@ -99,13 +143,15 @@ export class NatsAdapter implements SourceAdapter {
 
   async start(pipeline: Pipeline): Promise<void> {
     const { logger } = this.context;
-    const nc = await connect(this.connectionOptions());
+    const nc = await connectLogged(this.connectionOptions(), logger, () => this.paused);
     this.nc = nc;
     this.isConnected = true;
     void this.watchStatus(nc);
     if (this.config.jetstream === undefined) {
-      this.subscription = nc.subscribe(this.config.subject, { queue: this.config.queueGroup });
-      this.loop = this.consumeCore(this.subscription, pipeline);
+      const buffer = new CoreBuffer(this.maxInFlight, this.context);
+      this.coreBuffer = buffer;
+      this.subscription = nc.subscribe(this.config.subject, { queue: this.config.queueGroup, callback: (error, msg) => { if (error === null) buffer.push(msg); } });
+      this.loop = this.consumeCore(buffer, pipeline);
       logger.info({ subject: this.config.subject, queueGroup: this.config.queueGroup }, 'subscribed (core NATS, at-most-once)');
     } else {
       this.js = await this.ensureConsumer(nc, this.config.jetstream);
@@ -149,17 +195,29 @@ export class NatsAdapter implements SourceAdapter {
       if (status.type !== ConsumerEvents.ConsumerDeleted && status.type !== ConsumerEvents.ConsumerNotFound) continue;
       const resumeAt = this.resumeSequence();
       this.isConnected = false;
+      this.consumerLostAt ??= Date.now();
       this.context.logger.warn({ stream: jetstream.stream, consumer: jetstream.consumer, event: status.type, resumeAt }, 'JetStream consumer is gone; recreating it');
+      await messages.close();
+      await this.recreateConsumer(nc, jetstream, pipeline, resumeAt);
+      return;
+    }
+  }
+
+  /** Tries again with capped backoff until the consumer is back (or the dispatcher stops). */
+  private async recreateConsumer(nc: NatsConnection, jetstream: JetStreamConfig, pipeline: Pipeline, resumeAt: number | undefined): Promise<void> {
+    for (let attempt = 1; !this.paused && !nc.isClosed(); attempt += 1) {
       try {
         const js = await this.ensureConsumer(nc, jetstream, resumeAt);
-        await messages.close();
         await this.consumeFrom(nc, js, jetstream, pipeline);
         this.watchLoop(this.loop);
         this.isConnected = true;
-        this.context.logger.info({ stream: jetstream.stream, consumer: jetstream.consumer }, 'JetStream consumer recreated');
+        this.consumerLostAt = undefined;
+        this.context.logger.info({ stream: jetstream.stream, consumer: jetstream.consumer, attempt }, 'JetStream consumer recreated');
         return;
       } catch (error) {
-        this.context.logger.error({ err: errorText(error) }, 'could not recreate the JetStream consumer; will try again');
+        const delayMs = backoffDelay(attempt, { initialDelayMs: 250, maxDelayMs: 10_000 });
+        this.context.logger.error({ err: errorText(error), attempt, delayMs }, 'could not recreate the JetStream consumer; will try again');
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       }
     }
   }
@@ -178,7 +236,7 @@ export class NatsAdapter implements SourceAdapter {
       ack_wait: nanos(jetstream.ackWaitMs),
       filter_subject: this.config.subject,
       // The broker hands out no more unacknowledged messages than the dispatchers can work on.
-      max_ack_pending: this.maxInFlight,
+      max_ack_pending: this.maxAckPending,
       max_deliver: -1,
     };
     try {
@@ -202,8 +260,8 @@ export class NatsAdapter implements SourceAdapter {
     return nc.jetstream();
   }
 
-  private async consumeCore(subscription: Subscription, pipeline: Pipeline): Promise<void> {
-    for await (const msg of subscription) {
+  private async consumeCore(buffer: CoreBuffer, pipeline: Pipeline): Promise<void> {
+    for (let msg = await buffer.next(); msg !== undefined; msg = await buffer.next()) {
       const message = coreMessage(msg, this.config);
       try {
         const admission = await pipeline.admit(message);
@@ -220,7 +278,8 @@ export class NatsAdapter implements SourceAdapter {
     const lag = consumerLagGauge(this.context.registry).labels(lagLabels({ topic: jetstream.stream }));
     for await (const msg of messages) {
       if (this.paused) {
-        msg.nak();
+        // Yielded after the pull stopped: released only once the pipeline drained (see close()).
+        this.lateArrivals.push(msg);
         continue;
       }
       lag.set(msg.info.pending);
@@ -232,33 +291,79 @@ export class NatsAdapter implements SourceAdapter {
       let admission: Admission;
       try {
         admission = await pipeline.admit(jetStreamMessage(msg, this.config));
-      } catch {
+      } catch (error) {
         clearInterval(keepAlive);
         this.unsettled.delete(sequence);
-        msg.nak();
+        this.release(msg, error);
         continue;
       }
       admission.settled.then(
         (settlement) => {
           clearInterval(keepAlive);
           this.unsettled.delete(sequence);
-          if (settlement.outcome === 'delivered') msg.ack();
-          // No reason argument: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
-          else msg.term();
+          // No reason argument on term: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
+          this.confirm(msg, settlement.outcome === 'delivered' ? ACK : TERM);
         },
         (error: unknown) => {
-          // Released (shutdown): back to the stream for another replica or the next start; a message
-          // that was waiting to retry keeps its remaining backoff, so the function is not hit at once.
           clearInterval(keepAlive);
           this.unsettled.delete(sequence);
-          const delay = error instanceof ReleasedError ? error.retryAfterMs : undefined;
-          if (delay !== undefined && delay > 0) msg.nak(delay);
-          else msg.nak();
+          this.release(msg, error);
         },
       );
     }
   }
 
+  /**
+   * Back to the stream for another replica or the next start. A message that was waiting to retry
+   * keeps its remaining backoff, so the function is not hit at once; what is released later in the
+   * same lane waits at least as long, so it cannot be redelivered ahead of it.
+   */
+  private release(msg: JsMsg, error: unknown): void {
+    const asked = error instanceof ReleasedError ? (error.retryAfterMs ?? 0) : 0;
+    const lane = this.laneOf(msg);
+    const now = Date.now();
+    const held = lane === undefined ? 0 : Math.max(0, (this.heldUntil.get(lane) ?? 0) - now);
+    const delay = Math.max(asked, held);
+    if (lane !== undefined && asked > 0) this.heldUntil.set(lane, Math.max(this.heldUntil.get(lane) ?? 0, now + asked));
+    if (delay > 0) msg.nak(delay);
+    else msg.nak();
+  }
+
+  /**
+   * Sends an ack (or term) and waits for the server to confirm it, resending on a timeout or a
+   * reconnect: a fire-and-forget ack written just before a disconnect is lost, and the message
+   * would be delivered again after the ack wait.
+   */
+  private confirm(msg: JsMsg, payload: Uint8Array): void {
+    const nc = this.nc;
+    const subject = ackSubject(msg);
+    if (nc === undefined || subject === undefined) {
+      if (payload === ACK) msg.ack();
+      else msg.term();
+      return;
+    }
+    const task = (async (): Promise<void> => {
+      for (let attempt = 1; attempt <= ACK_ATTEMPTS; attempt += 1) {
+        if (nc.isClosed()) break;
+        try {
+          await nc.request(subject, payload, { timeout: ACK_CONFIRM_TIMEOUT_MS });
+          return;
+        } catch (error) {
+          if (attempt === ACK_ATTEMPTS) {
+            this.context.logger.warn({ id: `${msg.info.stream}:${msg.info.streamSequence}`, err: errorText(error) }, 'JetStream did not confirm the ack; it may deliver the message again');
+          }
+        }
+      }
+    })();
+    this.confirmations.add(task);
+    void task.finally(() => this.confirmations.delete(task));
+  }
+
+  /**
+   * JetStream: a publish the stream acknowledged, or an error — with no stream capturing the
+   * subject nothing is stored, so a dead-letter envelope or reply is not confirmed and the message
+   * is not settled. Core NATS: published and flushed; nothing can confirm it (at-most-once).
+   */
   async publish(destination: string, body: Buffer, headers: Readonly<Record<string, string>>): Promise<void> {
     const nc = this.nc;
     if (nc === undefined) throw new Error('not connected to NATS');
@@ -270,10 +375,7 @@ export class NatsAdapter implements SourceAdapter {
         return;
       } catch (error) {
         if (!/503|no responders/i.test(errorText(error))) throw error;
-        if (!this.warnedCoreDeadLetter) {
-          this.warnedCoreDeadLetter = true;
-          this.context.logger.warn({ subject: destination }, 'no JetStream stream captures this subject: publishing with core NATS (at-most-once)');
-        }
+        throw new Error(`no JetStream stream captures subject "${destination}": the publish was not stored (add the subject to a stream)`, { cause: error });
       }
     }
     nc.publish(destination, body, { headers: hdrs });
@@ -283,7 +385,13 @@ export class NatsAdapter implements SourceAdapter {
   async pause(): Promise<void> {
     this.paused = true;
     if (this.subscription !== undefined) this.subscription.unsubscribe();
-    if (this.messages !== undefined) await this.messages.close();
+    const dropped = this.coreBuffer?.stop() ?? 0;
+    if (dropped > 0) this.context.logger.warn({ messages: dropped }, 'stopping: core NATS messages buffered and never delivered are lost');
+    if (this.messages !== undefined) {
+      await this.messages.close();
+      // The server has seen the unsubscribe: it delivers nothing more into this pull.
+      if (this.nc !== undefined && !this.nc.isClosed()) await this.nc.flush();
+    }
   }
 
   async close(): Promise<void> {
@@ -291,12 +399,27 @@ export class NatsAdapter implements SourceAdapter {
     const nc = this.nc;
     this.isConnected = false;
     if (nc === undefined || nc.isClosed()) return;
-    // drain() flushes the acks of what settled before closing.
+    // The pipeline has drained, so the loop's last admit was refused; it ends with the buffered messages.
+    await this.loop.catch(() => undefined);
+    for (const msg of this.lateArrivals.splice(0)) this.release(msg, undefined);
+    await Promise.allSettled([...this.confirmations]);
+    // drain() flushes the naks before closing.
     await nc.drain();
   }
 
   connected(): boolean {
     return this.isConnected && !this.paused;
+  }
+
+  /**
+   * False once the JetStream consumer has been gone (and could not be recreated) for longer than
+   * five ack waits, at least 10 s: the liveness probe then restarts the dispatcher. A NATS server
+   * outage does not count: the client reconnects by itself and a restart would not help.
+   */
+  alive(): boolean {
+    const jetstream = this.config.jetstream;
+    if (jetstream === undefined || this.consumerLostAt === undefined) return true;
+    return Date.now() - this.consumerLostAt < Math.max(10_000, 5 * jetstream.ackWaitMs);
   }
 }
 

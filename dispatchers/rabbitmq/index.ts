@@ -16,20 +16,43 @@ function headerValue(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  return JSON.stringify(value);
+  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? String(inner) : inner));
+}
+
+/** A message property that could not be mapped and was left out (the message is still delivered). */
+export interface DroppedProperty {
+  readonly property: string;
+  readonly reason: string;
+}
+
+/** The AMQP `timestamp` (seconds) as a Date, or undefined when it is absent or outside the Date range. */
+function timestampOf(seconds: unknown, dropped: DroppedProperty[]): Date | undefined {
+  if (seconds === undefined || seconds === null) return undefined;
+  const time = typeof seconds === 'number' ? new Date(seconds * 1000) : undefined;
+  if (time === undefined || Number.isNaN(time.getTime())) {
+    dropped.push({ property: 'timestamp', reason: `${typeof seconds === 'number' ? seconds : typeof seconds} is not a time in seconds since the epoch (JavaScript dates end at ±8.64e12 s)` });
+    return undefined;
+  }
+  return time;
 }
 
 /**
  * AMQP message → neutral message. RabbitMQ assigns no message id, so the id is the publisher's
- * `message_id` (stable across redeliveries) or, when absent, a fresh one per delivery.
+ * `message_id` (stable across redeliveries) or, when absent, a fresh one per delivery. Never
+ * throws: a property that cannot be mapped is left out and reported in `dropped`.
  */
-export function amqpMessage(msg: ConsumeMessage, queue: string): Message {
+export function amqpMessage(msg: ConsumeMessage, queue: string, dropped: DroppedProperty[] = []): Message {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(msg.properties.headers ?? {})) {
-    if (value !== undefined && value !== null) headers[name.toLowerCase()] = headerValue(value);
+    if (value === undefined || value === null) continue;
+    try {
+      headers[name.toLowerCase()] = headerValue(value);
+    } catch (error) {
+      dropped.push({ property: `headers.${name}`, reason: errorText(error) });
+    }
   }
   const { properties, fields } = msg;
-  const timestamp = typeof properties.timestamp === 'number' ? new Date(properties.timestamp * 1000) : new Date();
+  const timestamp = timestampOf(properties.timestamp, dropped) ?? new Date();
   const messageId = typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : undefined;
   const deliveryCount = Number(headers['x-delivery-count'] ?? (fields.redelivered ? 1 : 0));
   return {
@@ -49,9 +72,17 @@ export function amqpMessage(msg: ConsumeMessage, queue: string): Message {
 interface Session {
   readonly connection: ChannelModel;
   readonly channel: Channel;
-  readonly publisher: ConfirmChannel;
+  /** Opened on the first publish and again after the broker closed it (a channel error). */
+  publisher: Promise<ConfirmChannel> | undefined;
   consumerTag: string | undefined;
   closed: boolean;
+  /** One per message this session delivered and the pipeline holds: aborted when the session dies. */
+  readonly held: Set<AbortController>;
+}
+
+/** A publish the broker could not route (mandatory flag): the destination queue does not exist. */
+class UnroutableError extends Error {
+  override readonly name = 'UnroutableError';
 }
 
 /**
@@ -68,7 +99,10 @@ export class RabbitMQAdapter implements SourceAdapter {
   private stopping = false;
   private paused = false;
   private reconnecting: Promise<void> | undefined;
-  private readonly declaredDestinations = new Set<string>();
+  /** Publish ids the broker returned as unroutable, until their confirm arrives. */
+  private readonly returned = new Set<string>();
+  /** Properties already reported as dropped (logged once each). */
+  private readonly reportedDrops = new Set<string>();
 
   constructor(config: RabbitMQConfig, context: AdapterContext) {
     this.config = config;
@@ -99,18 +133,17 @@ export class RabbitMQAdapter implements SourceAdapter {
 
   private async connect(): Promise<void> {
     const { config, context } = this;
+    context.logger.info({ url: config.url.replace(/\/\/[^@/]*@/, '//') }, 'connecting to RabbitMQ');
     const connection = await amqp.connect(config.url, { clientProperties: { connection_name: config.connectionName } });
     try {
       const channel = await connection.createChannel();
-      const publisher = await connection.createConfirmChannel();
-      const session: Session = { connection, channel, publisher, consumerTag: undefined, closed: false };
+      const session: Session = { connection, channel, publisher: undefined, consumerTag: undefined, closed: false, held: new Set() };
       const lost = (why: string) => (error?: unknown): void => { this.onLost(session, why, error); };
       connection.on('error', (error: unknown) => { context.logger.warn({ err: errorText(error) }, 'RabbitMQ connection error'); });
       connection.on('close', lost('connection closed'));
+      // Also how RabbitMQ's consumer_timeout ends a delivery held too long: it closes this channel.
       channel.on('error', (error: unknown) => { context.logger.warn({ err: errorText(error) }, 'RabbitMQ channel error'); });
       channel.on('close', lost('consumer channel closed'));
-      publisher.on('error', (error: unknown) => { context.logger.warn({ err: errorText(error) }, 'RabbitMQ publish channel error'); });
-      publisher.on('close', lost('publish channel closed'));
       if (config.declare) await channel.assertQueue(config.queue, { durable: true });
       if (config.exchange !== undefined) {
         if (config.declare) await channel.assertExchange(config.exchange, config.exchangeType, { durable: true });
@@ -118,7 +151,6 @@ export class RabbitMQAdapter implements SourceAdapter {
       }
       await channel.prefetch(this.prefetch);
       this.session = session;
-      this.declaredDestinations.clear();
       const { consumerTag } = await channel.consume(config.queue, (msg) => { this.onMessage(session, msg); }, { noAck: false });
       session.consumerTag = consumerTag;
       context.logger.info({ queue: config.queue, prefetch: this.prefetch, exchange: config.exchange, routingKey: config.exchange === undefined ? undefined : config.routingKey }, 'consuming from RabbitMQ');
@@ -132,6 +164,10 @@ export class RabbitMQAdapter implements SourceAdapter {
     if (session.closed) return;
     session.closed = true;
     if (this.session === session) this.session = undefined;
+    // The broker requeues everything this session delivered: the pipeline lets go of all of it now
+    // (queued, waiting, retrying), so only attempts already at the function can be duplicated.
+    for (const held of session.held) held.abort();
+    session.held.clear();
     // A channel can die alone (e.g. a channel-level error): drop the whole connection and start over.
     session.connection.close().catch(() => undefined);
     if (this.stopping) return;
@@ -163,25 +199,72 @@ export class RabbitMQAdapter implements SourceAdapter {
       settle(false);
       return;
     }
+    const dropped: DroppedProperty[] = [];
+    const message = amqpMessage(msg, this.config.queue, dropped);
+    for (const { property, reason } of dropped) {
+      if (this.reportedDrops.has(property)) continue;
+      this.reportedDrops.add(property);
+      this.context.logger.warn({ id: message.id, property, reason }, 'message property dropped from the headers');
+    }
+    const held = new AbortController();
+    session.held.add(held);
+    const done = (ack: boolean) => (): void => {
+      session.held.delete(held);
+      settle(ack);
+    };
     // Admission order is delivery order within the queue: admit synchronously in callback order.
-    pipeline.admit(amqpMessage(msg, this.config.queue)).then(
-      (admission) => admission.settled.then(() => { settle(true); }, () => { settle(false); }),
-      () => { settle(false); },
+    pipeline.admit(message, { release: held.signal }).then(
+      (admission) => admission.settled.then(done(true), done(false)),
+      done(false),
     );
   }
 
+  /**
+   * Publishes persistently and `mandatory`, and resolves only when the broker confirmed it: a
+   * message it could not route (no such queue) comes back and counts as a failed write. With
+   * RABBITMQ_DECLARE the queue is then declared and the publish tried once more. A publish-channel
+   * error (e.g. a declare the broker refuses) closes only that channel, never the consumer's.
+   */
   async publish(destination: string, body: Buffer, headers: Readonly<Record<string, string>>): Promise<void> {
     const session = this.session;
     if (session === undefined) throw new Error('not connected to RabbitMQ');
-    if (this.config.declare && !this.declaredDestinations.has(destination)) {
-      await session.publisher.assertQueue(destination, { durable: true });
-      this.declaredDestinations.add(destination);
+    const publisher = await this.publisher(session);
+    try {
+      await this.send(publisher, destination, body, headers);
+    } catch (error) {
+      if (!(error instanceof UnroutableError) || !this.config.declare) throw error;
+      await publisher.assertQueue(destination, { durable: true });
+      await this.send(publisher, destination, body, headers);
     }
+  }
+
+  private publisher(session: Session): Promise<ConfirmChannel> {
+    if (session.publisher !== undefined) return session.publisher;
+    const { logger } = this.context;
+    const opened = session.connection.createConfirmChannel().then((channel) => {
+      channel.on('error', (error: unknown) => { logger.warn({ err: errorText(error) }, 'RabbitMQ publish channel error'); });
+      channel.on('close', () => { if (session.publisher === opened) session.publisher = undefined; });
+      channel.on('return', (returned: ConsumeMessage) => {
+        const id = returned.properties.messageId as unknown;
+        if (typeof id === 'string') this.returned.add(id);
+      });
+      return channel;
+    });
+    session.publisher = opened;
+    opened.catch(() => { if (session.publisher === opened) session.publisher = undefined; });
+    return opened;
+  }
+
+  private send(publisher: ConfirmChannel, destination: string, body: Buffer, headers: Readonly<Record<string, string>>): Promise<void> {
     const { 'content-type': contentType, ...rest } = headers;
-    await new Promise<void>((resolve, reject) => {
-      session.publisher.sendToQueue(destination, body, { persistent: true, contentType, headers: rest }, (error: unknown) => {
-        if (error === null || error === undefined) resolve();
-        else reject(error instanceof Error ? error : new Error(`broker refused the publish to ${destination}`));
+    // The id ties a basic.return (which the broker sends before the confirm) to this publish.
+    const publishId = randomUUID();
+    return new Promise<void>((resolve, reject) => {
+      publisher.sendToQueue(destination, body, { persistent: true, mandatory: true, messageId: publishId, contentType, headers: rest }, (error: unknown) => {
+        const unroutable = this.returned.delete(publishId);
+        if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(`RabbitMQ refused the publish to queue "${destination}"`));
+        else if (unroutable) reject(new UnroutableError(`RabbitMQ could not route the publish to queue "${destination}": no such queue`));
+        else resolve();
       });
     });
   }
@@ -203,7 +286,8 @@ export class RabbitMQAdapter implements SourceAdapter {
     session.closed = true;
     // Acks of settled messages were written before this; closing requeues anything still unacked.
     await session.channel.close().catch(() => undefined);
-    await session.publisher.close().catch(() => undefined);
+    const publisher = await session.publisher?.catch(() => undefined);
+    await publisher?.close().catch(() => undefined);
     await session.connection.close().catch(() => undefined);
   }
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Controller } from '../../controller/controller.js';
-import { startApiServer, type ApiServerDouble, type RequestRecord } from '../support/apiserver/index.js';
+import type { ApiServerDouble, RequestRecord } from '../support/apiserver/index.js';
+import { REAL_CLUSTER_KUBECONFIG, kubeRequest, startTestApiServer } from '../support/apiserver/real-cluster.js';
 import { repoRoot } from '../support/run-kurier.js';
 import { CRD, eventually, getDeployment, kafkaTrigger, makeController, sleepMs } from '../controller/harness.js';
 
@@ -61,6 +62,10 @@ function implied(requests: readonly RequestRecord[], written: (r: RequestRecord)
 
 /** Writes as a user would, marked so the test can tell its own requests from the controller's. */
 async function send(server: ApiServerDouble, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<void> {
+  if (REAL_CLUSTER_KUBECONFIG !== undefined) {
+    await kubeRequest(server.kubeConfig(), method, path, body, contentType);
+    return;
+  }
   const response = await fetch(`${server.url}${path}`, {
     method,
     headers: { 'user-agent': TEST_AGENT, 'content-type': contentType },
@@ -78,7 +83,7 @@ describe('chart RBAC', () => {
   });
 
   it('grants exactly the verbs the controller uses through a whole trigger lifecycle', async () => {
-    server = await startApiServer({ crds: [CRD] });
+    server = await startTestApiServer({ crds: [CRD] });
     const ns = `rbac-${randomBytes(3).toString('hex')}`;
     const elsewhere = `${ns}-dispatchers`;
     server.ensureNamespace(ns);
@@ -86,18 +91,19 @@ describe('chart RBAC', () => {
     controller = await makeController(server, {
       allowCrossNamespace: true,
       resyncPeriodMs: 300,
-      leaderElection: { namespace: 'default', name: 'kurier-controller', identity: 'rbac', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
+      // on a real cluster the chart's Lease rules hold in the release namespace only
+      leaderElection: { namespace: REAL_CLUSTER_KUBECONFIG === undefined ? 'default' : (process.env.KURIER_TEST_RELEASE_NAMESPACE ?? 'kurier-system'), name: 'kurier-controller', identity: 'rbac', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
     });
     await controller.start();
     const triggers = `/apis/kurier.dev/v1alpha1/namespaces/${ns}/kafkatriggers`;
 
     // Same namespace: created, then edited by hand and deleted by hand (the controller puts it back).
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'orders'));
-    const deployment = await eventually(() => getDeployment(server!, ns, 'orders-kafka'), 'the Deployment');
+    const deployment = await eventually(() => getDeployment(server!, ns, 'orders-kafka'), 'the Deployment', 30_000);
     await send(server, 'PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/orders-kafka`, { spec: { template: { spec: { containers: [{ name: 'dispatcher', image: 'edited' }] } } } }, 'application/strategic-merge-patch+json');
-    await eventually(() => !JSON.stringify(getDeployment(server!, ns, 'orders-kafka')).includes('edited'), 'the edit undone');
+    await eventually(() => !JSON.stringify(getDeployment(server!, ns, 'orders-kafka')).includes('edited'), 'the edit undone', 30_000);
     await send(server, 'DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/orders-kafka`);
-    await eventually(() => { const d = getDeployment(server!, ns, 'orders-kafka'); return d !== undefined && d['metadata'] !== deployment['metadata']; }, 'the Deployment restored');
+    await eventually(() => { const d = getDeployment(server!, ns, 'orders-kafka'); return d !== undefined && d['metadata'] !== deployment['metadata']; }, 'the Deployment restored', 30_000);
 
     // Invalid twice (a Warning Event, then its repeat count).
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'broken', 'orders', { deployment: { spec: { template: { spec: { hostNetwork: true } } } } }));
@@ -105,11 +111,14 @@ describe('chart RBAC', () => {
 
     // Across namespaces: a finalizer is added, and removed on delete after the Deployment is gone.
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'moved', 'orders', { deployment: { metadata: { namespace: elsewhere } } }));
-    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 1, 'the cross-namespace Deployment');
+    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 1, 'the cross-namespace Deployment', 30_000);
     await send(server, 'DELETE', `${triggers}/moved`);
-    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 0, 'the cross-namespace Deployment removed');
-    await eventually(() => server!.store.get('kurier.dev/v1alpha1', 'KafkaTrigger', ns, 'moved') === undefined, 'the trigger gone');
+    await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 0, 'the cross-namespace Deployment removed', 30_000);
+    await eventually(() => server!.store.get('kurier.dev/v1alpha1', 'KafkaTrigger', ns, 'moved') === undefined, 'the trigger gone', 30_000);
 
+    // A real cluster keeps no request log: there the lifecycle above ran under KURIER_TEST_CONTROLLER_KUBECONFIG
+    // (a ServiceAccount bound to the chart's rules), and every step succeeding is the check.
+    if (REAL_CLUSTER_KUBECONFIG !== undefined) return;
     const granted = permissions(await chartRules());
     // every Deployment the controller writes in its trigger's namespace carries the trigger as owner
     const ownerRefs = (deployment.metadata as { ownerReferences?: { apiVersion: string; kind: string; blockOwnerDeletion?: boolean }[] }).ownerReferences ?? [];

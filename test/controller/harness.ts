@@ -9,7 +9,9 @@ import { render, RenderError } from '../../render/render.js';
 import { loadTemplates, type Templates } from '../../render/templates.js';
 import type { Trigger } from '../../render/trigger.js';
 import { loadSchemas, validateTrigger, type TriggerSchemas } from '../../render/validate.js';
-import { startApiServer, type ApiServerDouble, type RequestRecord } from '../support/apiserver/index.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { ApiServerDouble, RequestRecord } from '../support/apiserver/index.js';
+import { REAL_CLUSTER_KUBECONFIG, startTestApiServer } from '../support/apiserver/real-cluster.js';
 import { repoRoot } from '../support/run-kurier.js';
 
 export const CRD = `${repoRoot}crd.yaml`;
@@ -34,11 +36,23 @@ export interface ControllerSetup {
   namespaces?: string[];
 }
 
+/**
+ * What the controller authenticates with: KURIER_TEST_CONTROLLER_KUBECONFIG (e.g. a ServiceAccount token
+ * bound to the chart's RBAC on a real cluster) when set, else the server's own kubeconfig.
+ */
+export function controllerKubeConfig(server: ApiServerDouble): KubeConfig {
+  const path = process.env.KURIER_TEST_CONTROLLER_KUBECONFIG;
+  if (path === undefined || path === '') return server.kubeConfig();
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
 /** A controller with short backoffs, suitable for tests. */
 export async function makeController(server: ApiServerDouble, setup: ControllerSetup = {}): Promise<Controller> {
   const { templates, schemas } = await templatesAndSchemas();
   return new Controller({
-    kubeConfig: server.kubeConfig(),
+    kubeConfig: controllerKubeConfig(server),
     kinds: [...templates.kinds.values()].map((k) => ({ kind: k.kind, plural: k.plural })),
     render: (trigger: Trigger) => render(trigger, templates, { allowCrossNamespace: setup.allowCrossNamespace ?? false }),
     isRenderError: (err): err is Error => err instanceof RenderError,
@@ -64,14 +78,16 @@ export interface Env {
   close(): Promise<void>;
 }
 
-/** A fresh API server double, a namespace with a unique name, and a started controller. */
+/** A fresh API server double (or the real cluster of KURIER_TEST_KUBECONFIG), a namespace with a unique name, and a started controller. */
 export async function startEnv(setup: ControllerSetup & { extraNamespaces?: string[] } = {}): Promise<Env> {
-  const server = await startApiServer({ crds: [CRD] });
+  const server = await startTestApiServer({ crds: [CRD] });
   const ns = `t-${randomBytes(3).toString('hex')}`;
   server.ensureNamespace(ns);
   for (const extra of setup.extraNamespaces ?? []) server.ensureNamespace(extra);
   const api = kubeApi(server.kubeConfig());
-  const controller = await makeController(server, setup);
+  // a real cluster is shared by every test running at once: each controller keeps to its test's namespaces
+  const namespaces = setup.namespaces ?? (REAL_CLUSTER_KUBECONFIG === undefined ? undefined : [ns, ...(setup.extraNamespaces ?? [])]);
+  const controller = await makeController(server, { ...setup, ...(namespaces === undefined ? {} : { namespaces }) });
   await controller.start();
   const env: Env = {
     server,

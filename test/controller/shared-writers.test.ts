@@ -102,13 +102,14 @@ describe.skipIf(!hasKubectl)('sharing a Deployment with other writers (real kube
     expect(specOf(env, 'orders-kafka')?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBe(restartedAt);
   });
 
-  it('writes nothing after a restart or a resync when the server normalised the override (canonical quantities)', async () => {
+  it('writes nothing after a restart or a resync when the server normalised the override (quantities)', async () => {
     env = await startEnv();
     const override = {
       deployment: {
         spec: {
           template: {
             spec: {
+              // stored as 500m, 1536Mi and "4" by a real API server (and a double that canonicalises quantities)
               containers: [{ name: 'dispatcher', resources: { requests: { cpu: 0.5, memory: '1.5Gi' }, limits: { cpu: 4, memory: '2Gi' } } }],
             },
           },

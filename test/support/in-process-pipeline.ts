@@ -11,7 +11,7 @@ import type { Logger, Source, SourceAdapter } from '../../dispatchers/core/types
 export interface WiredPipeline {
   readonly pipeline: DispatchPipeline;
   readonly client: FunctionClient;
-  /** The SIGTERM path: drain, pause the adapter, close it and the HTTP client. */
+  /** The SIGTERM path, in the runtime's order: pause the adapter, drain, close it and the HTTP client. */
   readonly stop: (graceMs?: number) => Promise<void>;
 }
 
@@ -32,9 +32,8 @@ export function wirePipeline(source: Source, common: DispatcherConfig, adapter: 
     pipeline,
     client,
     stop: async (graceMs = 5_000) => {
-      const drained = pipeline.drain(graceMs);
       await adapter.pause();
-      await drained;
+      await pipeline.drain(graceMs);
       await adapter.close();
       client.close();
     },

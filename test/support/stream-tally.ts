@@ -17,3 +17,18 @@ export function tally(delivered: readonly RecordedRequest[], expected: number): 
   for (const count of counts.values()) duplicates += count - 1;
   return { missing, duplicates, distinct: counts.size };
 }
+
+/**
+ * Deliveries (2xx, in arrival order) that came after a higher number had already been delivered:
+ * 0 when the function saw the stream in order (a duplicate of an earlier number counts too).
+ */
+export function orderViolations(delivered: readonly RecordedRequest[]): number {
+  let highest = -1;
+  let violations = 0;
+  for (const request of delivered) {
+    const n = Number(numberOf(request));
+    if (n <= highest) violations += 1;
+    else highest = n;
+  }
+  return violations;
+}

@@ -52,13 +52,14 @@ export class PrivateNatsServer {
     throw new Error(`nats-server on ${this.url} did not start`);
   }
 
-  async down(): Promise<void> {
+  /** Stops the server: SIGTERM (a clean shutdown) by default, SIGKILL for a crash. */
+  async down(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     this.child = undefined;
     if (child?.exitCode !== null || child.killed) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => { resolve(); });
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
   }
 

@@ -42,6 +42,8 @@ export interface ApiServerDouble {
   resourceVersion(): string;
   /** Watch streams open right now (a stopped informer's watch is gone). */
   openWatches(): number;
+  /** TCP connections accepted so far (a client that pools connections opens few). */
+  connectionsAccepted(): number;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,11 @@ export interface ApiServerOptions {
   crds?: string[];
   /** Where to write the kubeconfig (default: a new temporary directory). */
   kubeconfigPath?: string;
+  /**
+   * Play kube-controller-manager's Deployment controller (no nodes: pods never become ready): a status
+   * write after every Deployment create and spec change, as on a real cluster. Default false.
+   */
+  deploymentController?: boolean;
   /** Create a namespace on first write into it. Default false: like a real cluster, a missing namespace answers 404. */
   autoCreateNamespaces?: boolean;
   /** Interval of BOOKMARK events on watches that allow them (default 1000 ms). */
@@ -90,6 +97,7 @@ function kubeconfigYaml(url: string): string {
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServerDouble> {
   const core = new ApiServerCore({
     autoCreateNamespaces: options.autoCreateNamespaces ?? false,
+    deploymentController: options.deploymentController ?? false,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
     gcDelayMs: options.gcDelayMs ?? 0,
     historyLimit: options.historyLimit ?? 10_000,
@@ -98,7 +106,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const server = createServer((req, res) => {
     void core.handle(req, res);
   });
-  server.keepAliveTimeout = 1000;
+  // No idle timeout, hence no `Keep-Alive: timeout=N` hint, as kube-apiserver (Go) sends none: undici
+  // closes a connection whose hinted timeout is under its 2 s threshold, so a short one made every
+  // client-node request open a new connection here while it reuses one against a cluster.
+  server.keepAliveTimeout = 0;
+  let connectionsAccepted = 0;
+  server.on('connection', () => {
+    connectionsAccepted++;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -195,6 +210,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     openWatches() {
       return core.openWatchCount;
+    },
+    connectionsAccepted() {
+      return connectionsAccepted;
     },
     close() {
       core.close();

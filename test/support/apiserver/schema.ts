@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { compileRules, evaluateRules, hasRules } from './cel.js';
 import type { StatusCause } from './errors.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
@@ -27,8 +28,10 @@ export interface CrdSchema {
   readonly root: SchemaProps;
   /** Removes fields the schema does not declare (as the API server's pruning does); returns their paths. */
   prune(obj: Record<string, unknown>): string[];
-  /** Applies `default`s, then validates; returns causes in the API server's shape. */
-  defaultAndValidate(obj: Record<string, unknown>): StatusCause[];
+  /** Applies `default`s, then validates (schema, then the CEL rules against `old` for transition rules); returns causes in the API server's shape. */
+  defaultAndValidate(obj: Record<string, unknown>, old?: Record<string, unknown>): StatusCause[];
+  /** Why the CRD itself is refused: CEL rules that do not compile. */
+  readonly ruleCauses: StatusCause[];
 }
 
 const OBJECT_META_FIELDS = new Set([
@@ -156,6 +159,12 @@ function pruneNode(value: unknown, s: SchemaProps | undefined, path: string, out
   for (const key of Object.keys(obj)) {
     const child = `${path}${path ? '.' : ''}${key}`;
     const prop = s.properties?.[key];
+    // null where the schema does not say nullable is dropped before defaulting, as the API server does
+    if (obj[key] === null && (prop ?? addl)?.nullable !== true && (prop !== undefined || addl !== undefined)) {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
+      delete obj[key];
+      continue;
+    }
     if (prop) pruneNode(obj[key], prop, child, out);
     else if (addl) pruneNode(obj[key], addl, child, out);
     else if (embedded && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
@@ -168,10 +177,13 @@ function pruneNode(value: unknown, s: SchemaProps | undefined, path: string, out
 }
 
 /** Compiles one CRD version's openAPIV3Schema. */
-export function compileCrdSchema(root: SchemaProps): CrdSchema {
+export function compileCrdSchema(root: SchemaProps, path = 'openAPIV3Schema'): CrdSchema {
   const validate: ValidateFunction = ajv().compile({ ...toAjv(root), $async: false });
+  const ruleCauses = compileRules(root, path);
+  const withRules = hasRules(root);
   return {
     root,
+    ruleCauses,
     prune(obj) {
       const out: string[] = [];
       const meta = obj.metadata;
@@ -192,13 +204,13 @@ export function compileCrdSchema(root: SchemaProps): CrdSchema {
       }
       return out;
     },
-    defaultAndValidate(obj) {
+    defaultAndValidate(obj, old) {
       const { metadata, ...rest } = obj;
       const copy = { ...rest, metadata: {} };
       const schemaView = { ...copy };
       if (validate(schemaView)) {
         Object.assign(obj, schemaView, { metadata });
-        return [];
+        return evaluateRules(root, obj, old);
       }
       Object.assign(obj, schemaView, { metadata });
       const errors = (validate.errors ?? []).filter((e) => !/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath));
@@ -212,6 +224,8 @@ export function compileCrdSchema(root: SchemaProps): CrdSchema {
         seen.add(key);
         causes.push(c);
       }
+      // the API server runs no CEL rule on an object that already failed its schema, and says so
+      if (withRules) causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation', field: '<nil>' });
       return causes;
     },
   };

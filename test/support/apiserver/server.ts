@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { builtinFieldTypes, schemaFieldTypes, serverSideApply, trackUpdate } from './apply.js';
 import type { FieldTypes } from './apply.js';
 import { defaultDeployment, eventsV1ToEvent, eventToEventsV1, prepareSecret, validateDeployment, validateEvent } from './builtin.js';
@@ -12,11 +11,13 @@ import type { PrinterColumn, ResourceType } from './resources.js';
 import { compileCrdSchema } from './schema.js';
 import type { SchemaProps } from './schema.js';
 import { decodeProtobufObject } from './protobuf.js';
+import { QuantityError, canonicalizePodSpecQuantities } from './quantity.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { pruneBuiltin } from './typed.js';
 import { Store } from './store.js';
-import type { KObj, OwnerReference, StoredEvent, WatchSink } from './store.js';
+import type { KObj, Locator, OwnerReference, StoredEvent, WatchSink } from './store.js';
 import { renderTable, wantsTable } from './table.js';
+import { readAsKubectl } from './kubectl-read.js';
 
 /** One request the double answered. */
 export interface RequestRecord {
@@ -39,6 +40,7 @@ export interface RequestRecord {
 
 export interface ServerOptions {
   autoCreateNamespaces: boolean;
+  deploymentController: boolean;
   bookmarkIntervalMs: number;
   gcDelayMs: number;
   historyLimit: number;
@@ -93,11 +95,16 @@ export class ApiServerCore {
   private readonly hung = new Set<() => void>();
   latencyMs = 0;
   private gcTimer: NodeJS.Timeout | undefined;
+  private readonly gcQueue = new Map<string, Locator>();
   private closed = false;
 
   constructor(options: ServerOptions) {
     this.options = options;
     this.store = new Store(options.historyLimit);
+    this.store.onChange((storage, obj, removed) => {
+      this.queueForGc(storage, obj, removed);
+      if (this.options.deploymentController && storage === 'apps/deployments' && !removed) this.observeDeployment(obj);
+    });
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.createNamespace(ns);
   }
 
@@ -247,7 +254,7 @@ export class ApiServerCore {
       else if (schema.type !== 'object') causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(schema.type ?? '')}: must be object at the root`, field: `spec.versions[${i}].schema.openAPIV3Schema.type` });
       else {
         try {
-          compileCrdSchema(schema);
+          causes.push(...compileCrdSchema(schema, `spec.versions[${String(i)}].schema.openAPIV3Schema`).ruleCauses);
         } catch (e) {
           causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: the schema does not compile: ${(e as Error).message}`, field: `spec.versions[${i}].schema.openAPIV3Schema` });
         }
@@ -284,13 +291,13 @@ export class ApiServerCore {
     for (const storage of storages) for (const o of this.store.list(storage)) this.store.remove(storage, o.metadata.namespace, o.metadata.name ?? '');
   }
 
-  /** Installs CRDs from multi-document YAML (as `kubectl apply -f crd.yaml` would). */
+  /** Installs CRDs from multi-document YAML read as kubectl reads it (YAML 1.1), as `kubectl apply -f crd.yaml` would. */
   installCrdYaml(text: string): KObj[] {
     const rt = this.typeOf('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
     const out: KObj[] = [];
-    for (const doc of parseAllDocuments(text)) {
-      const obj = doc.toJS() as KObj | null;
-      if (!obj || obj.kind !== 'CustomResourceDefinition') continue;
+    for (const doc of readAsKubectl(text)) {
+      const obj = doc as KObj;
+      if (!isMap(obj) || obj.kind !== 'CustomResourceDefinition') continue;
       const existing = this.store.get(rt.storage, undefined, obj.metadata.name ?? '');
       const target: Target = { rt, namespace: undefined, name: obj.metadata.name, subresource: undefined };
       const ctx = { manager: 'apiserver-double', fieldValidation: 'Strict' as FieldValidation, warnings: [], dryRun: false };
@@ -340,6 +347,17 @@ export class ApiServerCore {
 
   /** Defaulting, pruning and validation of the object a write would store. */
   private admit(rt: ResourceType, obj: KObj, old: KObj | undefined, ctx: WriteCtx, subresource: string | undefined): void {
+    // decoding into Go structs: quantities come back canonical, a bad one fails the decoding as a whole
+    if (rt.resource === 'deployments' && rt.group === 'apps' && isMap(obj.spec) && isMap(obj.spec.template)) {
+      try {
+        canonicalizePodSpecQuantities(obj.spec.template.spec);
+      } catch (e) {
+        if (e instanceof QuantityError) throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ${e.message}`);
+        throw e;
+      }
+    }
+    // decoding drops unknown fields and nulls before anything is defaulted or validated
+    this.checkUnknownFields(rt, rt.schema ? rt.schema.prune(obj) : pruneBuiltin(rt.group, rt.kind, obj), ctx);
     if (rt.resource === 'deployments' && rt.group === 'apps') defaultDeployment(obj);
     if (rt.resource === 'secrets' && rt.group === '') prepareSecret(obj);
     if (rt.resource === 'namespaces' && rt.group === '') {
@@ -352,9 +370,8 @@ export class ApiServerCore {
     }
     const kindGroup = rt.group ? `${rt.kind}.${rt.group}` : rt.kind;
     const name = obj.metadata.name ?? obj.metadata.generateName ?? '';
-    this.checkUnknownFields(rt, rt.schema ? rt.schema.prune(obj) : pruneBuiltin(rt.group, rt.kind, obj), ctx);
     if (rt.schema) {
-      const causes = rt.schema.defaultAndValidate(obj);
+      const causes = rt.schema.defaultAndValidate(obj, old);
       if (causes.length) throw invalid(kindGroup, name, causes, rt.group, rt.kind);
     }
     const causes = subresource === 'status' ? [] : this.validateMeta(rt, obj, !old);
@@ -563,10 +580,6 @@ export class ApiServerCore {
     return ownerNs === undefined || ownerNs === dep.metadata.namespace;
   }
 
-  private dependentsOf(uid: string): { storage: string; obj: KObj }[] {
-    return [...this.store.all()].filter((e) => (e.obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)).map((e) => ({ storage: e.storage, obj: clone(e.obj) }));
-  }
-
   private internalUpdate(storage: string, obj: KObj): void {
     const rt = this.typeForStorage(storage);
     if (!rt) return;
@@ -577,55 +590,69 @@ export class ApiServerCore {
     } else this.store.put(storage, obj);
   }
 
-  /** One pass of the garbage collector and the namespace controller; reschedules itself while it made changes. */
+  /**
+   * Queues what the garbage collector and the namespace controller must look at after a change, as
+   * the real ones react to watch events instead of rescanning: the object itself, the owners it names
+   * (a foreground deletion waits on it), its dependents when it goes, and its namespace when that is
+   * terminating. A pass then costs what changed, not what exists.
+   */
+  private queueForGc(storage: string, obj: KObj, removed: boolean): void {
+    const queue = (s: string, key: string): void => {
+      this.gcQueue.set(`${s}\u0000${key}`, { storage: s, key });
+    };
+    if (!removed) queue(storage, Store.keyOf(obj));
+    for (const ref of obj.metadata.ownerReferences ?? []) {
+      const owner = this.store.findByUid(ref.uid);
+      if (owner) queue(owner.storage, Store.keyOf(owner.obj));
+    }
+    if (removed) {
+      for (const d of this.store.dependentsOf(obj.metadata.uid ?? '')) queue(d.storage, Store.keyOf(d.obj));
+      if (obj.metadata.namespace !== undefined) queue('/namespaces', Store.keyOf({ metadata: { name: obj.metadata.namespace } }));
+    }
+  }
+
+  /** One pass of the garbage collector and the namespace controller over what changed; reschedules itself while there is more. */
   private collectGarbage(): void {
-    let changed = false;
-    const snapshot = [...this.store.all()].map((e) => ({ storage: e.storage, obj: clone(e.obj) }));
-    for (const { storage, obj } of snapshot) {
+    const batch = [...this.gcQueue.values()];
+    this.gcQueue.clear();
+    for (const { storage, key } of batch) {
       const rt = this.typeForStorage(storage);
       if (!rt) continue;
-      const current = this.store.get(storage, obj.metadata.namespace, obj.metadata.name ?? '');
-      if (!current || current.metadata.uid !== obj.metadata.uid) continue;
+      const current = this.store.at(storage, key);
+      if (!current) continue;
       const refs = current.metadata.ownerReferences ?? [];
       if (refs.length > 0 && !current.metadata.deletionTimestamp) {
         const present = refs.filter((r) => this.ownerExists(r, current));
         if (present.length === 0) {
           this.deleteObject(rt, current, 'Background');
-          changed = true;
           continue;
         }
         if (present.length < refs.length) {
           current.metadata.ownerReferences = present;
           this.internalUpdate(storage, current);
-          changed = true;
           continue;
         }
       }
       const fins = current.metadata.finalizers ?? [];
       if (current.metadata.deletionTimestamp && fins.includes('orphan')) {
-        for (const d of this.dependentsOf(current.metadata.uid ?? '')) {
+        for (const d of this.store.dependentsOf(current.metadata.uid ?? '')) {
           d.obj.metadata.ownerReferences = (d.obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== current.metadata.uid);
           if (d.obj.metadata.ownerReferences.length === 0) delete d.obj.metadata.ownerReferences;
           this.internalUpdate(d.storage, d.obj);
         }
         current.metadata.finalizers = fins.filter((f) => f !== 'orphan');
         this.internalUpdate(storage, current);
-        changed = true;
         continue;
       }
       if (current.metadata.deletionTimestamp && fins.includes('foregroundDeletion')) {
-        const deps = this.dependentsOf(current.metadata.uid ?? '');
+        const deps = this.store.dependentsOf(current.metadata.uid ?? '');
         if (deps.length === 0) {
           current.metadata.finalizers = fins.filter((f) => f !== 'foregroundDeletion');
           this.internalUpdate(storage, current);
-          changed = true;
         } else {
           for (const d of deps) {
             const drt = this.typeForStorage(d.storage);
-            if (drt && !d.obj.metadata.deletionTimestamp) {
-              this.deleteObject(drt, d.obj, 'Foreground');
-              changed = true;
-            }
+            if (drt && !d.obj.metadata.deletionTimestamp) this.deleteObject(drt, d.obj, 'Foreground');
           }
         }
         continue;
@@ -633,21 +660,53 @@ export class ApiServerCore {
       if (rt.resource === 'namespaces' && rt.group === '' && current.metadata.deletionTimestamp) {
         const ns = current.metadata.name ?? '';
         const contents = [...this.store.all()].filter((e) => e.obj.metadata.namespace === ns);
-        if (contents.length === 0) {
-          this.store.remove(storage, undefined, ns);
-          changed = true;
-        } else {
+        if (contents.length === 0) this.store.remove(storage, undefined, ns);
+        else {
           for (const e of contents) {
             const crt = this.typeForStorage(e.storage);
-            if (crt && !e.obj.metadata.deletionTimestamp) {
-              this.deleteObject(crt, clone(e.obj), 'Background');
-              changed = true;
-            }
+            if (crt && !e.obj.metadata.deletionTimestamp) this.deleteObject(crt, clone(e.obj), 'Background');
           }
         }
       }
     }
-    if (changed) this.scheduleGc();
+    if (this.gcQueue.size > 0) this.scheduleGc();
+  }
+
+  // ---------------------------------------------------------------- Deployment controller
+
+  /**
+   * Plays kube-controller-manager's Deployment controller on a cluster without nodes: after every create
+   * and spec change it writes status (observedGeneration, replicas, updated, unavailable, conditions),
+   * which moves the Deployment's resourceVersion as a real cluster does right after a controller's write.
+   */
+  private observeDeployment(obj: KObj): void {
+    const status = isMap(obj.status) ? obj.status : {};
+    if (obj.metadata.deletionTimestamp || status.observedGeneration === obj.metadata.generation) return;
+    const { namespace, name = '' } = obj.metadata;
+    setImmediate(() => {
+      const rt = this.typeOf('apps', 'v1', 'deployments');
+      const live = rt && this.store.get(rt.storage, namespace, name);
+      if (!rt || !live || this.closed) return;
+      const liveStatus = isMap(live.status) ? live.status : {};
+      if (liveStatus.observedGeneration === live.metadata.generation) return;
+      const replicas = isMap(live.spec) && typeof live.spec.replicas === 'number' ? live.spec.replicas : 1;
+      const t = now();
+      const next: Record<string, unknown> = {
+        observedGeneration: live.metadata.generation,
+        replicas,
+        updatedReplicas: replicas,
+        conditions: [
+          { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.', lastUpdateTime: t, lastTransitionTime: t },
+          { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${name}" is progressing.`, lastUpdateTime: t, lastTransitionTime: t },
+        ],
+      };
+      if (replicas > 0) next.unavailableReplicas = replicas;
+      try {
+        this.writeUpdate({ rt, namespace, name, subresource: 'status' }, live, { ...live, status: next }, { manager: 'kube-controller-manager', fieldValidation: 'Ignore', warnings: [], dryRun: false }, 'update');
+      } catch {
+        // the Deployment went or changed meanwhile; its next change brings another pass
+      }
+    });
   }
 
   // ---------------------------------------------------------------- faults
@@ -1326,7 +1385,8 @@ function managerFromUserAgent(ua: string | undefined): string {
 function decodeBody(text: string, contentType: string | undefined): unknown {
   const ct = (contentType ?? 'application/json').split(';')[0]!.trim();
   try {
-    if (ct.includes('yaml')) return parseYaml(text) as unknown;
+    // the API server reads YAML bodies as YAML 1.1, as kubectl does
+    if (ct.includes('yaml')) return readAsKubectl(text)[0] ?? null;
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw badRequest(`the body of the request was in an unknown format: ${(e as Error).message}`);

@@ -63,6 +63,15 @@ export interface WatchSink {
 
 const keyOf = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
 
+/** Where an object lives: its storage and its key in that storage. */
+export interface Locator {
+  storage: string;
+  key: string;
+}
+
+/** Told of every stored change, after the watches (the garbage collector's queue). */
+export type ChangeListener = (storage: string, obj: KObj, removed: boolean) => void;
+
 /**
  * Objects by storage, one global resourceVersion counter (as etcd's revision), a bounded change history for
  * watches, and the low-water mark below which resourceVersions count as compacted (410 Gone).
@@ -70,6 +79,11 @@ const keyOf = (ns: string | undefined, name: string): string => `${ns ?? ''}/${n
 export class Store {
   private rv = 1000;
   private readonly objects = new Map<string, Map<string, KObj>>();
+  /** uid → where the object is: owner look-ups stay O(1) however many objects there are. */
+  private readonly byUid = new Map<string, Locator>();
+  /** owner uid → the objects that name it in an ownerReference (the garbage collector's graph). */
+  private readonly dependents = new Map<string, Set<string>>();
+  private readonly changeListeners: ChangeListener[] = [];
   readonly history: StoredEvent[] = [];
   readonly sinks = new Set<WatchSink>();
   /** Watches (and exact lists) from a resourceVersion below this answer 410 Gone. */
@@ -108,6 +122,29 @@ export class Store {
     return b;
   }
 
+  onChange(listener: ChangeListener): void {
+    this.changeListeners.push(listener);
+  }
+
+  private index(storage: string, key: string, prev: KObj | undefined, next: KObj | undefined): void {
+    const ref = `${storage}\u0000${key}`;
+    if (prev?.metadata.uid !== undefined) this.byUid.delete(prev.metadata.uid);
+    for (const o of prev?.metadata.ownerReferences ?? []) {
+      const set = this.dependents.get(o.uid);
+      set?.delete(ref);
+      if (set?.size === 0) this.dependents.delete(o.uid);
+    }
+    if (next?.metadata.uid !== undefined) this.byUid.set(next.metadata.uid, { storage, key });
+    for (const o of next?.metadata.ownerReferences ?? []) {
+      let set = this.dependents.get(o.uid);
+      if (!set) {
+        set = new Set();
+        this.dependents.set(o.uid, set);
+      }
+      set.add(ref);
+    }
+  }
+
   get(storage: string, ns: string | undefined, name: string): KObj | undefined {
     const o = this.bucket(storage).get(keyOf(ns, name));
     return o ? structuredClone(o) : undefined;
@@ -132,7 +169,9 @@ export class Store {
     const stored = structuredClone(obj);
     stored.metadata.resourceVersion = String(++this.rv);
     b.set(key, stored);
+    this.index(storage, key, prev, stored);
     this.record({ rv: this.rv, type: prev ? 'MODIFIED' : 'ADDED', storage, obj: stored, prev });
+    for (const l of this.changeListeners) l(storage, stored, false);
     return structuredClone(stored);
   }
 
@@ -143,9 +182,11 @@ export class Store {
     const prev = b.get(key);
     if (!prev) return undefined;
     b.delete(key);
+    this.index(storage, key, prev, undefined);
     const gone = structuredClone(prev);
     gone.metadata.resourceVersion = String(++this.rv);
     this.record({ rv: this.rv, type: 'DELETED', storage, obj: gone, prev });
+    for (const l of this.changeListeners) l(storage, gone, true);
     return structuredClone(gone);
   }
 
@@ -165,8 +206,32 @@ export class Store {
     for (const [storage, b] of this.objects) for (const obj of b.values()) yield { storage, obj };
   }
 
+  /** The stored object (not a copy) with this uid. */
   findByUid(uid: string): { storage: string; obj: KObj } | undefined {
-    for (const e of this.all()) if (e.obj.metadata.uid === uid) return e;
-    return undefined;
+    const at = this.byUid.get(uid);
+    const obj = at && this.objects.get(at.storage)?.get(at.key);
+    return at && obj ? { storage: at.storage, obj } : undefined;
+  }
+
+  /** Copies of the objects whose ownerReferences name this uid. */
+  dependentsOf(uid: string): { storage: string; obj: KObj }[] {
+    const out: { storage: string; obj: KObj }[] = [];
+    for (const ref of this.dependents.get(uid) ?? []) {
+      const [storage = '', key = ''] = ref.split('\u0000');
+      const obj = this.objects.get(storage)?.get(key);
+      if (obj) out.push({ storage, obj: structuredClone(obj) });
+    }
+    return out;
+  }
+
+  /** A copy of the object at a locator. */
+  at(storage: string, key: string): KObj | undefined {
+    const o = this.objects.get(storage)?.get(key);
+    return o ? structuredClone(o) : undefined;
+  }
+
+  /** The storage key of an object. */
+  static keyOf(obj: KObj): string {
+    return keyOf(obj.metadata.namespace, obj.metadata.name ?? '');
   }
 }

@@ -51,11 +51,14 @@ function walk(value: unknown, type: string, path: string, out: string[]): void {
     if (t === undefined) {
       out.push(child);
       delete obj[k]; // eslint-disable-line @typescript-eslint/no-dynamic-delete
+    } else if (obj[k] === null) {
+      // a null decodes to the Go zero value, which is not written back: the field is gone
+      delete obj[k]; // eslint-disable-line @typescript-eslint/no-dynamic-delete
     } else walk(obj[k], t, child, out);
   }
 }
 
-/** Drops the fields a built-in kind does not have (as decoding into Go structs does); returns their paths. */
+/** Drops the fields a built-in kind does not have and nulls (as decoding into Go structs does); returns the unknown fields' paths. */
 export function pruneBuiltin(group: string, kind: string, obj: object): string[] {
   const root = ROOTS[`${group}/${kind}`];
   const out: string[] = [];
