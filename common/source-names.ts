@@ -56,7 +56,8 @@ export function rabbitQueueProblem(name: string): string | undefined {
 }
 
 const PULSAR_FULL = /^(persistent|non-persistent):\/\/([^/\s]+)\/([^/\s]+)\/([^/\s]+)$/;
-const PULSAR_NAME = /^[-=:.\w]+$/;
+/** A Pulsar tenant, namespace or topic name (one path segment). */
+export const PULSAR_NAME = /^[-=:.\w]+$/;
 
 /** A Pulsar topic: `persistent://tenant/namespace/topic`, `non-persistent://…`, `tenant/namespace/topic` or a short name. */
 export function pulsarTopicProblem(name: string): string | undefined {

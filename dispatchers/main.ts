@@ -28,7 +28,10 @@ const SOURCE_LOADERS: Readonly<Record<Source, () => Promise<unknown>>> = {
 // Small modules with no broker client: help and the unknown-variable check load them without the adapter.
 const VARIABLE_LOADERS: Readonly<Record<Source, () => Promise<readonly VariableDoc[]>>> = {
   kafka: async () => (await import('./kafka/variables.js')).KAFKA_VARIABLES,
-  pulsar: async () => (await import('./pulsar/variables.js')).PULSAR_VARIABLES,
+  pulsar: async () => {
+    const { PULSAR_VARIABLES, PULSAR_COMPATIBILITY_VARIABLES } = await import('./pulsar/variables.js');
+    return [...PULSAR_VARIABLES, ...PULSAR_COMPATIBILITY_VARIABLES];
+  },
   nats: async () => (await import('./nats/variables.js')).NATS_VARIABLES,
   rabbitmq: async () => (await import('./rabbitmq/variables.js')).RABBITMQ_VARIABLES,
   cron: async () => (await import('./cron/variables.js')).CRON_VARIABLES,

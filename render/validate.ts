@@ -5,7 +5,7 @@
 import { validate as isCronExpression, validateDetailed as explainCron } from 'node-cron';
 import { durationTooLong, parseDuration } from '../common/duration.js';
 import {
-  jetStreamNameProblem, kafkaBrokerProblem, kafkaTopicProblem, natsSubjectProblem, pulsarTopicProblem, rabbitQueueProblem,
+  jetStreamNameProblem, kafkaBrokerProblem, kafkaTopicProblem, natsSubjectProblem, PULSAR_NAME, pulsarTopicProblem, rabbitQueueProblem,
 } from '../common/source-names.js';
 import { checkSchema, schemaFor, type KindSchema, type Problem, type TriggerSchemas } from './schema.js';
 

@@ -14,3 +14,13 @@ export const PULSAR_VARIABLES: readonly VariableDoc[] = [
   { name: 'PULSAR_NACK_REDELIVERY_DELAY', default: '1s', meaning: 'how soon a released message comes back' },
   { name: 'PULSAR_MAX_REDELIVER_COUNT', default: '10', meaning: 'with a dead-letter topic: redeliveries before the client dead-letters a message (0 = off)' },
 ];
+
+/**
+ * Set by render for dispatcher images written against kubeless-pulsar-trigger (both generations);
+ * Kurier's own dispatcher does not read them, and does not warn about them either.
+ */
+export const PULSAR_COMPATIBILITY_VARIABLES: readonly VariableDoc[] = [
+  { name: 'PULSAR_TOPIC_TYPE', default: 'persistent', meaning: 'not read: kubeless-pulsar-trigger images before 1.0 (topic type)' },
+  { name: 'PULSAR_TOPIC_NAMESPACE', default: 'tenant/namespace', meaning: 'not read: kubeless-pulsar-trigger images before 1.0 (tenant/namespace)' },
+  { name: 'PULSAR_TOPIC_NAME', default: 'topic', meaning: 'not read: kubeless-pulsar-trigger images before 1.0 (topic name)' },
+];

@@ -11,7 +11,7 @@ import { KAFKA_VARIABLES } from '../../dispatchers/kafka/variables.js';
 import { parseNatsConfig } from '../../dispatchers/nats/config.js';
 import { NATS_VARIABLES } from '../../dispatchers/nats/variables.js';
 import { parsePulsarConfig } from '../../dispatchers/pulsar/config.js';
-import { PULSAR_VARIABLES } from '../../dispatchers/pulsar/variables.js';
+import { PULSAR_COMPATIBILITY_VARIABLES, PULSAR_VARIABLES } from '../../dispatchers/pulsar/variables.js';
 import { parseRabbitMQConfig } from '../../dispatchers/rabbitmq/config.js';
 import { RABBITMQ_VARIABLES } from '../../dispatchers/rabbitmq/variables.js';
 import { useCleanup } from '../support/cleanup.js';
@@ -98,7 +98,7 @@ describe('what render gives a dispatcher', () => {
     const { loadTemplates } = await import('../../render/templates.js');
     const { SHIPPED_TEMPLATES } = await import('../../render/shipped-files.js');
     const templates = await loadTemplates(SHIPPED_TEMPLATES);
-    const catalogs = new Map(SOURCES.map(({ source, variables }) => [source, [...variables, ...COMMON_VARIABLES].map((variable) => variable.name)]));
+    const catalogs = new Map(SOURCES.map(({ source, variables }) => [source, [...variables, ...COMMON_VARIABLES, ...(source === 'pulsar' ? PULSAR_COMPATIBILITY_VARIABLES : [])].map((variable) => variable.name)]));
     let checked = 0;
     for (const document of await readDocuments('examples')) {
       const deployment = render(document.value as Parameters<typeof render>[0], templates, { allowCrossNamespace: true });
