@@ -1,11 +1,26 @@
-import { existsSync } from 'node:fs';
 import { stderr, stdout } from 'node:process';
 import { isValid, type Problem } from '../render/validate.js';
 import { judgeTrigger, type VerdictSettings } from '../render/verdict.js';
-import { describeDocument, FILE_FLAG_ALIASES, parseArgs, readDocuments, UsageError, type InputDocument, type ParsedArgs } from './input.js';
+import {
+  ambiguityWarnings, describeDocument, describeSyntaxError, FILE_FLAG_ALIASES, InputError, parseArgs, readDocuments, UsageError, type InputDocument,
+} from './input.js';
 import { loadVerdictSettings, SettingsError, VERDICT_FLAGS, VERDICT_USAGE } from './verdict-settings.js';
 
-const USAGE = `usage: kurier validate -f FILE|DIR|- [-f …] ${VERDICT_USAGE}\n`;
+const USAGE = `usage: kurier validate -f FILE|DIR|- [-f …] ${VERDICT_USAGE}
+
+Judges every trigger in the files (read as kubectl reads YAML) exactly as kurier render and the
+controller do: the CRD schemas (unknown fields are errors), semantic checks, secrets and the
+override policy; prints one line per problem with its field path.
+
+  -f, --filename FILE|DIR|-   a file, a directory (its *.yaml and *.yml files) or - for standard input; repeatable
+  --templates DIR             the dispatcher templates (default: the shipped templates/)
+  --policy FILE               the override policy to judge by (default: the templates' policy.yaml)
+  --crd FILE                  the CRDs to check against (default: the shipped crd.yaml)
+  --allow-cross-namespace     allow spec.deployment.metadata.namespace to move a Deployment elsewhere
+  -h, --help                  this help
+
+Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage or unreadable input.
+`;
 
 function line(document: InputDocument, problem: Problem): string {
   const where = problem.path === '' ? '' : ` ${problem.path}:`;
@@ -13,26 +28,13 @@ function line(document: InputDocument, problem: Problem): string {
   return `${describeDocument(document)}:${where}${severity} ${problem.message}\n`;
 }
 
-function targetsOf(args: readonly string[]): { targets: readonly string[]; parsed: ParsedArgs } {
+function optionsOf(args: readonly string[]): { targets: readonly string[]; values: ReadonlyMap<string, string>; switches: ReadonlySet<string> } | 'help' {
   const parsed = parseArgs(args, ['-f', ...VERDICT_FLAGS.withValue], [...VERDICT_FLAGS.switches], FILE_FLAG_ALIASES);
+  if (parsed.help) return 'help';
   if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0] ?? ''}`);
   const targets = parsed.lists.get('-f') ?? [];
   if (targets.length === 0) throw new UsageError('-f FILE|DIR|- is required');
-  if (targets.filter((target) => target === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
-  return { targets, parsed };
-}
-
-async function documentsOf(targets: readonly string[]): Promise<InputDocument[]> {
-  const documents: InputDocument[] = [];
-  for (const target of targets) {
-    if (target !== '-' && !existsSync(target)) throw new UsageError(`${target}: no such file or directory`);
-    const found = await readDocuments(target);
-    if (found.length === 0) {
-      throw new UsageError(`${target === '-' ? 'standard input' : target}: no YAML documents (a directory is read for *.yaml and *.yml files)`);
-    }
-    documents.push(...found);
-  }
-  return documents;
+  return { targets, values: parsed.values, switches: parsed.switches };
 }
 
 /**
@@ -44,15 +46,19 @@ export async function runValidate(args: readonly string[]): Promise<number> {
   let settings: VerdictSettings;
   let documents: InputDocument[];
   try {
-    const { targets, parsed } = targetsOf(args);
-    settings = await loadVerdictSettings(parsed.values, parsed.switches);
-    documents = await documentsOf(targets);
+    const options = optionsOf(args);
+    if (options === 'help') {
+      stdout.write(USAGE);
+      return 0;
+    }
+    settings = await loadVerdictSettings(options.values, options.switches);
+    documents = await readDocuments(options.targets);
   } catch (err) {
     if (err instanceof UsageError) {
-      stderr.write(`kurier validate: ${err.message}\n${USAGE}`);
+      stderr.write(`kurier validate: ${err.message} (run "kurier validate --help" for usage)\n`);
       return 2;
     }
-    if (err instanceof SettingsError || (err instanceof Error && 'code' in err)) {
+    if (err instanceof InputError || err instanceof SettingsError || (err instanceof Error && 'code' in err)) {
       stderr.write(`kurier validate: ${err.message}\n`);
       return 2;
     }
@@ -62,11 +68,17 @@ export async function runValidate(args: readonly string[]): Promise<number> {
   let errors = 0;
   let warnings = 0;
   for (const document of documents) {
-    const problems: readonly Problem[] =
-      document.error !== undefined ? [{ path: '', message: `not valid YAML: ${document.error}`, severity: 'error' }] : judgeTrigger(document.value, settings).problems;
+    if (document.error !== undefined) {
+      stderr.write(`${describeSyntaxError(document)}\n`);
+      errors++;
+      continue;
+    }
+    const ambiguities = ambiguityWarnings(document);
+    for (const warning of ambiguities) stderr.write(`${warning}\n`);
+    const { problems } = judgeTrigger(document.value, settings);
     for (const problem of problems) stderr.write(line(document, problem));
     if (!isValid(problems)) errors++;
-    warnings += problems.filter((problem) => problem.severity === 'warning').length;
+    warnings += ambiguities.length + problems.filter((problem) => problem.severity === 'warning').length;
   }
   const valid = documents.length - errors;
   stdout.write(`${valid} of ${documents.length} trigger${documents.length === 1 ? '' : 's'} valid${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);

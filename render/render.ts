@@ -1,4 +1,5 @@
 import { blockEnv, type EnvVar } from './env-contract.js';
+import { compatibilityEnv, functionParts, isPreOneKubelessFunction, isPreOnePulsarTopic, withoutPreOneFields, preOneFunction, preOneTopicParts } from './legacy-pulsar.js';
 import { contentHash } from './hash.js';
 import { DISPATCHER_CONTAINER, isObject, mergeLayers, own, strategicMerge } from './merge.js';
 import { deploymentName, labelValue } from './names.js';
@@ -44,6 +45,9 @@ function functionUrl(trigger: Trigger, namespace: string): string {
     if (typeof name !== 'string' || name === '') throw RenderError.at('spec.function.service.name', 'is required');
     return `http://${name}.${serviceNamespace}.svc.cluster.local:${port}${path.startsWith('/') ? path : `/${path}`}`;
   }
+  if (isPreOneKubelessFunction(trigger.spec.kubeless) && isObject(trigger.spec.kubeless)) {
+    return preOneFunction(trigger.spec.kubeless, namespace).url;
+  }
   if (typeof legacy === 'string' && legacy !== '') return legacy;
   throw RenderError.at('spec.function', 'is required: give function.url or function.service (or kubeless.function)');
 }
@@ -58,7 +62,12 @@ export function fullPulsarTopic(topic: string): string {
 function sourceBlock(trigger: Trigger, kind: KindTemplate, identity: Record<string, string>): JsonObject {
   const block = trigger.spec[kind.source];
   if (!isObject(block)) throw RenderError.at(`spec.${kind.source}`, `is required for a ${kind.kind}`);
-  const withDefaults: JsonObject = { ...block };
+  const preOne = kind.source === 'pulsar' && isPreOnePulsarTopic(block);
+  const withDefaults: JsonObject = preOne ? withoutPreOneFields(block) : { ...block };
+  if (preOne) {
+    const topic = preOneTopicParts(block);
+    withDefaults['topic'] = `${topic.type}://${topic.namespace}/${topic.name}`;
+  }
   for (const [field, { value, unless }] of Object.entries(kind.defaults)) {
     const cancelled = unless !== undefined && block[unless] !== undefined && block[unless] !== null;
     if ((withDefaults[field] === undefined || withDefaults[field] === null) && !cancelled) withDefaults[field] = fill(value, identity);
@@ -69,8 +78,14 @@ function sourceBlock(trigger: Trigger, kind: KindTemplate, identity: Record<stri
   return withDefaults;
 }
 
+/** What `KUBELESS_FUNCTION` meant in the trigger's generation: the name before 1.0, the URL since. */
+function kubelessFunction(trigger: Trigger, url: string): string {
+  const kubeless = trigger.spec.kubeless;
+  return isPreOneKubelessFunction(kubeless) && typeof kubeless?.function === 'string' ? kubeless.function : url;
+}
+
 function ownedEnv(trigger: Trigger, kind: KindTemplate, url: string, metricsPort: number, namespace: string): EnvVar[] {
-  const identity = { name: trigger.metadata.name, namespace, functionUrl: url };
+  const identity = { name: trigger.metadata.name, namespace, functionUrl: url, kubelessFunction: kubelessFunction(trigger, url) };
   const env: EnvVar[] = [
     { name: 'TRIGGER_KIND', value: kind.kind },
     { name: 'TRIGGER_NAME', value: trigger.metadata.name },
@@ -78,7 +93,11 @@ function ownedEnv(trigger: Trigger, kind: KindTemplate, url: string, metricsPort
   ];
   if (trigger.metadata.uid !== undefined) env.push({ name: 'TRIGGER_UID', value: trigger.metadata.uid });
   env.push({ name: 'FUNCTION_URL', value: url });
-  env.push(...blockEnv(kind.source.toUpperCase(), sourceBlock(trigger, kind, identity), `spec.${kind.source}`));
+  const block = sourceBlock(trigger, kind, identity);
+  env.push(...blockEnv(kind.source.toUpperCase(), block, `spec.${kind.source}`));
+  if (kind.source === 'pulsar' && typeof block['topic'] === 'string') {
+    env.push(...compatibilityEnv(block['topic'], functionParts(trigger.spec, namespace)));
+  }
   const delivery = trigger.spec.delivery;
   if (delivery !== undefined) {
     if (!isObject(delivery)) throw RenderError.at('spec.delivery', 'must be an object');

@@ -48,14 +48,34 @@ export interface Delivery {
   reply?: { topic: string };
 }
 
+/** spec.autoscaling: KEDA scales the dispatcher on backlog (see docs/autoscaling.md). */
+export interface Autoscaling {
+  minReplicas?: number;
+  maxReplicas?: number;
+  /** Kafka consumer-group lag / NATS JetStream consumer lag per replica. */
+  lagThreshold?: number;
+  /** Pulsar subscription backlog per replica. */
+  msgBacklogThreshold?: number;
+  /** RabbitMQ queue length per replica (mode QueueLength). */
+  value?: number;
+  /** NATS only: host:port of the server's monitoring endpoint. */
+  monitoringEndpoint?: string;
+  pollingInterval?: number;
+  cooldownPeriod?: number;
+}
+
 export interface TriggerSpec {
   function?: FunctionRef;
   delivery?: Delivery;
   replicas?: number;
+  autoscaling?: Autoscaling;
   /** Free-form; validated at render time, so typed as any JSON. */
   deployment?: JsonValue;
-  /** kubeless-pulsar-trigger compatibility: `spec.kubeless.function` is the function URL. */
-  kubeless?: { function?: string };
+  /**
+   * kubeless-pulsar-trigger compatibility: since 1.0 `function` is the function URL; before 1.0 it is
+   * a name, with `namespace`, `port` and `scheme` (spelt `schema` in its CRD).
+   */
+  kubeless?: { function?: string; namespace?: string; port?: number; scheme?: string; schema?: string };
   /** The source block, keyed by source name (`kafka`, `pulsar`, …). */
   [source: string]: unknown;
 }

@@ -4,6 +4,9 @@
  */
 import { validate as isCronExpression, validateDetailed as explainCron } from 'node-cron';
 import { durationTooLong, parseDuration } from '../common/duration.js';
+import {
+  jetStreamNameProblem, kafkaBrokerProblem, kafkaTopicProblem, natsSubjectProblem, PULSAR_NAME, pulsarTopicProblem, rabbitQueueProblem,
+} from '../common/source-names.js';
 import { checkSchema, schemaFor, type KindSchema, type Problem, type TriggerSchemas } from './schema.js';
 
 export type { Problem, TriggerSchemas } from './schema.js';
@@ -88,6 +91,24 @@ function checkDuration(path: string, value: unknown, report: Report, options: { 
   return ms;
 }
 
+/** `spec.kubeless`: the function's URL (1.0), or its name with namespace/port/scheme (before 1.0). */
+function checkKubelessFunction(kubeless: Obj | undefined, report: Report): void {
+  if (kubeless !== undefined && (has(kubeless, 'namespace') || has(kubeless, 'port'))) {
+    const name = kubeless.function;
+    if (typeof name === 'string' && (name.length > 63 || !DNS_LABEL.test(name))) {
+      report.error('spec.kubeless.function', `${show(name)} is not a function name: with spec.kubeless.namespace or port (the form before kubeless-pulsar-trigger 1.0) give the name, e.g. myfunction, or drop them and give the URL`);
+    }
+    if (has(kubeless, 'scheme') && has(kubeless, 'schema') && kubeless.scheme !== kubeless.schema) {
+      report.error('spec.kubeless.schema', `contradicts spec.kubeless.scheme (${show(kubeless.scheme)}): give one of them`);
+    }
+  } else {
+    checkUrl('spec.kubeless.function', kubeless?.function, ['http:', 'https:'], report, ', the function as kubeless-pulsar-trigger 1.0 takes it, e.g. http://myfunction.default:8080 (or, as before 1.0, a name with spec.kubeless.namespace and port)');
+    for (const field of ['scheme', 'schema']) {
+      if (kubeless !== undefined && has(kubeless, field)) report.error(`spec.kubeless.${field}`, 'applies only to a function given by name with spec.kubeless.namespace or port');
+    }
+  }
+}
+
 function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
   const fn = asObj(spec.function);
   const kubeless = asObj(spec.kubeless);
@@ -97,7 +118,7 @@ function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
     } else if (spec.function !== undefined && kubeless !== undefined) {
       report.error('spec.kubeless.function', 'set either spec.function or spec.kubeless.function, not both');
     }
-    checkUrl('spec.kubeless.function', kubeless?.function, ['http:', 'https:'], report, ', the function as kubeless-pulsar-trigger 1.0 takes it, e.g. http://myfunction.default:8080');
+    checkKubelessFunction(kubeless, report);
   }
   if (fn === undefined) return;
   if (has(fn, 'url') === has(fn, 'service')) {
@@ -170,28 +191,12 @@ function checkDelivery(spec: Obj, report: Report, target: Target | undefined, co
 
 // --- Kafka ---------------------------------------------------------------------------------------
 
-const KAFKA_TOPIC = /^[a-zA-Z0-9._-]+$/;
-
-const kafkaTopicProblem: TargetCheck = (name) => {
-  if (name === '' ) return 'must not be empty';
-  if (name.length > 249) return `Kafka topic names are at most 249 characters (got ${name.length})`;
-  if (name === '.' || name === '..') return `${show(name)} is not a legal Kafka topic name`;
-  if (!KAFKA_TOPIC.test(name)) return `${show(name)} is not a legal Kafka topic name: only letters, digits, '.', '_' and '-'`;
-  return undefined;
-};
-
-const BROKER = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[A-Za-z0-9]):(\d{1,5})$/;
-
 function checkKafkaBrokers(value: unknown, report: Report): void {
   if (!Array.isArray(value)) return;
   value.forEach((broker: unknown, index) => {
     if (typeof broker !== 'string' || broker === '') return;
-    const path = `spec.kafka.brokers[${index}]`;
-    if (broker.includes('://')) report.error(path, `write brokers as host:port, without a scheme (got ${show(broker)})`);
-    else {
-      const port = Number(BROKER.exec(broker)?.[3] ?? Number.NaN);
-      if (!(port >= 1 && port <= 65535)) report.error(path, `must be host:port, e.g. kafka-0.kafka:9092 (got ${show(broker)})`);
-    }
+    const problem = kafkaBrokerProblem(broker);
+    if (problem !== undefined) report.error(`spec.kafka.brokers[${index}]`, problem);
   });
 }
 
@@ -248,23 +253,6 @@ function checkKafka(kafka: Obj, report: Report): string[] {
 
 // --- Pulsar --------------------------------------------------------------------------------------
 
-const PULSAR_FULL = /^(persistent|non-persistent):\/\/([^/\s]+)\/([^/\s]+)\/([^/\s]+)$/;
-const PULSAR_NAME = /^[-=:.\w]+$/;
-
-const pulsarTopicProblem: TargetCheck = (name) => {
-  const expected = 'write persistent://TENANT/NAMESPACE/TOPIC, non-persistent://TENANT/NAMESPACE/TOPIC, TENANT/NAMESPACE/TOPIC or a short name (expanded to persistent://public/default/NAME)';
-  const full = name.includes('://') ? PULSAR_FULL.exec(name) : PULSAR_FULL.exec(`persistent://${name}`);
-  if (name.includes('/') || name.includes('://')) {
-    if (full === null) return `${show(name)} is not a Pulsar topic: ${expected}`;
-    const [, , tenant = '', namespace = ''] = full;
-    if (!PULSAR_NAME.test(tenant)) return `${show(tenant)} is not a valid Pulsar tenant name`;
-    if (!PULSAR_NAME.test(namespace)) return `${show(namespace)} is not a valid Pulsar namespace name`;
-    return undefined;
-  }
-  if (/\s/.test(name) || name === '') return `${show(name)} is not a Pulsar topic: ${expected}`;
-  return undefined;
-};
-
 /** The full Pulsar topic URL a name stands for (the rule render applies). */
 function pulsarTopicUrl(name: string): string {
   if (name.includes('://')) return name;
@@ -283,12 +271,43 @@ function checkPulsarBroker(value: unknown, report: Report): string | undefined {
   return match?.[1];
 }
 
+/** The pre-1.0 form: topic is a bare name in spec.pulsar.namespace; returns the full topic it stands for. */
+function checkPreOneTopic(pulsar: Obj, name: string | undefined, report: Report): string | undefined {
+  const namespace = text(pulsar.namespace);
+  const tenant = text(pulsar.tenant);
+  if (name !== undefined && (name.includes('/') || !PULSAR_NAME.test(name))) {
+    report.error('spec.pulsar.topic', `${show(name)} is not a topic name: with spec.pulsar.namespace give the bare name, e.g. mytopic (or drop namespace and write persistent://TENANT/NAMESPACE/TOPIC)`);
+    return undefined;
+  }
+  if (namespace === undefined) return undefined;
+  const parts = namespace.split('/');
+  if (parts.length > 2 || parts.some((part) => !PULSAR_NAME.test(part))) {
+    report.error('spec.pulsar.namespace', `${show(namespace)} is not a Pulsar namespace: write NAMESPACE or TENANT/NAMESPACE`);
+    return undefined;
+  }
+  if (parts.length === 2 && tenant !== undefined) {
+    report.error('spec.pulsar.tenant', `spec.pulsar.namespace ${show(namespace)} already names the tenant`);
+  }
+  if (tenant !== undefined && !PULSAR_NAME.test(tenant)) report.error('spec.pulsar.tenant', `${show(tenant)} is not a valid Pulsar tenant name`);
+  if (name === undefined) return undefined;
+  const type = text(pulsar['topic-type']) ?? 'persistent';
+  return `${type}://${parts.length === 2 ? namespace : `${tenant ?? 'public'}/${namespace}`}/${name}`;
+}
+
 function checkPulsar(pulsar: Obj, report: Report): string[] {
   const scheme = checkPulsarBroker(pulsar.broker, report);
-  const topic = text(pulsar.topic);
-  if (topic !== undefined) {
-    const problem = pulsarTopicProblem(topic);
-    if (problem !== undefined) report.error('spec.pulsar.topic', problem);
+  const preOne = has(pulsar, 'namespace');
+  let topic = text(pulsar.topic);
+  if (preOne) {
+    topic = checkPreOneTopic(pulsar, topic, report);
+  } else {
+    for (const field of ['tenant', 'topic-type']) {
+      if (has(pulsar, field)) report.error(`spec.pulsar.${field}`, 'applies only with spec.pulsar.namespace (the form before kubeless-pulsar-trigger 1.0)');
+    }
+    if (topic !== undefined) {
+      const problem = pulsarTopicProblem(topic);
+      if (problem !== undefined) report.error('spec.pulsar.topic', problem);
+    }
   }
   if (has(pulsar, 'auth-token')) {
     if (has(pulsar, 'authTokenSecretRef')) report.error('spec.pulsar.auth-token', 'set at most one of authTokenSecretRef or auth-token');
@@ -301,21 +320,6 @@ function checkPulsar(pulsar: Obj, report: Report): string[] {
 }
 
 // --- NATS ----------------------------------------------------------------------------------------
-
-function natsSubjectProblem(subject: string, wildcards: boolean): string | undefined {
-  if (/\s/.test(subject)) return `${show(subject)} is not a NATS subject: it contains whitespace`;
-  const tokens = subject.split('.');
-  if (tokens.some((token) => token === '')) return `${show(subject)} is not a NATS subject: it has an empty token (a leading, trailing or double '.')`;
-  for (const [index, token] of tokens.entries()) {
-    const wild = token === '*' || token === '>';
-    if (wild && !wildcards) return `${show(subject)} is not a subject one can publish to: no wildcards ('*', '>')`;
-    if (!wild && (token.includes('*') || token.includes('>'))) return `${show(subject)} is not a NATS subject: wildcards '*' and '>' must be whole tokens`;
-    if (token === '>' && index !== tokens.length - 1) return `${show(subject)} is not a NATS subject: '>' must be the last token`;
-  }
-  return undefined;
-}
-
-const NATS_NAME = /^[^.*>\s/\\]+$/;
 
 function checkNatsUrl(value: unknown, report: Report): void {
   if (typeof value !== 'string') return;
@@ -350,9 +354,8 @@ function checkNats(nats: Obj, report: Report): string[] {
     if (has(nats, 'queueGroup')) report.error('spec.nats.queueGroup', 'queueGroup is for core NATS; JetStream replicas share the durable consumer instead');
     for (const key of ['stream', 'consumer']) {
       const name = text(jetstream[key]);
-      if (name !== undefined && name !== '' && !NATS_NAME.test(name)) {
-        report.error(`spec.nats.jetstream.${key}`, `${show(name)} is not a valid JetStream ${key} name: no whitespace, '.', '*', '>', '/' or '\\'`);
-      }
+      const problem = name === undefined ? undefined : jetStreamNameProblem(name, key === 'stream' ? 'stream' : 'consumer');
+      if (problem !== undefined) report.error(`spec.nats.jetstream.${key}`, problem);
     }
     const ackWait = checkDuration('spec.nats.jetstream.ackWait', jetstream.ackWait, report);
     if (ackWait !== undefined && ackWait < 1000) report.error('spec.nats.jetstream.ackWait', `must be at least 1s (got ${String(jetstream.ackWait)})`);
@@ -362,11 +365,6 @@ function checkNats(nats: Obj, report: Report): string[] {
 }
 
 // --- RabbitMQ ------------------------------------------------------------------------------------
-
-const rabbitQueueProblem: TargetCheck = (name) => {
-  if (Buffer.byteLength(name, 'utf8') > 255) return 'RabbitMQ queue names are at most 255 bytes';
-  return undefined;
-};
 
 function checkRabbitmq(rabbit: Obj, spec: Obj, report: Report): string[] {
   if (has(rabbit, 'url') === has(rabbit, 'urlSecretRef')) {
@@ -504,6 +502,22 @@ function identify(doc: Obj, schemas: TriggerSchemas): KindSchema | Problem {
   return { path: 'kind', message: `not a Kurier trigger: apiVersion ${show(apiVersion)}, kind ${show(kind)} (known: ${knownKinds(schemas)})`, severity: 'error' };
 }
 
+/** spec.autoscaling: KEDA owns the replica count, so spec.replicas is refused beside it. */
+function checkAutoscaling(spec: Obj, kind: KindSchema, report: Report): void {
+  const autoscaling = asObj(spec.autoscaling);
+  if (autoscaling === undefined) return;
+  if (has(spec, 'replicas')) report.error('spec.replicas', 'set either spec.replicas or spec.autoscaling, not both (KEDA owns the replica count)');
+  const { minReplicas, maxReplicas } = autoscaling;
+  if (typeof minReplicas === 'number' && typeof maxReplicas === 'number' && minReplicas > maxReplicas) {
+    report.error('spec.autoscaling.minReplicas', `must not exceed autoscaling.maxReplicas (${minReplicas} > ${maxReplicas})`);
+  }
+  if (kind.source === 'nats') {
+    const nats = asObj(spec.nats);
+    if (nats !== undefined && !has(nats, 'jetstream')) report.error('spec.autoscaling', 'needs JetStream (spec.nats.jetstream): KEDA measures the lag of a JetStream consumer; core NATS has no backlog');
+    if (!has(autoscaling, 'monitoringEndpoint')) report.error('spec.autoscaling.monitoringEndpoint', 'required field is missing: host:port of the NATS monitoring endpoint KEDA polls (nats-server -m 8222)');
+  }
+}
+
 const REPLACEABLE = new Set(['pattern', 'type', 'format']);
 
 /**
@@ -522,6 +536,7 @@ export function validateTrigger(doc: unknown, schemas: TriggerSchemas): Problem[
     const consumed = checkSource(kind, spec, report);
     checkDelivery(spec, report, TARGETS[kind.source], consumed);
     checkDeployment(spec, report);
+    checkAutoscaling(spec, kind, report);
   }
   const semanticErrors = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
   // The status subresource ignores status in what users apply; the controller owns it.

@@ -48,13 +48,28 @@ function overrideProblems(doc: Record<string, unknown>, settings: VerdictSetting
   return [...checkDeploymentOverride(override), ...(kind === undefined ? [] : inlineSecretEnv(override, kind))];
 }
 
+/**
+ * Fields the schema already accepts but that this version does not act on. Refusing them is honest:
+ * a trigger that asks to be autoscaled must not silently run one fixed replica.
+ */
+function notActedOnYet(doc: unknown): Problem[] {
+  const spec = isObject(doc) ? own(doc, 'spec') : undefined;
+  if (!isObject(spec) || own(spec, 'autoscaling') === undefined) return [];
+  return [
+    asError({
+      path: 'spec.autoscaling',
+      message: 'not acted on yet: this version renders the KEDA ScaledObject but its controller does not write it (docs/autoscaling.md); remove spec.autoscaling and set spec.replicas',
+    }),
+  ];
+}
+
 /** The one judgement of `doc` as a trigger; see the module comment for the order of checks. */
 export function judgeTrigger(doc: unknown, settings: VerdictSettings): Verdict {
   const templates: Templates = settings.policy === undefined ? settings.templates : { ...settings.templates, policy: settings.policy };
   const options = { allowCrossNamespace: settings.allowCrossNamespace === true };
   const policy = effectivePolicy(templates, options);
   const overrideChecks = isObject(doc) ? overrideProblems(doc, settings, policy) : [];
-  const problems = [...validateTrigger(doc, settings.schemas), ...overrideChecks];
+  const problems = [...validateTrigger(doc, settings.schemas), ...overrideChecks, ...notActedOnYet(doc)];
   if (!isValid(problems)) return { problems };
   try {
     return { problems, deployment: render(doc as Trigger, templates, options) };

@@ -19,12 +19,15 @@ export class ConfigError extends Error {
  */
 export class EnvReader {
   readonly problems: string[] = [];
+  /** Every variable name asked for so far, set or not. */
+  readonly asked = new Set<string>();
   private readonly env: Env;
   constructor(env: Env) {
     this.env = env;
   }
 
   private raw(name: string): string | undefined {
+    this.asked.add(name);
     const value = this.env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   }
@@ -113,8 +116,42 @@ export class EnvReader {
     return value;
   }
 
+  /**
+   * One warning per set variable that starts with one of `prefixes` but is not in `known`, naming
+   * the closest known name: a misspelt variable would otherwise be silently ignored.
+   */
+  unknownVariables(prefixes: readonly string[], known: readonly string[]): string[] {
+    const names = Object.keys(this.env).filter((name) => prefixes.some((prefix) => name.startsWith(prefix)) && !known.includes(name)).sort();
+    return names.map((name) => {
+      const closest = closestName(name, known.filter((candidate) => prefixes.some((prefix) => name.startsWith(prefix) && candidate.startsWith(prefix))));
+      return `${name} is not a variable this dispatcher reads; it is ignored${closest === undefined ? '' : ` (did you mean ${closest}?)`}`;
+    });
+  }
+
   /** Throws a {@link ConfigError} naming every bad variable seen so far. */
   check(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * The candidate most like `name`: most `_`-separated words in common first (`NATS_STREAM` →
+ * `NATS_JETSTREAM_STREAM`), then fewest edits (`NATS_SUBJCT` → `NATS_SUBJECT`).
+ */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  const words = new Set(name.split('_').slice(1));
+  const shared = (candidate: string): number => candidate.split('_').slice(1).filter((word) => words.has(word)).length;
+  return [...candidates].sort((a, b) => shared(b) - shared(a) || editDistance(name, a) - editDistance(name, b) || a.localeCompare(b))[0];
 }

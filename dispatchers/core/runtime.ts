@@ -11,6 +11,7 @@ import { redactUrl } from './redact.js';
 import { startHealthServer } from '../../common/server.js';
 import { createDeliveryTracer } from './tracing.js';
 import type { Source, SourceModule } from './types.js';
+import { COMMON_VARIABLES, ownedPrefixes, type VariableDoc } from './variables.js';
 
 export interface RuntimeOptions {
   readonly source: Source;
@@ -21,6 +22,8 @@ export interface RuntimeOptions {
   /** Where configuration problems go, one line each (stderr). */
   readonly writeError: (line: string) => void;
   readonly logDestination?: DestinationStream;
+  /** The source's own variables; a set `<SOURCE>_*`/`DELIVERY_*` variable outside them and the common ones is warned about. */
+  readonly variables?: readonly VariableDoc[];
 }
 
 function errorText(error: unknown): string {
@@ -32,12 +35,15 @@ export function readConfiguration(
   source: Source,
   module: SourceModule<unknown>,
   env: Env,
-): { config: DispatcherConfig; sourceConfig: unknown } {
+  variables: readonly VariableDoc[] = [],
+): { config: DispatcherConfig; sourceConfig: unknown; warnings: string[] } {
   const reader = new EnvReader(env);
   const config = parseConfig(reader, source);
   const sourceConfig = module.parseConfig(reader, config.trigger);
   reader.check();
-  return { config, sourceConfig };
+  const known = [...COMMON_VARIABLES, ...variables].map((variable) => variable.name);
+  const warnings = variables.length === 0 ? [] : reader.unknownVariables(ownedPrefixes(source), known);
+  return { config, sourceConfig, warnings };
 }
 
 /**
@@ -48,15 +54,16 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   const { source, module } = options;
   let configuration: ReturnType<typeof readConfiguration>;
   try {
-    configuration = readConfiguration(source, module, options.env);
+    configuration = readConfiguration(source, module, options.env, options.variables);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) options.writeError(`kurier dispatch ${source}: ${problem}`);
     return 1;
   }
-  const { config, sourceConfig } = configuration;
+  const { config, sourceConfig, warnings } = configuration;
   const { trigger } = config;
   const logger = createLogger({ trigger: `${trigger.namespace}/${trigger.name}`, source }, options.logDestination);
+  for (const warning of warnings) logger.warn({}, warning);
   const metrics = createMetrics({ defaultMetrics: true, labels: triggerLabels(trigger) });
   const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry, delivery: config.delivery });
   const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
@@ -92,13 +99,22 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
 
   let started = false;
   let stopping = false;
-  const server = await startHealthServer(
-    config.metricsPort,
-    () => started && !stopping && !pipeline.draining && adapter.connected(),
-    metrics.registry,
-    'not ready',
-    { check: () => adapter.alive?.() ?? true, failure: 'the source stopped consuming and could not recover' },
-  );
+  let server: Awaited<ReturnType<typeof startHealthServer>>;
+  try {
+    server = await startHealthServer(
+      config.metricsPort,
+      () => started && !stopping && !pipeline.draining && adapter.connected(),
+      metrics.registry,
+      'not ready',
+      { check: () => adapter.alive?.() ?? true, failure: 'the source stopped consuming and could not recover' },
+    );
+  } catch (error) {
+    // e.g. EADDRINUSE: one clear line instead of a crash.
+    logger.error({ port: config.metricsPort, err: errorText(error) }, `cannot serve /healthz and /metrics on METRICS_PORT ${config.metricsPort}`);
+    unsubscribe();
+    client.close();
+    return 1;
+  }
   logger.info({ port: server.port }, 'health and metrics server listening');
 
   const run = async (): Promise<number> => {

@@ -113,6 +113,7 @@ export class KafkaAdapter implements SourceAdapter {
     // printing its v2 partitioner notice.
     const producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
     this.producer = producer;
+    this.logger.info({ brokers: this.config.brokers }, 'connecting to Kafka');
     await producer.connect();
     await this.startConsumer();
   }

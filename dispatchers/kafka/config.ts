@@ -1,3 +1,4 @@
+import { kafkaBrokerProblem, kafkaTopicProblem } from '../../common/source-names.js';
 import type { EnvReader } from '../core/env-reader.js';
 import type { TriggerIdentity } from '../core/types.js';
 
@@ -55,8 +56,6 @@ export const KAFKA_DEFAULTS = {
   maxUncommitted: 1_000,
 } as const;
 
-const BROKER = /^[^\s:/]+:\d{1,5}$/;
-
 /**
  * Reads `KAFKA_*` (see docs/kafka.md). The delivery variables are the core's; only the ordering
  * mode and `maxInFlight` are read here, leniently, to size the per-partition window (the core
@@ -66,10 +65,14 @@ export function parseKafkaConfig(reader: EnvReader, trigger: TriggerIdentity): K
   const brokers = reader.list('KAFKA_BROKERS');
   if (brokers.length === 0) reader.problems.push('KAFKA_BROKERS is required (comma-separated host:port list)');
   for (const broker of brokers) {
-    if (!BROKER.test(broker)) reader.problems.push(`KAFKA_BROKERS entry ${JSON.stringify(broker)} is not host:port`);
+    if (kafkaBrokerProblem(broker) !== undefined) reader.problems.push(`KAFKA_BROKERS entry ${JSON.stringify(broker)} is not host:port`);
   }
   const topics = [...new Set([...reader.list('KAFKA_TOPIC'), ...reader.list('KAFKA_TOPICS')])];
   if (topics.length === 0) reader.problems.push('KAFKA_TOPIC or KAFKA_TOPICS is required (the topic(s) to consume)');
+  for (const topic of topics) {
+    const problem = kafkaTopicProblem(topic);
+    if (problem !== undefined) reader.problems.push(`KAFKA_TOPIC${reader.list('KAFKA_TOPIC').includes(topic) ? '' : 'S'}: ${problem}`);
+  }
 
   const sessionTimeoutMs = reader.duration('KAFKA_SESSION_TIMEOUT', KAFKA_DEFAULTS.sessionTimeoutMs);
   const rebalanceTimeoutMs = reader.duration('KAFKA_REBALANCE_TIMEOUT', KAFKA_DEFAULTS.rebalanceTimeoutMs);

@@ -1,3 +1,4 @@
+import { jetStreamNameProblem, natsSubjectProblem } from '../../common/source-names.js';
 import type { EnvReader } from '../core/env-reader.js';
 import type { TriggerIdentity } from '../core/types.js';
 
@@ -20,8 +21,6 @@ export interface NatsConfig {
   readonly password: string | undefined;
   readonly name: string;
 }
-
-const NAME_CHARS = /^[^.*>\s]+$/;
 
 function servers(reader: EnvReader): string[] {
   const list = reader.list('NATS_URL');
@@ -46,13 +45,16 @@ function servers(reader: EnvReader): string[] {
 export function parseNatsConfig(reader: EnvReader, trigger: TriggerIdentity): NatsConfig {
   const list = servers(reader);
   const subject = reader.required('NATS_SUBJECT', 'the subject to subscribe to, wildcards allowed');
-  if (/\s/.test(subject)) reader.problems.push(`NATS_SUBJECT=${JSON.stringify(subject)} must not contain whitespace`);
+  const subjectProblem = subject === '' ? undefined : natsSubjectProblem(subject, true);
+  if (subjectProblem !== undefined) reader.problems.push(`NATS_SUBJECT: ${subjectProblem}`);
   const stream = reader.string('NATS_JETSTREAM_STREAM');
   let jetstream: JetStreamConfig | undefined;
   if (stream !== undefined) {
-    if (!NAME_CHARS.test(stream)) reader.problems.push(`NATS_JETSTREAM_STREAM=${JSON.stringify(stream)} must not contain '.', '*', '>' or whitespace`);
+    const streamProblem = jetStreamNameProblem(stream, 'stream');
+    if (streamProblem !== undefined) reader.problems.push(`NATS_JETSTREAM_STREAM: ${streamProblem}`);
     const consumer = reader.string('NATS_JETSTREAM_CONSUMER', `${trigger.namespace}-${trigger.name}`);
-    if (!NAME_CHARS.test(consumer)) reader.problems.push(`NATS_JETSTREAM_CONSUMER=${JSON.stringify(consumer)} must not contain '.', '*', '>' or whitespace`);
+    const consumerProblem = jetStreamNameProblem(consumer, 'consumer');
+    if (consumerProblem !== undefined) reader.problems.push(`NATS_JETSTREAM_CONSUMER: ${consumerProblem}`);
     const ackWaitMs = reader.duration('NATS_JETSTREAM_ACK_WAIT', 30_000);
     if (ackWaitMs < 1_000) reader.problems.push('NATS_JETSTREAM_ACK_WAIT must be at least 1s');
     jetstream = {

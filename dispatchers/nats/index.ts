@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, connect, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
+import { AckPolicy, ConsumerEvents, DeliverPolicy, Events, credsAuthenticator, headers as natsHeaders, nanos } from 'nats';
 import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg, Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { backoffDelay } from '../core/backoff.js';
 import { consumerLagGauge, lagLabels } from '../core/metrics.js';
@@ -7,6 +7,7 @@ import { ReleasedError } from '../core/types.js';
 import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
 import { CoreBuffer } from './core-buffer.js';
 import { parseNatsConfig } from './config.js';
+import { connectLogged } from './connect.js';
 import type { JetStreamConfig, NatsConfig } from './config.js';
 
 export type { NatsConfig } from './config.js';
@@ -142,7 +143,7 @@ export class NatsAdapter implements SourceAdapter {
 
   async start(pipeline: Pipeline): Promise<void> {
     const { logger } = this.context;
-    const nc = await connect(this.connectionOptions());
+    const nc = await connectLogged(this.connectionOptions(), logger, () => this.paused);
     this.nc = nc;
     this.isConnected = true;
     void this.watchStatus(nc);

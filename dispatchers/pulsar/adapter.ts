@@ -113,6 +113,7 @@ export class PulsarAdapter implements SourceAdapter {
     const client = new pulsar.Client(clientConfig);
     this.client = client;
     const { trigger } = this.context;
+    this.logger.info({ serviceUrl: this.config.serviceUrl, topic: this.config.topic }, 'connecting to Pulsar');
     this.consumer = await client.subscribe(consumerConfig(this.config, replicaConsumerName(trigger.namespace, trigger.name)));
     this.logger.info(
       { topic: this.config.topic, subscription: this.config.subscription, subscriptionType: this.config.subscriptionType },

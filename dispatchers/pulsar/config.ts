@@ -1,3 +1,4 @@
+import { pulsarTopicProblem } from '../../common/source-names.js';
 import type { EnvReader } from '../core/env-reader.js';
 import type { TriggerIdentity } from '../core/types.js';
 import type { PulsarInitialPosition, PulsarSubscriptionType } from './client-api.js';
@@ -62,9 +63,8 @@ export function parsePulsarConfig(reader: EnvReader, trigger: TriggerIdentity): 
     reader.problems.push(`PULSAR_BROKER=${JSON.stringify(serviceUrl)} must be pulsar://host:port or pulsar+ssl://host:port (several hosts comma-separated)`);
   }
   const topic = reader.required('PULSAR_TOPIC', 'the topic, e.g. persistent://public/default/orders');
-  if (topic !== '' && !/^((non-)?persistent:\/\/)?[^/\s]+(\/[^/\s]+\/[^/\s]+)?$/.test(topic)) {
-    reader.problems.push(`PULSAR_TOPIC=${JSON.stringify(topic)} is not a topic name (persistent://tenant/namespace/topic or a short name)`);
-  }
+  const topicProblem = topic === '' ? undefined : pulsarTopicProblem(topic);
+  if (topicProblem !== undefined) reader.problems.push(`PULSAR_TOPIC: ${topicProblem}`);
   const raw = reader.string('PULSAR_SUBSCRIPTION_TYPE');
   const subscriptionType = raw?.toLowerCase() === 'keyshared' ? 'Key_Shared' : reader.oneOf('PULSAR_SUBSCRIPTION_TYPE', SubscriptionTypes, 'Shared');
   const maxInFlight = Number(reader.string('DELIVERY_MAX_IN_FLIGHT', '1'));

@@ -1,3 +1,4 @@
+import { rabbitQueueProblem } from '../../common/source-names.js';
 import type { EnvReader } from '../core/env-reader.js';
 import type { TriggerIdentity } from '../core/types.js';
 
@@ -39,6 +40,8 @@ export function parseRabbitMQConfig(reader: EnvReader, trigger: TriggerIdentity)
     url = reader.url('RABBITMQ_URL', ['amqp', 'amqps']) ?? '';
   }
   const queue = reader.required('RABBITMQ_QUEUE', 'the queue to consume');
+  const queueProblem = rabbitQueueProblem(queue);
+  if (queueProblem !== undefined) reader.problems.push(`RABBITMQ_QUEUE: ${queueProblem}`);
   const exchange = reader.string('RABBITMQ_EXCHANGE');
   const exchangeType = reader.oneOf('RABBITMQ_EXCHANGE_TYPE', EXCHANGE_TYPES, 'topic');
   const routingKey = reader.string('RABBITMQ_ROUTING_KEY', '#');

@@ -133,6 +133,7 @@ export class RabbitMQAdapter implements SourceAdapter {
 
   private async connect(): Promise<void> {
     const { config, context } = this;
+    context.logger.info({ url: config.url.replace(/\/\/[^@/]*@/, '//') }, 'connecting to RabbitMQ');
     const connection = await amqp.connect(config.url, { clientProperties: { connection_name: config.connectionName } });
     try {
       const channel = await connection.createChannel();

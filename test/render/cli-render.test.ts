@@ -23,7 +23,8 @@ describe('kurier render', () => {
     const result = await runKurier(['render', '-f', 'examples/', '--allow-cross-namespace']);
     // Only the warnings validate prints too: render and validate judge alike.
     expect(result.stderr.trim().split('\n')).toEqual([
-      'examples/kubeless-pulsar-trigger-minimal.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
+      'examples/kubeless-pulsar-trigger-minimal.yaml:0 PulsarTrigger/mytrigger-minimal: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
+      'examples/kubeless-pulsar-trigger-pre-1.0.yaml:0 PulsarTrigger/mytrigger-pre-1-0: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
       'examples/kubeless-pulsar-trigger.yaml:0 PulsarTrigger/mytrigger: spec.pulsar.auth-token: warning: an inline token is readable by anyone who can read the trigger: put it in a Secret and use authTokenSecretRef',
     ]);
     expect(result.code).toBe(0);

@@ -61,8 +61,8 @@ const ref = { name: 's', key: 'k' };
 const fn = { url: 'http://fn.shop:8080/' };
 const kafka = (block: Doc, spec: Doc = { function: fn }): Doc => ({ apiVersion: 'kurier.dev/v1alpha1', kind: 'KafkaTrigger', metadata: meta, spec: { kafka: { brokers: ['k:9092'], ...block }, ...spec } });
 const pulsar = (block: Doc, spec: Doc = { function: fn }): Doc => ({ apiVersion: 'kurier.dev/v1alpha1', kind: 'PulsarTrigger', metadata: meta, spec: { pulsar: { broker: 'pulsar://p:6650', topic: 't', ...block }, ...spec } });
-const nats = (block: Doc): Doc => ({ apiVersion: 'kurier.dev/v1alpha1', kind: 'NATSTrigger', metadata: meta, spec: { nats: { url: 'nats://n:4222', subject: 's', ...block }, function: fn } });
-const rabbit = (block: Doc): Doc => ({ apiVersion: 'kurier.dev/v1alpha1', kind: 'RabbitMQTrigger', metadata: meta, spec: { rabbitmq: { queue: 'q', ...block }, function: fn } });
+const nats = (block: Doc, spec: Doc = { function: fn }): Doc => ({ apiVersion: 'kurier.dev/v1alpha1', kind: 'NATSTrigger', metadata: meta, spec: { nats: { url: 'nats://n:4222', subject: 's', ...block }, ...spec } });
+const rabbit = (block: Doc, spec: Doc = { function: fn }): Doc => ({ apiVersion: 'kurier.dev/v1alpha1', kind: 'RabbitMQTrigger', metadata: meta, spec: { rabbitmq: { queue: 'q', ...block }, ...spec } });
 
 describe('x-kubernetes-validations in crd.yaml', () => {
   it('has rules on every kind', () => {
@@ -101,6 +101,12 @@ describe('x-kubernetes-validations in crd.yaml', () => {
     ['RabbitMQ url and urlSecretRef', rabbit({ url: 'amqp://r', urlSecretRef: ref })],
     ['RabbitMQ neither url nor urlSecretRef', rabbit({})],
     ['RabbitMQ urlSecretRef alone', rabbit({ urlSecretRef: ref })],
+    ['autoscaling with replicas', kafka({ topic: 't' }, { function: fn, replicas: 2, autoscaling: { maxReplicas: 5 } })],
+    ['autoscaling alone', kafka({ topic: 't' }, { function: fn, autoscaling: { minReplicas: 0, maxReplicas: 5, lagThreshold: 50 } })],
+    ['autoscaling minReplicas above maxReplicas', rabbit({ url: 'amqp://r' }, { function: fn, autoscaling: { minReplicas: 6, maxReplicas: 5 } })],
+    ['NATS autoscaling on core NATS', nats({}, { function: fn, autoscaling: { monitoringEndpoint: 'nats:8222' } })],
+    ['NATS autoscaling without monitoringEndpoint', nats({ jetstream: { stream: 'S' } }, { function: fn, autoscaling: { maxReplicas: 3 } })],
+    ['NATS autoscaling with JetStream and monitoringEndpoint', nats({ jetstream: { stream: 'S' } }, { function: fn, autoscaling: { monitoringEndpoint: 'nats:8222', lagThreshold: 10 } })],
     ['delivery timeout beyond 576h (Node timers)', kafka({ topic: 't' }, { function: fn, delivery: { timeout: '700h' } })],
     ['delivery timeout of exactly 576h', kafka({ topic: 't' }, { function: fn, delivery: { timeout: '576h', retry: { maxDelay: '575h59m60s' } } })],
     ['JetStream ack wait beyond 576h', nats({ jetstream: { stream: 'S', ackWait: '600h' } })],

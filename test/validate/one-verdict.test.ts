@@ -45,6 +45,7 @@ const traps: [string, Doc, string][] = [
   ['an added capability', nats('caps', overrideOf({ containers: [{ name: 'dispatcher', securityContext: { capabilities: { add: ['SYS_ADMIN'], drop: ['ALL'] } } }] })), `${POD}.containers[name=dispatcher].securityContext.capabilities.add[0]`],
   ['a mounted token', nats('token-mount', overrideOf({ automountServiceAccountToken: true })), `${POD}.automountServiceAccountToken`],
   ['another namespace without --allow-cross-namespace', nats('elsewhere', { deployment: { metadata: { namespace: 'other' } } }), 'spec.deployment.metadata.namespace'],
+  ['spec.autoscaling, which the controller does not act on yet', { ...nats('autoscaled', {}, { jetstream: { stream: 'S' } }), spec: { ...nats('autoscaled', {}, { jetstream: { stream: 'S' } }).spec, autoscaling: { maxReplicas: 3, monitoringEndpoint: 'nats:8222' } } }, 'spec.autoscaling'],
   ['a type-confused override (runAsUser: "0")', nats('typed', overrideOf({ securityContext: { runAsUser: '0' } })), `${POD}.securityContext.runAsUser`],
 ];
 const accepted: Doc[] = [
@@ -121,7 +122,7 @@ describe('one verdict for kurier render, kurier validate and the controller', ()
     for (const command of ['validate', 'render']) {
       const result = await runKurier([command, '-f', file], { timeoutMs: 120_000 });
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`${file}:0: not valid YAML: cannot be read: Excessive alias count indicates a resource exhaustion attack\n`);
+      expect(result.stderr).toBe(`${file}:1:1: not valid YAML: cannot be read: Excessive alias count indicates a resource exhaustion attack\n`);
     }
   }, 300_000);
 });

@@ -16,6 +16,14 @@ interface Setup {
   env: Record<string, string>;
 }
 
+async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function setup(extra: Record<string, string> = {}, url = SHARED_NATS, connection = shared.nc): Promise<Setup> {
   const stream = uniqueName('KURIER_JS');
   const prefix = stream.toLowerCase();
@@ -187,17 +195,34 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     await publishNumbered(shared.nc, s.subject, 0, 50);
     await s.fn.waitForDistinctDelivered(50, 10_000, numberOf);
     const jsm = await shared.nc.jetstreamManager();
-    // nats-server can refuse a delete racing its own ack-state flush ("unlinkat …: directory not empty").
+    const consumer = s.env.NATS_JETSTREAM_CONSUMER!;
+    // The function has answered, but the dispatcher's acks may still be on their way: a delete racing
+    // them leaves the consumer's ack state half-written (nats-server then refuses the delete with
+    // "unlinkat …: directory not empty", and a consumer recreated under the same name can inherit
+    // the unacknowledged 1..50 and deliver them again). Delete only once the server holds every ack.
+    await until(async () => {
+      const info = await jsm.consumers.info(s.stream, consumer);
+      return info.ack_floor.stream_seq >= 50 && info.num_ack_pending === 0;
+    }, 15_000, 'the server to record all 50 acks');
+    const original = (await jsm.consumers.info(s.stream, consumer)).created;
     for (let attempt = 1; ; attempt++) {
       try {
-        await jsm.consumers.delete(s.stream, s.env.NATS_JETSTREAM_CONSUMER!);
+        await jsm.consumers.delete(s.stream, consumer);
         break;
       } catch (err) {
         if (attempt >= 5 || !String(err).includes('directory not empty')) throw err;
+        // The server may have dropped the consumer before it failed to unlink its directory, and the
+        // dispatcher may have recreated it already: retrying blindly would delete the new one.
+        const now = await jsm.consumers.info(s.stream, consumer).catch(() => undefined);
+        if (now === undefined || now.created !== original) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
     await dispatcher.waitForLog((l) => l.msg === 'JetStream consumer recreated', 45_000);
+    const recreated = await jsm.consumers.info(s.stream, consumer);
+    expect(recreated.created).not.toBe(original);
+    expect(recreated.config.opt_start_seq).toBe(51);
+    expect([recreated.num_pending, recreated.num_ack_pending]).toEqual([0, 0]);
     await publishNumbered(shared.nc, s.subject, 50, 100);
     await s.fn.waitForDistinctDelivered(100, 20_000, numberOf);
     const result = tally(s.fn.delivered, 100);

@@ -1,0 +1,139 @@
+import { RenderError } from './render-error.js';
+import type { Autoscaling, Trigger } from './trigger.js';
+
+// KEDA's own defaults (keda.sh/docs/2.x/reference/scaledobject-spec), written out so the
+// rendered object says what will happen.
+export const KEDA_DEFAULTS = { minReplicas: 0, maxReplicas: 100, pollingInterval: 30, cooldownPeriod: 300 } as const;
+const THRESHOLD_DEFAULTS = { kafka: 10, nats: 10, rabbitmq: 20, pulsar: 10 } as const;
+
+interface SecretRef { name: string; key: string }
+interface SecretTarget { parameter: string; name: string; key: string }
+type Obj = Record<string, unknown>;
+
+export interface KedaObjects {
+  scaledObject: Obj;
+  /** Present when the scaler needs credentials; built from the trigger's own Secret references. */
+  triggerAuthentication?: Obj;
+}
+
+function block(trigger: Trigger, source: string): Obj {
+  const value = trigger.spec[source];
+  if (typeof value !== 'object' || value === null) throw RenderError.at(`spec.${source}`, 'is required');
+  return value as Obj;
+}
+
+function secretRef(value: unknown): SecretRef | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { name, key } = value as Obj;
+  return typeof name === 'string' && typeof key === 'string' ? { name, key } : undefined;
+}
+
+interface Scaler { type: string; metadata: Record<string, string>; secrets: SecretTarget[] }
+
+function kafkaScaler(trigger: Trigger, autoscaling: Autoscaling, namespace: string): Scaler {
+  const kafka = block(trigger, 'kafka');
+  const topics = typeof kafka['topic'] === 'string' ? [kafka['topic']] : ((kafka['topics'] as string[] | undefined) ?? []);
+  const metadata: Record<string, string> = {
+    bootstrapServers: ((kafka['brokers'] as string[] | undefined) ?? []).join(','),
+    consumerGroup: typeof kafka['groupId'] === 'string' ? kafka['groupId'] : `${namespace}.${trigger.metadata.name}`,
+    lagThreshold: String(autoscaling.lagThreshold ?? THRESHOLD_DEFAULTS.kafka),
+  };
+  // KEDA's kafka scaler takes one topic; with several it measures the whole consumer group.
+  const [onlyTopic, ...otherTopics] = topics;
+  if (onlyTopic !== undefined && otherTopics.length === 0) metadata['topic'] = onlyTopic;
+  const secrets: SecretTarget[] = [];
+  const sasl = kafka['sasl'] as Obj | undefined;
+  if (sasl !== undefined) {
+    metadata['sasl'] = String(sasl['mechanism']);
+    if (typeof sasl['username'] === 'string') metadata['username'] = sasl['username'];
+    const username = secretRef(sasl['usernameSecretRef']);
+    if (username !== undefined) secrets.push({ parameter: 'username', ...username });
+    const password = secretRef(sasl['passwordSecretRef']);
+    if (password !== undefined) secrets.push({ parameter: 'password', ...password });
+  }
+  return { type: 'kafka', metadata, secrets };
+}
+
+function rabbitmqScaler(trigger: Trigger, autoscaling: Autoscaling): Scaler {
+  const rabbitmq = block(trigger, 'rabbitmq');
+  const metadata: Record<string, string> = {
+    protocol: 'amqp',
+    queueName: String(rabbitmq['queue']),
+    mode: 'QueueLength',
+    value: String(autoscaling.value ?? THRESHOLD_DEFAULTS.rabbitmq),
+  };
+  const secrets: SecretTarget[] = [];
+  const url = secretRef(rabbitmq['urlSecretRef']);
+  if (url !== undefined) secrets.push({ parameter: 'host', ...url });
+  else metadata['host'] = String(rabbitmq['url']);
+  return { type: 'rabbitmq', metadata, secrets };
+}
+
+function natsScaler(trigger: Trigger, autoscaling: Autoscaling, namespace: string): Scaler {
+  const jetstream = block(trigger, 'nats')['jetstream'] as Obj | undefined;
+  if (jetstream === undefined) throw RenderError.at('spec.autoscaling', 'needs JetStream (spec.nats.jetstream): core NATS has no backlog KEDA can measure');
+  if (autoscaling.monitoringEndpoint === undefined) throw RenderError.at('spec.autoscaling.monitoringEndpoint', 'is required on a NATSTrigger');
+  return {
+    type: 'nats-jetstream',
+    metadata: {
+      natsServerMonitoringEndpoint: autoscaling.monitoringEndpoint,
+      account: '$G',
+      stream: String(jetstream['stream']),
+      consumer: typeof jetstream['consumer'] === 'string' ? jetstream['consumer'] : `${namespace}-${trigger.metadata.name}`,
+      lagThreshold: String(autoscaling.lagThreshold ?? THRESHOLD_DEFAULTS.nats),
+    },
+    secrets: [],
+  };
+}
+
+function scalerFor(trigger: Trigger, source: string, autoscaling: Autoscaling, namespace: string): Scaler {
+  switch (source) {
+    case 'kafka': return kafkaScaler(trigger, autoscaling, namespace);
+    case 'rabbitmq': return rabbitmqScaler(trigger, autoscaling);
+    case 'nats': return natsScaler(trigger, autoscaling, namespace);
+    // KEDA's pulsar scaler reads the backlog from the admin REST API (adminURL), which a PulsarTrigger does not carry yet.
+    default: throw RenderError.at('spec.autoscaling', `is not supported for spec.${source} yet`);
+  }
+}
+
+/**
+ * The KEDA objects for a trigger with spec.autoscaling: a ScaledObject owned by the trigger that
+ * targets its dispatcher Deployment, and a TriggerAuthentication when the scaler needs secrets.
+ * Returns undefined when the trigger does not autoscale.
+ */
+export function renderKedaObjects(trigger: Trigger, source: string, deploymentName: string): KedaObjects | undefined {
+  const autoscaling = trigger.spec.autoscaling;
+  if (autoscaling === undefined) return undefined;
+  const namespace = trigger.metadata.namespace ?? 'default';
+  const scaler = scalerFor(trigger, source, autoscaling, namespace);
+  const name = deploymentName;
+  const owner = trigger.metadata.uid === undefined ? {} : {
+    ownerReferences: [{ apiVersion: trigger.apiVersion, kind: trigger.kind, name: trigger.metadata.name, uid: trigger.metadata.uid, controller: true, blockOwnerDeletion: true }],
+  };
+  const metadata = { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'kurier', 'app.kubernetes.io/instance': name }, ...owner };
+  const trigger0: Obj = { type: scaler.type, metadata: scaler.metadata };
+  let triggerAuthentication: Obj | undefined;
+  if (scaler.secrets.length > 0) {
+    trigger0['authenticationRef'] = { name };
+    triggerAuthentication = {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'TriggerAuthentication',
+      metadata,
+      spec: { secretTargetRef: scaler.secrets.map(({ parameter, name: secret, key }) => ({ parameter, name: secret, key })) },
+    };
+  }
+  const scaledObject: Obj = {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata,
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
+      minReplicaCount: autoscaling.minReplicas ?? KEDA_DEFAULTS.minReplicas,
+      maxReplicaCount: autoscaling.maxReplicas ?? KEDA_DEFAULTS.maxReplicas,
+      pollingInterval: autoscaling.pollingInterval ?? KEDA_DEFAULTS.pollingInterval,
+      cooldownPeriod: autoscaling.cooldownPeriod ?? KEDA_DEFAULTS.cooldownPeriod,
+      triggers: [trigger0],
+    },
+  };
+  return triggerAuthentication === undefined ? { scaledObject } : { scaledObject, triggerAuthentication };
+}
