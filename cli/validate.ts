@@ -1,10 +1,9 @@
 import { stderr, stdout } from 'node:process';
-import { isValid, type Problem } from '../render/validate.js';
-import { judgeTrigger, type VerdictSettings } from '../render/verdict.js';
-import {
-  ambiguityWarnings, describeDocument, describeSyntaxError, FILE_FLAG_ALIASES, InputError, parseArgs, readDocuments, UsageError, type InputDocument,
-} from './input.js';
-import { loadVerdictSettings, SettingsError, VERDICT_FLAGS, VERDICT_USAGE } from './verdict-settings.js';
+import { isValid } from '../render/validate.js';
+import { judgeTrigger } from '../render/verdict.js';
+import { ambiguityWarnings, describeSyntaxError } from './input.js';
+import { problemLine, readJudgeInput } from './judge-input.js';
+import { VERDICT_USAGE } from './verdict-settings.js';
 
 const USAGE = `usage: kurier validate -f FILE|DIR|- [-f …] ${VERDICT_USAGE}
 
@@ -22,20 +21,7 @@ override policy; prints one line per problem with its field path.
 Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage or unreadable input.
 `;
 
-function line(document: InputDocument, problem: Problem): string {
-  const where = problem.path === '' ? '' : ` ${problem.path}:`;
-  const severity = problem.severity === 'warning' ? ' warning:' : '';
-  return `${describeDocument(document)}:${where}${severity} ${problem.message}\n`;
-}
 
-function optionsOf(args: readonly string[]): { targets: readonly string[]; values: ReadonlyMap<string, string>; switches: ReadonlySet<string> } | 'help' {
-  const parsed = parseArgs(args, ['-f', ...VERDICT_FLAGS.withValue], [...VERDICT_FLAGS.switches], FILE_FLAG_ALIASES);
-  if (parsed.help) return 'help';
-  if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0] ?? ''}`);
-  const targets = parsed.lists.get('-f') ?? [];
-  if (targets.length === 0) throw new UsageError('-f FILE|DIR|- is required');
-  return { targets, values: parsed.values, switches: parsed.switches };
-}
 
 /**
  * `kurier validate`: judges every document exactly as `kurier render` and the controller do (CRD
@@ -43,27 +29,9 @@ function optionsOf(args: readonly string[]): { targets: readonly string[]; value
  * problem on one line to stderr. Exit 0 valid (warnings allowed), 1 invalid, 2 usage.
  */
 export async function runValidate(args: readonly string[]): Promise<number> {
-  let settings: VerdictSettings;
-  let documents: InputDocument[];
-  try {
-    const options = optionsOf(args);
-    if (options === 'help') {
-      stdout.write(USAGE);
-      return 0;
-    }
-    settings = await loadVerdictSettings(options.values, options.switches);
-    documents = await readDocuments(options.targets);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      stderr.write(`kurier validate: ${err.message} (run "kurier validate --help" for usage)\n`);
-      return 2;
-    }
-    if (err instanceof InputError || err instanceof SettingsError || (err instanceof Error && 'code' in err)) {
-      stderr.write(`kurier validate: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const input = await readJudgeInput('validate', args, USAGE);
+  if (typeof input === 'number') return input;
+  const { settings, documents } = input;
 
   let errors = 0;
   let warnings = 0;
@@ -76,7 +44,7 @@ export async function runValidate(args: readonly string[]): Promise<number> {
     const ambiguities = ambiguityWarnings(document);
     for (const warning of ambiguities) stderr.write(`${warning}\n`);
     const { problems } = judgeTrigger(document.value, settings);
-    for (const problem of problems) stderr.write(line(document, problem));
+    for (const problem of problems) stderr.write(problemLine(document, problem));
     if (!isValid(problems)) errors++;
     warnings += ambiguities.length + problems.filter((problem) => problem.severity === 'warning').length;
   }
