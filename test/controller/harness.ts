@@ -80,7 +80,8 @@ export interface Env {
 
 /** A fresh API server double (or the real cluster of KURIER_TEST_KUBECONFIG), a namespace with a unique name, and a started controller. */
 export async function startEnv(setup: ControllerSetup & { extraNamespaces?: string[] } = {}): Promise<Env> {
-  const server = await startTestApiServer({ crds: [CRD] });
+  // kube-controller-manager writes a Deployment's status after every spec change; so does the double here
+  const server = await startTestApiServer({ crds: [CRD], deploymentController: true });
   const ns = `t-${randomBytes(3).toString('hex')}`;
   server.ensureNamespace(ns);
   for (const extra of setup.extraNamespaces ?? []) server.ensureNamespace(extra);

@@ -77,8 +77,11 @@ describe('controller lifecycle', () => {
     await e.api.create(TRIGGERS, e.ns, kafkaTrigger(e.ns, 'orders', 'orders', { deployment: { metadata: { namespace: other } } }));
     await eventually(() => e.server.store.list('apps/v1', 'Deployment', other).length === 1, 'the Deployment elsewhere');
     await eventually(() => getTrigger(e.server, e.ns, 'orders')?.status?.deployment?.namespace === other, 'status naming the other namespace');
-    const live = getTrigger(e.server, e.ns, 'orders');
-    await e.api.replace(TRIGGERS, e.ns, 'orders', { ...(live as never as Record<string, unknown>), metadata: live?.metadata, spec: { ...live?.spec, deployment: {} } } as never);
+    // as kubectl edit does: read, change, write; again if the controller's status write came first (409)
+    await eventually(async () => {
+      const live = getTrigger(e.server, e.ns, 'orders');
+      return e.api.replace(TRIGGERS, e.ns, 'orders', { ...(live as never as Record<string, unknown>), metadata: live?.metadata, spec: { ...live?.spec, deployment: {} } } as never);
+    }, 'the trigger edited');
     await eventually(() => getDeployment(e.server, e.ns, 'orders-kafka'), 'the Deployment in the trigger namespace');
     await eventually(() => e.server.store.list('apps/v1', 'Deployment', other).length === 0, 'the old Deployment to be deleted');
     await eventually(() => (getTrigger(e.server, e.ns, 'orders')?.metadata.finalizers ?? []).length === 0, 'the finalizer to be removed');

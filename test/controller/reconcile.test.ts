@@ -154,7 +154,9 @@ describe('controller reconcile', () => {
     env.controller.enqueueAll();
     await sleepMs(400);
     expect(writes(server.requests).filter((r) => r.resource === 'deployments')).toEqual([]);
-    expect(getDeployment(server, ns, 'orders-kafka')?.metadata.resourceVersion).toBe(after.metadata.resourceVersion);
+    // the Deployment controller may still write status (a new resourceVersion); the spec is untouched
+    expect(getDeployment(server, ns, 'orders-kafka')?.metadata.generation).toBe(after.metadata.generation);
+    expect(getDeployment(server, ns, 'orders-kafka')?.['spec']).toEqual(after.spec);
   });
 
   it('puts back an owner reference someone removed from its Deployment', async () => {
@@ -214,7 +216,9 @@ describe('controller reconcile', () => {
     expect(ready.message).toContain(`${ns}/orders-kafka`);
     await eventually(() => eventsIn(server, ns).find((e) => e.reason === 'DeploymentNotOwned' && e.type === 'Warning'), 'a Warning Event');
     await sleepMs(300);
-    expect(getDeployment(server, ns, 'orders-kafka')?.metadata.resourceVersion).toBe(foreign.metadata.resourceVersion);
+    expect(getDeployment(server, ns, 'orders-kafka')?.metadata.generation).toBe(foreign.metadata.generation);
+    expect(getDeployment(server, ns, 'orders-kafka')?.['spec']).toEqual(foreign.spec);
+    expect(getDeployment(server, ns, 'orders-kafka')?.metadata.labels).toEqual(foreign.metadata.labels);
     expect(writes(server.requests).filter((r) => r.resource === 'deployments')).toEqual([]);
   });
 

@@ -37,6 +37,8 @@ export interface ApiServerDouble {
   store: {
     get(apiVersion: string, kind: string, namespace: string | undefined, name: string): object | undefined;
     list(apiVersion: string, kind: string, namespace?: string): object[];
+    /** Calls `listener` with every stored version of an object of this kind, as it is stored. */
+    onChange(apiVersion: string, kind: string, listener: (obj: object) => void): void;
   };
   /** The current global resourceVersion. */
   resourceVersion(): string;
@@ -203,6 +205,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       list(apiVersion, kind, namespace) {
         const rt = typeOrThrow(apiVersion, kind);
         return core.store.list(rt.storage, rt.namespaced ? namespace : undefined).map((o: KObj) => core.present(rt, o));
+      },
+      onChange(apiVersion, kind, listener) {
+        const rt = typeOrThrow(apiVersion, kind);
+        core.store.onChange((storage, obj, removed) => {
+          if (!removed && storage === rt.storage) listener(core.present(rt, obj));
+        });
       },
     },
     resourceVersion() {

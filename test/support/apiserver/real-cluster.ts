@@ -114,6 +114,7 @@ export async function connectRealCluster(kubeconfigPath: string, options: { crds
       list(apiVersion, kind, namespace) {
         return [...cached(apiVersion, kind).list(namespace)];
       },
+      onChange: () => needsDouble('the change feed of the store'),
     },
     resourceVersion() {
       return needsDouble('global resourceVersion');
