@@ -4,6 +4,7 @@
  */
 import { validate as isCronExpression, validateDetailed as explainCron } from 'node-cron';
 import { durationTooLong, parseDuration } from '../common/duration.js';
+import { isTimeZone } from '../common/time-zone.js';
 import {
   jetStreamNameProblem, kafkaBrokerProblem, kafkaTopicProblem, natsSubjectProblem, PULSAR_NAME, pulsarTopicProblem, rabbitQueueProblem,
 } from '../common/source-names.js';
@@ -406,14 +407,6 @@ function cronProblem(schedule: string): string | undefined {
   return `${show(schedule)} is not a valid cron expression${details.length > 0 ? `: ${details.join('; ')}` : ''}`;
 }
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const MEDIA_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;.*)?$/;
 

@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import type { ScheduledTask, TaskContext } from 'node-cron';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { isTimeZone } from '../../common/time-zone.js';
 import type { EnvReader } from '../core/env-reader.js';
 import { ReleasedError } from '../core/types.js';
 import type { AdapterContext, Message, Pipeline, SourceAdapter, SourceModule, TriggerIdentity } from '../core/types.js';
@@ -14,14 +15,6 @@ export interface CronConfig {
   readonly trigger: TriggerIdentity;
 }
 
-function validTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Reads CRON_*; dead-letter and reply topics are refused because a schedule has no broker to publish to. */
 export function parseCronConfig(reader: EnvReader, trigger: TriggerIdentity): CronConfig {
@@ -30,7 +23,7 @@ export function parseCronConfig(reader: EnvReader, trigger: TriggerIdentity): Cr
     reader.problems.push(`CRON_SCHEDULE=${JSON.stringify(schedule)} is not a valid 5- or 6-field cron expression`);
   }
   const timezone = reader.string('CRON_TIMEZONE', 'UTC');
-  if (!validTimeZone(timezone)) reader.problems.push(`CRON_TIMEZONE=${JSON.stringify(timezone)} is not an IANA time zone`);
+  if (!isTimeZone(timezone)) reader.problems.push(`CRON_TIMEZONE=${JSON.stringify(timezone)} is not an IANA time zone`);
   for (const name of ['DELIVERY_DEAD_LETTER_TOPIC', 'DELIVERY_REPLY_TOPIC']) {
     if (reader.string(name) !== undefined) reader.problems.push(`${name} is not supported by the cron dispatcher (there is no broker to publish to)`);
   }
