@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { backoffDelay } from '../core/backoff.js';
+import { redactUrl } from '../core/redact.js';
 import type { AdapterContext, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
 import { parseRabbitMQConfig } from './config.js';
 import type { RabbitMQConfig } from './config.js';
@@ -133,7 +134,7 @@ export class RabbitMQAdapter implements SourceAdapter {
 
   private async connect(): Promise<void> {
     const { config, context } = this;
-    context.logger.info({ url: config.url.replace(/\/\/[^@/]*@/, '//') }, 'connecting to RabbitMQ');
+    context.logger.info({ url: redactUrl(config.url) }, 'connecting to RabbitMQ');
     const connection = await amqp.connect(config.url, { clientProperties: { connection_name: config.connectionName } });
     try {
       const channel = await connection.createChannel();
