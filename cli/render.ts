@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { judgeTrigger } from '../render/verdict.js';
 import { ambiguityWarnings, describeSyntaxError } from './input.js';
 import { problemLine, readJudgeInput } from './judge-input.js';
-import { VERDICT_USAGE } from './verdict-settings.js';
+import { VERDICT_FLAG_HELP, VERDICT_USAGE } from './verdict-settings.js';
 
 const USAGE = `usage: kurier render -f FILE|DIR|- [-f …] ${VERDICT_USAGE}
 
@@ -11,12 +11,7 @@ Prints the dispatcher Deployment of every trigger in the files (multi-document Y
 kubectl reads it), separated by ---, ready for kubectl apply -f -. Each trigger is judged exactly
 as kurier validate and the controller judge it; every problem goes to stderr on one line.
 
-  -f, --filename FILE|DIR|-   a file, a directory (its *.yaml and *.yml files) or - for standard input; repeatable
-  --templates DIR             the dispatcher templates (default: the shipped templates/)
-  --policy FILE               the override policy to judge by (default: the templates' policy.yaml)
-  --crd FILE                  the CRDs to check against (default: the shipped crd.yaml)
-  --allow-cross-namespace     allow spec.deployment.metadata.namespace to move a Deployment elsewhere
-  -h, --help                  this help
+${VERDICT_FLAG_HELP}
 
 Exit codes: 0 every trigger rendered (warnings allowed), 1 a trigger is refused, 2 usage or unreadable input.
 `;

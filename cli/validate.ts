@@ -3,7 +3,7 @@ import { isValid } from '../render/validate.js';
 import { judgeTrigger } from '../render/verdict.js';
 import { ambiguityWarnings, describeSyntaxError } from './input.js';
 import { problemLine, readJudgeInput } from './judge-input.js';
-import { VERDICT_USAGE } from './verdict-settings.js';
+import { VERDICT_FLAG_HELP, VERDICT_USAGE } from './verdict-settings.js';
 
 const USAGE = `usage: kurier validate -f FILE|DIR|- [-f …] ${VERDICT_USAGE}
 
@@ -11,12 +11,7 @@ Judges every trigger in the files (read as kubectl reads YAML) exactly as kurier
 controller do: the CRD schemas (unknown fields are errors), semantic checks, secrets and the
 override policy; prints one line per problem with its field path.
 
-  -f, --filename FILE|DIR|-   a file, a directory (its *.yaml and *.yml files) or - for standard input; repeatable
-  --templates DIR             the dispatcher templates (default: the shipped templates/)
-  --policy FILE               the override policy to judge by (default: the templates' policy.yaml)
-  --crd FILE                  the CRDs to check against (default: the shipped crd.yaml)
-  --allow-cross-namespace     allow spec.deployment.metadata.namespace to move a Deployment elsewhere
-  -h, --help                  this help
+${VERDICT_FLAG_HELP}
 
 Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage or unreadable input.
 `;

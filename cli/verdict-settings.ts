@@ -9,6 +9,14 @@ export const VERDICT_FLAGS = { withValue: ['--templates', '--policy', '--crd'], 
 
 export const VERDICT_USAGE = '[--templates DIR] [--policy FILE] [--crd FILE] [--allow-cross-namespace]';
 
+/** The --help lines of the flags `kurier render` and `kurier validate` share (without a trailing newline). */
+export const VERDICT_FLAG_HELP = `  -f, --filename FILE|DIR|-   a file, a directory (its *.yaml and *.yml files) or - for standard input; repeatable
+  --templates DIR             the dispatcher templates (default: the shipped templates/)
+  --policy FILE               the override policy to judge by (default: the templates' policy.yaml)
+  --crd FILE                  the CRDs to check against (default: the shipped crd.yaml)
+  --allow-cross-namespace     allow spec.deployment.metadata.namespace to move a Deployment elsewhere
+  -h, --help                  this help`;
+
 /** Settings that cannot be read: exit 2, like a usage error. */
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';
