@@ -77,6 +77,7 @@ export function checkTargetsOverride(podSpec: JsonObject, dispatcher: JsonObject
     if (!isObject(mount)) continue;
     const mountPath = typeof mount['mountPath'] === 'string' ? mount['mountPath'] : '';
     const path = mountPath.replace(/\/+$/, '');
+    if (mountPath === '') continue;
     if (mount['name'] === TARGETS_VOLUME || path === TARGETS_MOUNT_PATH || TARGETS_MOUNT_PATH.startsWith(`${path}/`) || path.startsWith(`${TARGETS_MOUNT_PATH}/`)) {
       problems.push({ path: `${container}.volumeMounts[mountPath=${mountPath}]`, message: `${TARGETS_MOUNT_PATH} is where the controller mounts the function targets; mount yours elsewhere` });
     }
