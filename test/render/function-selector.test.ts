@@ -20,7 +20,7 @@ const selector = { matchLabels: { 'kurier.dev/function': 'orders' } };
 
 function trigger(kind: 'KafkaTrigger' | 'PulsarTrigger', spec: Record<string, unknown> = {}): Trigger {
   const source = kind === 'KafkaTrigger' ? { kafka: { brokers: ['kafka:9092'], topic: 'orders' } } : { pulsar: { broker: 'pulsar://p:6650', topic: 'orders' } };
-  return { apiVersion: 'kurier.dev/v1alpha1', kind, metadata: { name: 'orders', namespace: 'shop', uid: 'uid-1' }, spec: { ...source, functionSelector: selector, ...spec } } as Trigger;
+  return { apiVersion: 'kurier.dev/v1alpha1', kind, metadata: { name: 'orders', namespace: 'shop', uid: 'uid-1' }, spec: { ...source, functionSelector: selector, ...spec } };
 }
 
 const podSpec = (d: Deployment): JsonObject => (d.spec['template'] as JsonObject)['spec'] as JsonObject;
@@ -131,7 +131,7 @@ describe('render with spec.functionSelector', () => {
 
 describe('targets.json', () => {
   it('is sorted by name with a fixed key order, so the same set gives the same bytes', () => {
-    const a = targetsDocument([{ url: 'http://b.shop.svc.cluster.local:80/', name: 'b' } as { name: string; url: string }, { name: 'a', url: 'http://a.shop.svc.cluster.local:8080/' }]);
+    const a = targetsDocument([{ url: 'http://b.shop.svc.cluster.local:80/', name: 'b' }, { name: 'a', url: 'http://a.shop.svc.cluster.local:8080/' }]);
     const b = targetsDocument([{ name: 'a', url: 'http://a.shop.svc.cluster.local:8080/' }, { name: 'b', url: 'http://b.shop.svc.cluster.local:80/' }]);
     expect(a).toBe(b);
     expect(a).toBe('{"targets":[{"name":"a","url":"http://a.shop.svc.cluster.local:8080/"},{"name":"b","url":"http://b.shop.svc.cluster.local:80/"}]}');
