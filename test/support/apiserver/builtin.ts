@@ -199,7 +199,7 @@ export function validateEvent(obj: KObj, eventsV1: boolean): StatusCause[] {
 
 /** core/v1 Service defaulting, as kube-apiserver does it for what a controller reads (type, port protocol and targetPort). */
 export function defaultService(obj: KObj): void {
-  const spec = mapAt(obj as unknown as M, 'spec');
+  const spec = mapAt(obj, 'spec');
   spec.type ??= 'ClusterIP';
   spec.sessionAffinity ??= 'None';
   if (Array.isArray(spec.ports)) {
