@@ -1,5 +1,8 @@
 import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
+import { targetsConfigMap, usesFunctionSelector } from '../render/function-targets.js';
+import type { Deployment } from '../render/render.js';
+import type { Trigger } from '../render/trigger.js';
 import { judgeTrigger } from '../render/verdict.js';
 import { ambiguityWarnings, describeSyntaxError } from './input.js';
 import { problemLine, readJudgeInput } from './judge-input.js';
@@ -10,6 +13,8 @@ const USAGE = `usage: kurier render -f FILE|DIR|- [-f …] ${VERDICT_USAGE}
 Prints the dispatcher Deployment of every trigger in the files (multi-document YAML, read as
 kubectl reads it), separated by ---, ready for kubectl apply -f -. Each trigger is judged exactly
 as kurier validate and the controller judge it; every problem goes to stderr on one line.
+A trigger with spec.functionSelector also gets its targets ConfigMap, printed empty: which Services
+match is known only in the cluster, where the controller fills it in.
 
 ${VERDICT_FLAG_HELP}
 
@@ -17,6 +22,16 @@ Exit codes: 0 every trigger rendered (warnings allowed), 1 a trigger is refused,
 `;
 
 
+
+const OFFLINE_TARGETS = `# The targets of spec.functionSelector. Offline there are no Services to match, so the list is
+# empty here; in the cluster the controller writes the matching Services into this ConfigMap and
+# keeps it current (docs/controller.md, "Fan-out").
+`;
+
+/** The targets ConfigMap of a fan-out trigger as `kurier render` prints it: empty, saying why. */
+function offlineTargets(trigger: Trigger, deployment: Deployment): string {
+  return OFFLINE_TARGETS + stringify(targetsConfigMap(trigger, deployment.metadata, []), { lineWidth: 0 });
+}
 
 /**
  * `kurier render`: prints the dispatcher Deployment of every trigger, judged exactly as
@@ -40,7 +55,11 @@ export async function runRender(args: readonly string[]): Promise<number> {
     const verdict = judgeTrigger(document.value, settings);
     for (const problem of verdict.problems) stderr.write(problemLine(document, problem));
     if (verdict.deployment === undefined) failed = true;
-    else rendered.push(stringify(verdict.deployment, { lineWidth: 0 }));
+    else {
+      rendered.push(stringify(verdict.deployment, { lineWidth: 0 }));
+      const trigger = document.value as Trigger;
+      if (usesFunctionSelector(trigger.spec)) rendered.push(offlineTargets(trigger, verdict.deployment));
+    }
   }
   stdout.write(rendered.join('---\n'));
   return failed ? 1 : 0;

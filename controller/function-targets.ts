@@ -5,16 +5,13 @@
  */
 import { contentHash } from '../render/hash.js';
 import { jsonEqual } from '../render/json.js';
-import { targetsConfigMapName, targetsData, usesFunctionSelector } from '../render/function-targets.js';
-import { labelValue } from '../render/names.js';
+import { LABEL_COMPONENT, TARGETS_COMPONENT, targetsConfigMap, usesFunctionSelector } from '../render/function-targets.js';
 import type { OwnerReference, TargetsStatus, Trigger } from '../render/trigger.js';
 import { EventType, type EventRecorder } from './events.js';
 import { CONFIG_MAPS, type KubeApi, type KubeObject } from './kube.js';
 import type { Logger } from './logger.js';
 import { selectorMatches, selectTargets, targetsStatus, type LeftOut } from './target-selection.js';
 
-export const LABEL_COMPONENT = 'app.kubernetes.io/component';
-export const TARGETS_COMPONENT = 'function-targets';
 /** Selects the ConfigMaps this module writes (the controller's informer uses it). */
 export const TARGETS_CONFIGMAP_SELECTOR = `app.kubernetes.io/managed-by=kurier,${LABEL_COMPONENT}=${TARGETS_COMPONENT}`;
 
@@ -32,22 +29,6 @@ export interface FunctionTargetsDeps {
   configMaps(): readonly KubeObject[];
   events: EventRecorder;
   log: Logger;
-}
-
-type Identity = { kind: string; name: string; namespace: string };
-
-function identityOf(trigger: Trigger): Identity {
-  return { kind: trigger.kind, name: trigger.metadata.name, namespace: trigger.metadata.namespace ?? 'default' };
-}
-
-function labelsFor(id: Identity): Record<string, string> {
-  return {
-    'kurier.dev/trigger': labelValue(id.name),
-    'kurier.dev/kind': id.kind.toLowerCase(),
-    'kurier.dev/trigger-namespace': id.namespace,
-    'app.kubernetes.io/managed-by': 'kurier',
-    [LABEL_COMPONENT]: TARGETS_COMPONENT,
-  };
 }
 
 const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -78,23 +59,19 @@ export class FunctionTargets {
    * from when it had a selector, and returns `undefined`.
    */
   async converge(triggerKey: string, trigger: Trigger, deployment: KubeObject): Promise<TargetsObservation | undefined> {
-    const id = identityOf(trigger);
-    const name = targetsConfigMapName(deployment.metadata.name);
-    const namespace = deployment.metadata.namespace ?? id.namespace;
-    await this.#removeStale(trigger, id, usesFunctionSelector(trigger.spec) ? keyOf(namespace, name) : undefined);
+    const triggerNamespace = trigger.metadata.namespace ?? 'default';
+    const place = { name: deployment.metadata.name, namespace: deployment.metadata.namespace ?? triggerNamespace };
     const selector = trigger.spec.functionSelector;
-    if (selector === undefined) {
+    const selection = selector === undefined ? undefined : selectTargets(this.#d.services(triggerNamespace), selector, triggerNamespace);
+    const desired = targetsConfigMap(trigger, place, selection?.targets ?? []);
+    const { name, namespace } = desired.metadata;
+    await this.#removeStale(trigger, desired.metadata.labels, usesFunctionSelector(trigger.spec) ? keyOf(namespace, name) : undefined);
+    if (selection === undefined) {
       this.#matched.delete(triggerKey);
       return undefined;
     }
-    const selection = selectTargets(this.#d.services(id.namespace), selector, id.namespace);
     this.#matched.set(triggerKey, new Set([...selection.targets.map((t) => t.name), ...selection.leftOut.map((s) => s.name)]));
-    const body: KubeObject = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, namespace, labels: labelsFor(id), ownerReferences: [ownerOf(trigger, deployment, namespace === id.namespace)] },
-      data: targetsData(selection.targets),
-    };
+    const body: KubeObject = { ...desired, metadata: { ...desired.metadata, ownerReferences: [ownerOf(trigger, deployment, namespace === triggerNamespace)] } };
     const cached = this.#d.configMaps().find((c) => c.metadata.name === name && (c.metadata.namespace ?? '') === namespace);
     if (!this.#converged(body, cached)) {
       const before = JSON.stringify(cached?.['data'] ?? null);
@@ -145,8 +122,7 @@ export class FunctionTargets {
   }
 
   /** Deletes this trigger's targets ConfigMaps other than `keep` (the selector was removed, or the Deployment moved). */
-  async #removeStale(trigger: Trigger, id: Identity, keep: string | undefined): Promise<void> {
-    const labels = labelsFor(id);
+  async #removeStale(trigger: Trigger, labels: Readonly<Record<string, string>>, keep: string | undefined): Promise<void> {
     const uid = trigger.metadata.uid;
     for (const cm of this.#d.configMaps()) {
       const key = keyOf(cm.metadata.namespace ?? '', cm.metadata.name);
@@ -155,7 +131,7 @@ export class FunctionTargets {
       const owner = (cm.metadata.ownerReferences ?? []).find((o) => o.kind === trigger.kind);
       if (owner !== undefined && owner.uid !== uid) continue;
       if (await this.#d.api.delete(CONFIG_MAPS, cm.metadata.namespace ?? '', cm.metadata.name)) {
-        this.#d.log.info({ trigger: `${id.kind}/${id.namespace}/${id.name}`, configMap: key }, 'deleted a targets ConfigMap no longer used');
+        this.#d.log.info({ trigger: `${trigger.kind}/${trigger.metadata.namespace ?? 'default'}/${trigger.metadata.name}`, configMap: key }, 'deleted a targets ConfigMap no longer used');
       }
       this.#written.delete(key);
     }

@@ -6,6 +6,7 @@
  */
 import { FUNCTION_TARGETS_FILE, FUNCTION_URL, KUBELESS_FUNCTION, TARGETS_KEY, TARGETS_MOUNT_PATH, TARGETS_VOLUME } from './env-contract.js';
 import { isObject, own } from './merge.js';
+import { labelValue } from './names.js';
 import { RenderError } from './render-error.js';
 import type { JsonObject, JsonValue, LabelSelector } from './trigger.js';
 
@@ -37,6 +38,26 @@ export function targetsDocument(targets: readonly FunctionTarget[]): string {
 /** The ConfigMap's `data`: one key, `targets.json`. */
 export function targetsData(targets: readonly FunctionTarget[]): Record<string, string> {
   return { [TARGETS_KEY]: targetsDocument(targets) };
+}
+
+/** The label that marks a targets ConfigMap (beside the trigger's labels the Deployment carries too). */
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const TARGETS_COMPONENT = 'function-targets';
+
+/** The targets ConfigMap of a trigger, without owner references (the controller adds them). */
+export function targetsConfigMap(
+  trigger: { kind: string; metadata: { name: string; namespace?: string | undefined } },
+  deployment: { name: string; namespace: string },
+  targets: readonly FunctionTarget[],
+): { apiVersion: 'v1'; kind: 'ConfigMap'; metadata: { name: string; namespace: string; labels: Record<string, string> }; data: Record<string, string> } {
+  const labels = {
+    'kurier.dev/trigger': labelValue(trigger.metadata.name),
+    'kurier.dev/kind': trigger.kind.toLowerCase(),
+    'kurier.dev/trigger-namespace': trigger.metadata.namespace ?? 'default',
+    'app.kubernetes.io/managed-by': 'kurier',
+    [LABEL_COMPONENT]: TARGETS_COMPONENT,
+  };
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: targetsConfigMapName(deployment.name), namespace: deployment.namespace, labels }, data: targetsData(targets) };
 }
 
 /** True when the trigger names its functions by label selector. */

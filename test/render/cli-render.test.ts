@@ -19,6 +19,17 @@ describe('kurier render', () => {
     expect(names).toEqual(['a-nats', 'b-nats']);
   });
 
+  it('prints a fan-out trigger\'s targets ConfigMap after its Deployment, empty and saying why', async () => {
+    const fanOut = trigger('fan').replace('function: { url: "http://fn.team:8080/" }', 'functionSelector: { matchLabels: { kurier.dev/function: orders } }');
+    const result = await runKurier(['render', '-f', '-'], { input: fanOut });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const docs = parseAllDocuments(result.stdout);
+    expect(docs.map((doc) => (doc.toJS() as { kind: string }).kind)).toEqual(['Deployment', 'ConfigMap']);
+    expect(docs[1]?.toJS()).toMatchObject({ metadata: { name: 'fan-nats-targets', namespace: 'team' }, data: { 'targets.json': '{"targets":[]}' } });
+    expect(result.stdout.split('---\n')[1]).toMatch(/^# The targets of spec.functionSelector. Offline there are no Services to match/);
+  });
+
   it('renders every example file in a directory', async () => {
     const result = await runKurier(['render', '-f', 'examples/', '--allow-cross-namespace']);
     // Only the warnings validate prints too: render and validate judge alike.
