@@ -2,11 +2,6 @@
  * Fan-out (`spec.functionSelector`) against the API server double: the controller watches Services,
  * keeps the targets ConfigMap current without touching the Deployment, and reports the targets.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_MAPS, SERVICES, type KubeObject } from '../../controller/kube.js';
 import type { Trigger } from '../../render/trigger.js';
@@ -17,6 +12,8 @@ import {
   getDeployment,
   getTrigger,
   kafkaTrigger,
+  kubectl,
+  kubectlAvailable,
   readyOf,
   sleepMs,
   startEnv,
@@ -25,13 +22,7 @@ import {
   type Env,
 } from './harness.js';
 
-const run = promisify(execFile);
-const kubectlBinary = process.env['KUBECTL'] ?? 'kubectl';
-const hasKubectl = await run(kubectlBinary, ['version', '--client']).then(
-  () => true,
-  () => false,
-);
-const cacheDir = mkdtempSync(join(tmpdir(), 'kurier-fan-out-'));
+const hasKubectl = await kubectlAvailable();
 
 let env: Env | undefined;
 afterEach(async () => {
@@ -206,7 +197,7 @@ describe('fan-out: spec.functionSelector', () => {
     await e.api.create(SERVICES, e.ns, service(e.ns, 'fn-b', orders));
     await e.api.create(TRIGGERS, e.ns, fanOutTrigger(e.ns, 'orders'));
     await eventually(() => getTrigger(e.server, e.ns, 'orders')?.status?.targets?.count === 2, 'status.targets.count 2');
-    const { stdout } = await run(kubectlBinary, ['--kubeconfig', e.server.kubeconfigPath, '--cache-dir', cacheDir, '-n', e.ns, 'get', 'kafkatriggers']);
+    const stdout = await kubectl(e, 'get', 'kafkatriggers');
     const [header = '', row = ''] = stdout.trim().split('\n');
     // columns are left-aligned under their headers; FUNCTION is empty for a fan-out trigger
     const at = header.indexOf('TARGETS');
