@@ -190,6 +190,23 @@ describe('fan-out: spec.functionSelector', () => {
     expect(await e.api.get(CONFIG_MAPS, e.ns, 'switch-kafka-targets')).toBeUndefined();
   }, 60_000);
 
+  it('puts the ConfigMap beside a Deployment in another namespace, owned by that Deployment, and collects it with the trigger', async () => {
+    const elsewhere = `fan-${Math.random().toString(16).slice(2, 8)}`;
+    env = await startEnv({ allowCrossNamespace: true, extraNamespaces: [elsewhere] });
+    const e = env;
+    await e.api.create(SERVICES, e.ns, service(e.ns, 'fn', orders));
+    const trigger = fanOutTrigger(e.ns, 'orders');
+    (trigger['spec'] as Record<string, unknown>)['deployment'] = { metadata: { namespace: elsewhere } };
+    await e.api.create(TRIGGERS, e.ns, trigger);
+    const deploymentName = `${e.ns}-orders-kafka`;
+    const cm = await eventually(() => e.server.store.get('v1', 'ConfigMap', elsewhere, `${deploymentName}-targets`) as KubeObject | undefined, 'the ConfigMap in the other namespace', 15_000);
+    const deployment = getDeployment(e.server, elsewhere, deploymentName)!;
+    expect(cm.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName, uid: deployment.metadata.uid, controller: true }]);
+    expect(JSON.parse((cm['data'] as Record<string, string>)['targets.json']!)).toEqual({ targets: [{ name: 'fn', url: `http://fn.${e.ns}.svc.cluster.local:8080/` }] });
+    await e.api.delete(TRIGGERS, e.ns, 'orders');
+    await eventually(() => e.server.store.get('v1', 'ConfigMap', elsewhere, `${deploymentName}-targets`) === undefined, 'the ConfigMap collected with the Deployment', 15_000);
+  }, 60_000);
+
   it.skipIf(!hasKubectl)('shows the target count in kubectl get (skipped only when no kubectl is found; KUBECTL=path picks one)', async () => {
     env = await startEnv();
     const e = env;
