@@ -21,7 +21,7 @@ const SPECIAL = new Set(['=', '<<']);
 function readsAsItself(text: string): boolean {
   if (SPECIAL.has(text)) return false;
   try {
-    return parseYaml12(text) === text;
+    return parseYaml12(text, { logLevel: 'silent' }) === text;
   } catch {
     return false;
   }
@@ -31,7 +31,10 @@ function readsAsItself(text: string): boolean {
 function quoteAmbiguous(document: Document): void {
   visit(document, {
     Scalar(_key, node) {
-      if (typeof node.value === 'string' && !readsAsItself(node.value) && !node.value.includes('\n')) node.type = Scalar.QUOTE_DOUBLE;
+      if (typeof node.value !== 'string' || readsAsItself(node.value) || node.value.includes('\n')) return;
+      node.type = Scalar.QUOTE_DOUBLE;
+      // The YAML 1.1 schema writes the string `<<` as its merge key, quoted or not, unless tagged a string.
+      if (node.value === '<<') node.tag = 'tag:yaml.org,2002:str';
     },
   });
 }
