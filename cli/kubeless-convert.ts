@@ -30,8 +30,8 @@ const KINDS: Readonly<Record<string, { version: string; convert: Converter }>> =
 
 const SKIPPED_KUBELESS: Readonly<Record<string, string>> = {
   Function: 'a kubeless Function is not a trigger: Kurier calls it through the Service kubeless made for it (its first port is used for CronJobTriggers naming it)',
-  HTTPTrigger: 'an HTTPTrigger is an Ingress to the function, not an event source: Kurier has no counterpart; keep or replace the Ingress',
-  KinesisTrigger: 'Kurier has no Kinesis source',
+  HTTPTrigger: 'a kubeless HTTPTrigger is an Ingress to the function, not an event source: Kurier has no counterpart; keep or replace the Ingress',
+  KinesisTrigger: 'a kubeless KinesisTrigger: Kurier has no Kinesis source',
 };
 
 // Set by the API server; an exported object (kubectl get -o yaml) carries them.
@@ -68,7 +68,7 @@ export function convertKubeless(value: unknown, options: ConvertOptions): Conver
   if (group === 'kurier.dev') return { skipped: `already a Kurier trigger (${apiVersion}); nothing to convert` };
   if (group !== 'kubeless.io') return { skipped: `${apiVersion} ${kind} is not a kubeless trigger; kurier convert reads kubeless.io KafkaTrigger, NATSTrigger, CronJobTrigger and PulsarTrigger` };
   const known = KINDS[kind];
-  if (known === undefined) return { skipped: `kubeless ${kind}: ${SKIPPED_KUBELESS[kind] ?? 'not a kind kurier convert knows (KafkaTrigger, NATSTrigger, CronJobTrigger, PulsarTrigger)'}` };
+  if (known === undefined) return { skipped: SKIPPED_KUBELESS[kind] ?? `kubeless ${kind} is not a kind kurier convert knows (KafkaTrigger, NATSTrigger, CronJobTrigger, PulsarTrigger)` };
 
   const notes: Note[] = [];
   const comments: FieldComment[] = [];
