@@ -35,9 +35,10 @@ function containerImage(deployment: unknown): unknown {
 }
 
 /**
- * `spec.function` for the function kubeless-pulsar-trigger called. A pre-1.0 trigger with its own
- * dispatcher image keeps `spec.kubeless`: that image reads KUBELESS_FUNCTION as the function's name,
- * which Kurier sets only for the pre-1.0 form (with `spec.function` it is the URL).
+ * `spec.function` for the function kubeless-pulsar-trigger called. A pre-1.0 trigger keeps
+ * `spec.kubeless` when `spec.function` would change the variables a custom dispatcher image reads:
+ * with its own image (KUBELESS_FUNCTION is the function's name only in the pre-1.0 form), or with a
+ * scheme other than http (`spec.function.service` is http; a URL is not split into the variables).
  */
 function functionOf(kubeless: Obj, source: Source, notes: Note[]): Obj {
   const preOne = isPreOneKubelessFunction(kubeless) || (typeof kubeless['function'] === 'string' && !/^https?:\/\//.test(kubeless['function']));
@@ -52,8 +53,11 @@ function functionOf(kubeless: Obj, source: Source, notes: Note[]): Obj {
     notes.push({ path: 'spec.kubeless', message: 'kept in the pre-1.0 form: spec.deployment sets a dispatcher image, and a pre-1.0 image reads KUBELESS_FUNCTION as the function name, which Kurier sets only for this form' });
     return { kubeless };
   }
-  const { parts, url } = preOneFunction(kubeless, source.namespace ?? '');
-  if (parts.scheme !== 'http') return { function: { url } };
+  const { parts } = preOneFunction(kubeless, source.namespace ?? '');
+  if (parts.scheme !== 'http') {
+    notes.push({ path: 'spec.kubeless', message: `kept in the pre-1.0 form: spec.function.service is plain http, and spec.function.url would drop the KUBELESS_FUNCTION_NAMESPACE, _PORT and _SCHEME variables (${parts.scheme}) Kurier sets for this form` });
+    return { kubeless };
+  }
   const namespace = typeof kubeless['namespace'] === 'string' && kubeless['namespace'] !== '' ? { namespace: kubeless['namespace'] } : {};
   return { function: { service: { name: parts.name, ...namespace, port: Number(parts.port) } } };
 }

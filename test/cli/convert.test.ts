@@ -145,7 +145,7 @@ describe('kurier convert: every kind and generation of examples/kubeless (a dire
     expect(stderrLines(result)).toContain(`${FIXTURES}/pulsar-trigger-1.0.yaml:0 PulsarTrigger/default/mytrigger: spec.deployment.metadata.namespace: dropped: the dispatcher Deployment lives in the trigger's namespace (Kurier's policy refuses moving it; an admin may allow it, then run with --allow-cross-namespace to keep "another-namespace")`);
   });
 
-  it('PulsarTrigger before 1.0: one full topic URL, the function as its Service (or URL for https), the backoff variables mapped, the first container as the dispatcher', () => {
+  it('PulsarTrigger before 1.0: one full topic URL, the function as its Service (kept as it was for https or an own image), the backoff variables mapped, the first container as the dispatcher', () => {
     const [pre, telemetry, custom] = documents.filter((document) => document['kind'] === 'PulsarTrigger').slice(2);
     expect(pre?.['spec']).toEqual({
       pulsar: { topic: 'persistent://public/default/mytopic', broker: 'pulsar://pulsar.addr:6650' },
@@ -153,7 +153,7 @@ describe('kurier convert: every kind and generation of examples/kubeless (a dire
       delivery: { retry: { maxDelay: '30s' } },
       deployment: { spec: { template: { spec: { containers: [{ name: 'dispatcher', env: [{ name: 'LOG_LEVEL', value: 'debug' }] }] } } } },
     });
-    expect(telemetry?.['spec']).toEqual({ pulsar: { topic: 'non-persistent://acme/telemetry/readings', broker: 'pulsar+ssl://pulsar.addr:6651' }, function: { url: 'https://telemetry-fn.functions:8443' } });
+    expect(telemetry?.['spec']).toEqual({ pulsar: { topic: 'non-persistent://acme/telemetry/readings', broker: 'pulsar+ssl://pulsar.addr:6651' }, kubeless: { namespace: 'functions', function: 'telemetry-fn', port: 8443, scheme: 'https' } });
     expect(custom?.['spec']['kubeless']).toEqual({ namespace: 'default', function: 'audit-fn', port: 8080 });
     expect(custom?.['spec']['pulsar']['topic']).toBe('persistent://public/default/audit');
     expect(custom?.['spec']['deployment']['spec']['template']['spec']['containers']).toEqual([{ name: 'dispatcher', image: 'registry.example.com/pulsar-dispatcher:0.4.0' }]);
@@ -164,6 +164,7 @@ describe('kurier convert: every kind and generation of examples/kubeless (a dire
       `0 PulsarTrigger/default/mytrigger-pre: ${env}: kubeless-pulsar-trigger replaced the dispatcher's env with its own, so none of this env had an effect there; Kurier applies it`,
       `0 PulsarTrigger/default/mytrigger-pre: ${env}[ERROR_BACKOFF_DELAY_MAX]: became spec.delivery.retry.maxDelay: 30s (Kurier does not read ERROR_BACKOFF_DELAY_MAX)`,
       `0 PulsarTrigger/default/mytrigger-pre: ${env}[ERROR_BACKOFF_FACTOR]: dropped: Kurier backs off exponentially per message, without an additive step; spec.delivery.retry.initialDelay sets how fast the delay grows (docs/pulsar.md)`,
+      '1 PulsarTrigger/iot/telemetry: spec.kubeless: kept in the pre-1.0 form: spec.function.service is plain http, and spec.function.url would drop the KUBELESS_FUNCTION_NAMESPACE, _PORT and _SCHEME variables (https) Kurier sets for this form',
       '2 PulsarTrigger/default/custom-dispatcher: spec.kubeless: kept in the pre-1.0 form: spec.deployment sets a dispatcher image, and a pre-1.0 image reads KUBELESS_FUNCTION as the function name, which Kurier sets only for this form',
       '2 PulsarTrigger/default/custom-dispatcher: spec.deployment.spec.template.spec.containers[1:]: dropped 1 container(s): kubeless-pulsar-trigger ran only the first (in Kurier a named extra container would be a sidecar)',
     ]);
