@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKubectlYaml } from '../../cli/kubectl-yaml.js';
 import { KAFKA_BROKERS_PLACEHOLDER, NATS_URL_PLACEHOLDER } from '../../cli/kubeless-triggers.js';
 import { startApiServer, type ApiServerDouble } from '../support/apiserver/index.js';
+import { hasKubectl, kubectlReads } from '../support/kubectl-dry-run.js';
 import { repoRoot, runKurier, type RunResult } from '../support/run-kurier.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads of parsed YAML
@@ -336,10 +335,6 @@ spec:
   });
 });
 
-const run = promisify(execFile);
-const kubectl = process.env['KUBECTL'] ?? 'kubectl';
-const hasKubectl = await run(kubectl, ['version', '--client']).then(() => true, () => false);
-
 // kubectl needs a server for discovery even with --dry-run=client: it asks the in-process API server double, which has Kurier's CRDs.
 describe.skipIf(!hasKubectl)('kurier convert output read by the real kubectl (skipped: kubectl is not installed; set KUBECTL to point at it)', () => {
   let server: ApiServerDouble;
@@ -353,12 +348,7 @@ describe.skipIf(!hasKubectl)('kurier convert output read by the real kubectl (sk
   it('kubectl create --dry-run=client -o json -f - reads every converted trigger exactly as the repository\'s kubectl reader does', async () => {
     const converted = await runKurier(['convert', '-f', `${FIXTURES}/`]);
     const ours = outputOf(converted);
-    const cache = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
-    // --validate=false: the double serves no /openapi/v2 for kubectl's client-side schema check.
-    const child = run(kubectl, ['--kubeconfig', server.kubeconfigPath, '--cache-dir', cache, 'create', '--dry-run=client', '--validate=false', '-o', 'json', '-f', '-'], { maxBuffer: 16 * 1024 * 1024 });
-    child.child.stdin?.end(converted.stdout);
-    const { stdout } = await child;
-    const theirs = stdout.trim().split(/\n(?=\{\n)/).map((text) => JSON.parse(text) as unknown);
+    const theirs = await kubectlReads(server, converted.stdout);
     expect(theirs).toEqual(ours);
     expect(theirs).toHaveLength(10);
   }, 60_000);

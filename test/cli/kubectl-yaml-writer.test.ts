@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { parse as parseYaml12 } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKubectlYaml } from '../../cli/kubectl-yaml.js';
 import { stringifyForKubectl } from '../../cli/kubectl-yaml-writer.js';
 import { startApiServer, type ApiServerDouble } from '../support/apiserver/index.js';
+import { hasKubectl, kubectlReads } from '../support/kubectl-dry-run.js';
 
 /** Strings that are something else, or something else to some reader, when written plain. */
 const TRICKY = [
@@ -71,11 +67,6 @@ describe('stringifyForKubectl', () => {
   });
 });
 
-const run = promisify(execFile);
-const kubectl = process.env['KUBECTL'] ?? 'kubectl';
-const hasKubectl = await run(kubectl, ['version', '--client']).then(() => true, () => false);
-
-// kubectl needs a server for discovery even with --dry-run=client: it asks the in-process API server double.
 describe.skipIf(!hasKubectl)('stringifyForKubectl read back by the real kubectl (skipped: kubectl is not installed; set KUBECTL to point at it)', () => {
   let server: ApiServerDouble;
   beforeAll(async () => {
@@ -85,20 +76,10 @@ describe.skipIf(!hasKubectl)('stringifyForKubectl read back by the real kubectl 
     await server.close();
   });
 
-  /** What `kubectl create --dry-run=client -o json -f -` makes of a stream (--validate=false: the double serves no /openapi/v2). */
-  async function kubectlReads(stream: string): Promise<unknown[]> {
-    const cache = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
-    const child = run(kubectl, ['--kubeconfig', server.kubeconfigPath, '--cache-dir', cache, 'create', '--dry-run=client', '--validate=false', '-o', 'json', '-f', '-'], { maxBuffer: 64 * 1024 * 1024 });
-    child.child.stdin?.end(stream);
-    const { stdout } = await child;
-    // One pretty-printed JSON object per document, one after the other.
-    return stdout.trim().split(/\n(?=\{\n)/).map((text) => JSON.parse(text) as unknown);
-  }
-
   it('reads 300 generated documents exactly as written (tricky strings as keys and values, nested lists and maps)', async () => {
     const samples = fc.sample(objects, { numRuns: 300, seed: 14 });
     const documents = samples.map((data, index) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `round-trip-${index}`, namespace: 'default' }, data }));
     const stream = documents.map((document) => stringifyForKubectl(document)).join('---\n');
-    expect(await kubectlReads(stream)).toEqual(documents);
+    expect(await kubectlReads(server, stream)).toEqual(documents);
   }, 60_000);
 });
