@@ -44,7 +44,7 @@ interface Lane {
   pending: number;
 }
 
-type LaneResult =
+export type LaneResult =
   | { readonly kind: 'settled'; readonly settlement: Settlement; readonly target: string }
   | { readonly kind: 'abandoned' }
   | { readonly kind: 'released'; readonly error: ReleasedError };
