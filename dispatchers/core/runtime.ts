@@ -146,6 +146,10 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
       // Nothing is taken from the source while no function would receive it.
       logger.info({ file: targetsFile?.path }, 'no targets: waiting for the targets file to list one before subscribing');
       await Promise.race([fanOut?.whenTargets(), stopRequested]);
+      if (signals > 0) {
+        logger.info({}, 'dispatcher stopped before it started');
+        return 0;
+      }
     }
     try {
       await Promise.race([adapter.start(pipeline), stopRequested]);
