@@ -13,6 +13,7 @@ import type { Admission, Logger, Settlement } from '../../../dispatchers/core/ty
 import { ReleasedError } from '../../../dispatchers/core/types.js';
 import { useCleanup } from '../../support/cleanup.js';
 import { writeConfigMapMount } from '../../support/configmap-mount.js';
+import { waitUntil as until } from '../../support/wait-until.js';
 import { FunctionServer } from '../../support/function-server.js';
 import { counterValue, deliveryConfig, message, RecordingPublisher } from './helpers.js';
 
@@ -78,14 +79,6 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   void promise.then(() => { done = true; }, () => { done = true; });
   await new Promise((resolve) => setTimeout(resolve, ms));
   return done;
-}
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('fan-out delivery', () => {

@@ -6,6 +6,7 @@ import type { Target } from '../../../dispatchers/core/targets-file.js';
 import { parseTargets, readTargetsFile, sameTargets, TargetsFileError, watchTargetsFile } from '../../../dispatchers/core/targets-file.js';
 import { useCleanup } from '../../support/cleanup.js';
 import { writeConfigMapMount } from '../../support/configmap-mount.js';
+import { waitUntil as until } from '../../support/wait-until.js';
 
 const cleanup = useCleanup();
 
@@ -24,14 +25,6 @@ function problemOf(text: string): string {
     throw error;
   }
   return 'no problem';
-}
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('the targets file', () => {

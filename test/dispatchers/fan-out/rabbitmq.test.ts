@@ -3,44 +3,25 @@
  * RabbitMQ: every message at every target, dead letters per target, nothing taken without targets.
  */
 import { randomBytes } from 'node:crypto';
-import amqp from 'amqplib';
-import type { Channel, ChannelModel } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../../support/cleanup.js';
 import { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { numberOf } from '../../support/stream-tally.js';
+import { publishNumbered as publishTo, RABBITMQ, useRabbitMQ } from '../rabbitmq/helpers.js';
 import { fanOutEnv, report, startFunctions, TargetsMount, targetsApplied } from './helpers.js';
 
-const RABBITMQ = process.env.RABBITMQ_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-
-let connection: ChannelModel;
-let channel: Channel;
+const broker = useRabbitMQ();
 const cleanup = useCleanup();
-
-beforeAll(async () => {
-  connection = await amqp.connect(RABBITMQ);
-  channel = await connection.createChannel();
-});
-afterAll(async () => {
-  await connection.close();
-});
 
 async function queueFixture(): Promise<{ queue: string; env: Record<string, string> }> {
   const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const queue = `kurier.fanout.${suffix}`;
-  await channel.assertQueue(queue, { durable: true });
-  cleanup.push(() => channel.deleteQueue(queue));
+  await broker.channel.assertQueue(queue, { durable: true });
+  cleanup.push(() => broker.channel.deleteQueue(queue));
   return { queue, env: { TRIGGER_KIND: 'RabbitMQTrigger', TRIGGER_NAME: `fan-${suffix}`, TRIGGER_NAMESPACE: 'shop', RABBITMQ_URL: RABBITMQ, RABBITMQ_QUEUE: queue } };
 }
 
-async function publishNumbered(queue: string, from: number, to: number): Promise<void> {
-  const confirm = await connection.createConfirmChannel();
-  for (let i = from; i < to; i += 1) {
-    confirm.sendToQueue(queue, Buffer.from(JSON.stringify({ n: i })), { persistent: true, messageId: `m-${String(i)}`, contentType: 'application/json' });
-  }
-  await confirm.waitForConfirms();
-  await confirm.close();
-}
+const publishNumbered = (queue: string, from: number, to: number): Promise<void> => publishTo(broker.connection, queue, from, to);
 
 describe('fan-out from RabbitMQ (real RabbitMQ, real local functions)', () => {
   it('two targets, one flaky (503s) and one down for a while: nothing missing at either', async () => {
@@ -58,15 +39,15 @@ describe('fan-out from RabbitMQ (real RabbitMQ, real local functions)', () => {
     const result = report('rabbitmq fan-out flaky+down', total, fns);
     for (const counted of Object.values(result)) expect(counted.missing).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await channel.checkQueue(queue)).messageCount, 'everything acknowledged').toBe(0);
+    expect((await broker.channel.checkQueue(queue)).messageCount, 'everything acknowledged').toBe(0);
   }, 90_000);
 
   it('four targets: the dead letters of the one answering 400 name it, the one that hangs stops holding acks once removed, the other two have everything', async () => {
     const total = 300;
     const { queue, env } = await queueFixture();
     const dlq = `${queue}.dlq`;
-    await channel.assertQueue(dlq, { durable: true });
-    cleanup.push(() => channel.deleteQueue(dlq));
+    await broker.channel.assertQueue(dlq, { durable: true });
+    cleanup.push(() => broker.channel.deleteQueue(dlq));
     const fns = await startFunctions(cleanup, ['one', 'two', 'refuses', 'hangs']);
     fns.refuses.setDefault({ status: 400, body: 'no thanks' });
     await fns.hangs.goDown();
@@ -86,7 +67,7 @@ describe('fan-out from RabbitMQ (real RabbitMQ, real local functions)', () => {
     const targets = new Set<string>();
     const numbers = new Set<number>();
     for (let i = 0; i < 10 * total && numbers.size < total; i += 1) {
-      const dead = await channel.get(dlq, { noAck: true });
+      const dead = await broker.channel.get(dlq, { noAck: true });
       if (dead === false) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
@@ -100,7 +81,7 @@ describe('fan-out from RabbitMQ (real RabbitMQ, real local functions)', () => {
     expect(await dispatcher.metric('kurier_dispatcher_deliveries_total', { outcome: 'dead_lettered', target: 'refuses' })).toBe(total);
     expect(dispatcher.logs.find((line) => line.target === 'hangs' && typeof line.abandoned === 'number')?.abandoned).toBeGreaterThanOrEqual(4);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await channel.checkQueue(queue)).messageCount).toBe(0);
+    expect((await broker.channel.checkQueue(queue)).messageCount).toBe(0);
   }, 90_000);
 
   it('with zero targets does not consume the queue (no consumer); a target appearing gets everything', async () => {
@@ -114,7 +95,7 @@ describe('fan-out from RabbitMQ (real RabbitMQ, real local functions)', () => {
     cleanup.push(() => dispatcher.stop());
     await dispatcher.waitForLog((line) => line.msg === 'no targets: waiting for the targets file to list one before subscribing');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(await channel.checkQueue(queue)).toMatchObject({ messageCount: total, consumerCount: 0 });
+    expect(await broker.channel.checkQueue(queue)).toMatchObject({ messageCount: total, consumerCount: 0 });
     await mount.write(fns);
     await fns.late.waitForDistinctDelivered(total, 30_000, numberOf);
     await dispatcher.ready(10_000);
