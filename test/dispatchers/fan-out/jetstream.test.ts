@@ -89,6 +89,24 @@ describe('fan-out from NATS JetStream (real nats-server, real local functions)',
     expect(fns.leaves.requests.length - leftAt, 'requests to the removed target after the change (at most the attempts in progress)').toBeLessThanOrEqual(4);
   }, 90_000);
 
+  it('SIGTERM mid-stream with a slow target and a restart: nothing missing at either target, duplicates counted', async () => {
+    const total = 300;
+    const s = await stream();
+    const fns = await startFunctions(cleanup, ['quick', 'slow']);
+    fns.slow.setDelay(30);
+    const mount = await TargetsMount.create(cleanup);
+    await mount.write(fns);
+    const first = await cleanup.dispatcher('nats', { ...s.env, ...fanOutEnv(mount), DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4' });
+    await publishNumbered(shared.nc, s.subject, 0, total);
+    await fns.slow.waitFor((f) => f.delivered.length >= 60, 20_000);
+    expect((await first.terminate()).code).toBe(0);
+    const second = await first.restart();
+    cleanup.push(() => second.stop());
+    await Promise.all(Object.values(fns).map((fn) => fn.waitForDistinctDelivered(total, 60_000, numberOf)));
+    const result = report('jetstream fan-out SIGTERM+restart', total, fns);
+    for (const counted of Object.values(result)) expect(counted.missing).toEqual([]);
+  }, 90_000);
+
   it('with zero targets consumes nothing (no consumer is even created); a target appearing gets everything', async () => {
     const total = 200;
     const s = await stream();
