@@ -1,4 +1,7 @@
+import { contentHash } from './hash.js';
+import { labelValue } from './names.js';
 import { RenderError } from './render-error.js';
+import { SPEC_HASH_ANNOTATION, stampSpecHash, type Deployment } from './render.js';
 import type { Autoscaling, Trigger } from './trigger.js';
 
 // KEDA's own defaults (keda.sh/docs/2.x/reference/scaledobject-spec), written out so the
@@ -91,8 +94,12 @@ function scalerFor(trigger: Trigger, source: string, autoscaling: Autoscaling, n
     case 'kafka': return kafkaScaler(trigger, autoscaling, namespace);
     case 'rabbitmq': return rabbitmqScaler(trigger, autoscaling);
     case 'nats': return natsScaler(trigger, autoscaling, namespace);
-    // KEDA's pulsar scaler reads the backlog from the admin REST API (adminURL), which a PulsarTrigger does not carry yet.
-    default: throw RenderError.at('spec.autoscaling', `is not supported for spec.${source} yet`);
+    case 'pulsar':
+      throw RenderError.at(
+        'spec.autoscaling',
+        "is not supported on a PulsarTrigger yet: KEDA's pulsar scaler reads the subscription backlog from the Pulsar admin REST API, whose URL the trigger does not carry; remove spec.autoscaling and set spec.replicas",
+      );
+    default: throw RenderError.at('spec.autoscaling', `is not supported for spec.${source}`);
   }
 }
 
@@ -101,39 +108,61 @@ function scalerFor(trigger: Trigger, source: string, autoscaling: Autoscaling, n
  * targets its dispatcher Deployment, and a TriggerAuthentication when the scaler needs secrets.
  * Returns undefined when the trigger does not autoscale.
  */
-export function renderKedaObjects(trigger: Trigger, source: string, deploymentName: string): KedaObjects | undefined {
+export function renderKedaObjects(trigger: Trigger, source: string, deployment: { name: string; namespace: string }): KedaObjects | undefined {
   const autoscaling = trigger.spec.autoscaling;
   if (autoscaling === undefined) return undefined;
   const namespace = trigger.metadata.namespace ?? 'default';
+  // a ScaledObject scales a Deployment of its own namespace, and only same-namespace objects can be owned by the trigger
+  if (deployment.namespace !== namespace) {
+    throw RenderError.at('spec.autoscaling', `cannot scale a Deployment in another namespace ("${deployment.namespace}"): leave spec.deployment.metadata.namespace unset to autoscale`);
+  }
+  const deploymentName = deployment.name;
   const scaler = scalerFor(trigger, source, autoscaling, namespace);
   const name = deploymentName;
   const owner = trigger.metadata.uid === undefined ? {} : {
     ownerReferences: [{ apiVersion: trigger.apiVersion, kind: trigger.kind, name: trigger.metadata.name, uid: trigger.metadata.uid, controller: true, blockOwnerDeletion: true }],
   };
-  const metadata = { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'kurier', 'app.kubernetes.io/instance': name }, ...owner };
+  // the Deployment's identifying labels, so the controller finds the trigger of an object it watches
+  const labels = {
+    'kurier.dev/trigger': labelValue(trigger.metadata.name),
+    'kurier.dev/kind': trigger.kind.toLowerCase(),
+    'kurier.dev/trigger-namespace': namespace,
+    'app.kubernetes.io/managed-by': 'kurier',
+    'app.kubernetes.io/instance': name,
+  };
+  // the spec-hash tells the controller that what it wrote is still what the trigger asks for
+  const metadata = (spec: Obj): Obj => ({ name, namespace, labels, annotations: { [SPEC_HASH_ANNOTATION]: contentHash({ labels, spec }) }, ...owner });
   const trigger0: Obj = { type: scaler.type, metadata: scaler.metadata };
   let triggerAuthentication: Obj | undefined;
   if (scaler.secrets.length > 0) {
     trigger0['authenticationRef'] = { name };
-    triggerAuthentication = {
-      apiVersion: 'keda.sh/v1alpha1',
-      kind: 'TriggerAuthentication',
-      metadata,
-      spec: { secretTargetRef: scaler.secrets.map(({ parameter, name: secret, key }) => ({ parameter, name: secret, key })) },
-    };
+    const spec = { secretTargetRef: scaler.secrets.map(({ parameter, name: secret, key }) => ({ parameter, name: secret, key })) };
+    triggerAuthentication = { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', metadata: metadata(spec), spec };
   }
-  const scaledObject: Obj = {
-    apiVersion: 'keda.sh/v1alpha1',
-    kind: 'ScaledObject',
-    metadata,
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
-      minReplicaCount: autoscaling.minReplicas ?? KEDA_DEFAULTS.minReplicas,
-      maxReplicaCount: autoscaling.maxReplicas ?? KEDA_DEFAULTS.maxReplicas,
-      pollingInterval: autoscaling.pollingInterval ?? KEDA_DEFAULTS.pollingInterval,
-      cooldownPeriod: autoscaling.cooldownPeriod ?? KEDA_DEFAULTS.cooldownPeriod,
-      triggers: [trigger0],
-    },
+  const spec: Obj = {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
+    minReplicaCount: autoscaling.minReplicas ?? KEDA_DEFAULTS.minReplicas,
+    maxReplicaCount: autoscaling.maxReplicas ?? KEDA_DEFAULTS.maxReplicas,
+    pollingInterval: autoscaling.pollingInterval ?? KEDA_DEFAULTS.pollingInterval,
+    cooldownPeriod: autoscaling.cooldownPeriod ?? KEDA_DEFAULTS.cooldownPeriod,
+    triggers: [trigger0],
   };
+  const scaledObject: Obj = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: metadata(spec), spec };
   return triggerAuthentication === undefined ? { scaledObject } : { scaledObject, triggerAuthentication };
+}
+
+/** The replicas a trigger runs while KEDA cannot scale it: `minReplicas`, and at least 1. */
+export function fallbackReplicas(autoscaling: Autoscaling): number {
+  return Math.max(autoscaling.minReplicas ?? KEDA_DEFAULTS.minReplicas, 1);
+}
+
+/**
+ * The Deployment with a fixed replica count (its spec-hash follows), for a trigger whose
+ * ScaledObject cannot be written: KEDA is not installed.
+ */
+export function withFixedReplicas(deployment: Deployment, replicas: number): Deployment {
+  const copy = structuredClone(deployment);
+  copy.spec = { replicas, ...copy.spec };
+  stampSpecHash(copy);
+  return copy;
 }

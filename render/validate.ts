@@ -500,6 +500,10 @@ function checkAutoscaling(spec: Obj, kind: KindSchema, report: Report): void {
   const autoscaling = asObj(spec.autoscaling);
   if (autoscaling === undefined) return;
   if (has(spec, 'replicas')) report.error('spec.replicas', 'set either spec.replicas or spec.autoscaling, not both (KEDA owns the replica count)');
+  const override = asObj(asObj(spec.deployment)?.spec);
+  if (override !== undefined && has(override, 'replicas')) {
+    report.error('spec.deployment.spec.replicas', 'not with spec.autoscaling: KEDA owns the replica count (set autoscaling.minReplicas/maxReplicas instead)');
+  }
   const { minReplicas, maxReplicas } = autoscaling;
   if (typeof minReplicas === 'number' && typeof maxReplicas === 'number' && minReplicas > maxReplicas) {
     report.error('spec.autoscaling.minReplicas', `must not exceed autoscaling.maxReplicas (${minReplicas} > ${maxReplicas})`);

@@ -16,11 +16,11 @@ function validateAgainstKeda(objects: ReturnType<typeof renderKedaObjects>): voi
 
 describe('renderKedaObjects', () => {
   it('renders nothing without spec.autoscaling', () => {
-    expect(renderKedaObjects(trigger('KafkaTrigger', { kafka: { brokers: ['k:9092'], topic: 't' } }), 'kafka', 'orders-kafka')).toBeUndefined();
+    expect(renderKedaObjects(trigger('KafkaTrigger', { kafka: { brokers: ['k:9092'], topic: 't' } }), 'kafka', { name: 'orders-kafka', namespace: 'shop' })).toBeUndefined();
   });
 
   it('Kafka: scaler from brokers, topic and the default consumer group, KEDA defaults written out, owned by the trigger', () => {
-    const objects = renderKedaObjects(trigger('KafkaTrigger', { kafka: { brokers: ['a:9092', 'b:9092'], topic: 'orders' }, autoscaling: { maxReplicas: 8, lagThreshold: 50 } }), 'kafka', 'orders-kafka');
+    const objects = renderKedaObjects(trigger('KafkaTrigger', { kafka: { brokers: ['a:9092', 'b:9092'], topic: 'orders' }, autoscaling: { maxReplicas: 8, lagThreshold: 50 } }), 'kafka', { name: 'orders-kafka', namespace: 'shop' });
     validateAgainstKeda(objects);
     expect(objects!.triggerAuthentication).toBeUndefined();
     expect(objects!.scaledObject).toMatchObject({
@@ -43,7 +43,7 @@ describe('renderKedaObjects', () => {
     const objects = renderKedaObjects(trigger('KafkaTrigger', {
       kafka: { brokers: ['k:9092'], topic: 't', groupId: 'g', sasl: { mechanism: 'scram-sha-256', username: 'svc', passwordSecretRef: ref } },
       autoscaling: {},
-    }), 'kafka', 'orders-kafka');
+    }), 'kafka', { name: 'orders-kafka', namespace: 'shop' });
     validateAgainstKeda(objects);
     expect(objects!.scaledObject).toMatchObject({ spec: { triggers: [{ authenticationRef: { name: 'orders-kafka' }, metadata: { consumerGroup: 'g', sasl: 'scram-sha-256', username: 'svc', lagThreshold: '10' } }] } });
     expect(objects!.triggerAuthentication).toMatchObject({ kind: 'TriggerAuthentication', spec: { secretTargetRef: [{ parameter: 'password', ...ref }] } });
@@ -52,7 +52,7 @@ describe('renderKedaObjects', () => {
 
   it('RabbitMQ: QueueLength with value; urlSecretRef becomes the host through a TriggerAuthentication', () => {
     const ref = { name: 'rabbit', key: 'url' };
-    const objects = renderKedaObjects(trigger('RabbitMQTrigger', { rabbitmq: { queue: 'jobs', urlSecretRef: ref }, autoscaling: { minReplicas: 1, value: 100, cooldownPeriod: 60 } }), 'rabbitmq', 'orders-rabbitmq');
+    const objects = renderKedaObjects(trigger('RabbitMQTrigger', { rabbitmq: { queue: 'jobs', urlSecretRef: ref }, autoscaling: { minReplicas: 1, value: 100, cooldownPeriod: 60 } }), 'rabbitmq', { name: 'orders-rabbitmq', namespace: 'shop' });
     validateAgainstKeda(objects);
     expect(objects!.scaledObject).toMatchObject({ spec: { minReplicaCount: 1, cooldownPeriod: 60, triggers: [{ type: 'rabbitmq', metadata: { queueName: 'jobs', mode: 'QueueLength', value: '100' } }] } });
     expect((objects!.scaledObject['spec'] as { triggers: { metadata: object }[] }).triggers[0]!.metadata).not.toHaveProperty('host');
@@ -60,14 +60,14 @@ describe('renderKedaObjects', () => {
   });
 
   it('NATS JetStream: monitoring endpoint, stream and the default durable consumer', () => {
-    const objects = renderKedaObjects(trigger('NATSTrigger', { nats: { url: 'nats://n:4222', subject: 's', jetstream: { stream: 'ORDERS' } }, autoscaling: { monitoringEndpoint: 'nats.nats:8222', lagThreshold: 25 } }), 'nats', 'orders-nats');
+    const objects = renderKedaObjects(trigger('NATSTrigger', { nats: { url: 'nats://n:4222', subject: 's', jetstream: { stream: 'ORDERS' } }, autoscaling: { monitoringEndpoint: 'nats.nats:8222', lagThreshold: 25 } }), 'nats', { name: 'orders-nats', namespace: 'shop' });
     validateAgainstKeda(objects);
     expect(objects!.scaledObject).toMatchObject({ spec: { triggers: [{ type: 'nats-jetstream', metadata: { natsServerMonitoringEndpoint: 'nats.nats:8222', account: '$G', stream: 'ORDERS', consumer: 'shop-orders', lagThreshold: '25' } }] } });
   });
 
   it('refuses core NATS and names the field', () => {
-    expect(() => renderKedaObjects(trigger('NATSTrigger', { nats: { url: 'nats://n:4222', subject: 's' }, autoscaling: { monitoringEndpoint: 'n:8222' } }), 'nats', 'orders-nats')).toThrow(RenderError);
-    expect(() => renderKedaObjects(trigger('NATSTrigger', { nats: { url: 'nats://n:4222', subject: 's' }, autoscaling: { monitoringEndpoint: 'n:8222' } }), 'nats', 'orders-nats')).toThrow(/spec\.autoscaling/);
+    expect(() => renderKedaObjects(trigger('NATSTrigger', { nats: { url: 'nats://n:4222', subject: 's' }, autoscaling: { monitoringEndpoint: 'n:8222' } }), 'nats', { name: 'orders-nats', namespace: 'shop' })).toThrow(RenderError);
+    expect(() => renderKedaObjects(trigger('NATSTrigger', { nats: { url: 'nats://n:4222', subject: 's' }, autoscaling: { monitoringEndpoint: 'n:8222' } }), 'nats', { name: 'orders-nats', namespace: 'shop' })).toThrow(/spec\.autoscaling/);
   });
 
   it('the KEDA schema check is not vacuous: a ScaledObject without scaleTargetRef is refused', () => {
