@@ -242,9 +242,8 @@ export class Controller {
 
   /** Starts the informers, then reconciles at once or after winning the leader election. */
   async start(): Promise<void> {
-    await Promise.all(this.#allInformers().map((i) => i.start()));
-    // before the first reconcile: a trigger with spec.autoscaling must not start at a guessed replica count
-    await this.#keda.refresh();
+    // KEDA's presence is known before the first reconcile: a trigger with spec.autoscaling must not start at a guessed replica count
+    await Promise.all([...this.#allInformers().map((i) => i.start()), this.#keda.refresh()]);
     void this.#keda.run(this.#abort.signal);
     if ((this.#o.apiProbeIntervalMs ?? 10_000) > 0) void this.#watchdog.run(this.#abort.signal);
     void runResync(

@@ -85,7 +85,7 @@ describe('spec.autoscaling: the controller and KEDA', () => {
   });
 
   it('KEDA installed later: the ScaledObject is written without a restart, and Kurier lets go of replicas', async () => {
-    env = await startEnv();
+    env = await startEnv({ kedaDiscoveryPeriodMs: 200 });
     await env.api.create(TRIGGERS, env.ns, autoscaled(env, 'orders', { minReplicas: 0, maxReplicas: 6, lagThreshold: 40 }));
     await eventually(() => autoscalingOf(getTrigger(env!.server, env!.ns, 'orders'))?.reason === 'KedaNotInstalled', 'KedaNotInstalled');
     expect(ownedBy(getDeployment(env.server, env.ns, 'orders-kafka'), 'kurier-controller')).toContain('f:replicas');

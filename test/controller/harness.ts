@@ -63,7 +63,8 @@ export async function makeController(server: ApiServerDouble, setup: ControllerS
     },
     isRenderError: (err): err is Error => err instanceof RenderError,
     validate: (trigger: Trigger) => validateTrigger(trigger, schemas),
-    kedaDiscoveryPeriodMs: setup.kedaDiscoveryPeriodMs ?? 200,
+    // discovery only at start unless a test installs KEDA later: a short period is load a tight lease deadline notices
+    kedaDiscoveryPeriodMs: setup.kedaDiscoveryPeriodMs ?? 0,
     namespaces: setup.namespaces,
     workers: 2,
     resyncPeriodMs: setup.resyncPeriodMs ?? 0,
