@@ -42,7 +42,7 @@ ${trigger('plain')}`;
     ]);
     expect(docs[0]!.spec).not.toHaveProperty('replicas');
     new ScaledObject(docs[1] as never).validate();
-    new TriggerAuthentication(docs[2] as never).validate();
+    new TriggerAuthentication(docs[2]).validate();
     expect(docs[1]!.spec).toMatchObject({ scaleTargetRef: { name: 'jobs-rabbitmq' }, maxReplicaCount: 5, triggers: [{ type: 'rabbitmq', authenticationRef: { name: 'jobs-rabbitmq' }, metadata: { queueName: 'jobs', value: '50' } }] });
     expect(docs[2]!.spec).toEqual({ secretTargetRef: [{ parameter: 'host', name: 'rabbit', key: 'url' }] });
   }, 150_000);
