@@ -1,4 +1,5 @@
 import { contentHash } from './hash.js';
+import { DISPATCHER_CONTAINER } from './merge.js';
 import { labelValue } from './names.js';
 import { RenderError } from './render-error.js';
 import { SPEC_HASH_ANNOTATION, stampSpecHash, type Deployment } from './render.js';
@@ -89,18 +90,51 @@ function natsScaler(trigger: Trigger, autoscaling: Autoscaling, namespace: strin
   };
 }
 
-function scalerFor(trigger: Trigger, source: string, autoscaling: Autoscaling, namespace: string): Scaler {
+/**
+ * The topic and subscription are the ones the dispatcher is given (its PULSAR_TOPIC and
+ * PULSAR_SUBSCRIPTION), so every topic form and default, kubeless-pulsar-trigger's included,
+ * measures the subscription the dispatcher consumes.
+ */
+function pulsarScaler(trigger: Trigger, autoscaling: Autoscaling, env: Readonly<Record<string, string>>): Scaler {
+  const pulsar = block(trigger, 'pulsar');
+  if (autoscaling.adminURL === undefined) throw RenderError.at('spec.autoscaling.adminURL', 'is required on a PulsarTrigger');
+  if (pulsar['auth-token'] !== undefined) {
+    throw RenderError.at('spec.pulsar.auth-token', 'an inline token cannot reach KEDA: put it in a Secret and use spec.pulsar.authTokenSecretRef to autoscale');
+  }
+  const topic = env['PULSAR_TOPIC'];
+  const subscription = env['PULSAR_SUBSCRIPTION'];
+  if (topic === undefined || subscription === undefined) throw RenderError.at('spec.pulsar', 'the dispatcher was given no PULSAR_TOPIC or PULSAR_SUBSCRIPTION');
+  const metadata: Record<string, string> = {
+    adminURL: autoscaling.adminURL,
+    topic,
+    subscription,
+    msgBacklogThreshold: String(autoscaling.msgBacklogThreshold ?? THRESHOLD_DEFAULTS.pulsar),
+  };
+  if (autoscaling.isPartitionedTopic === true) metadata['isPartitionedTopic'] = 'true';
+  const secrets: SecretTarget[] = [];
+  const token = secretRef(pulsar['authTokenSecretRef']);
+  if (token !== undefined) {
+    metadata['authModes'] = 'bearer';
+    secrets.push({ parameter: 'bearerToken', ...token });
+  }
+  return { type: 'pulsar', metadata, secrets };
+}
+
+function scalerFor(trigger: Trigger, source: string, autoscaling: Autoscaling, namespace: string, dispatcherEnv: Readonly<Record<string, string>>): Scaler {
   switch (source) {
     case 'kafka': return kafkaScaler(trigger, autoscaling, namespace);
     case 'rabbitmq': return rabbitmqScaler(trigger, autoscaling);
     case 'nats': return natsScaler(trigger, autoscaling, namespace);
-    case 'pulsar':
-      throw RenderError.at(
-        'spec.autoscaling',
-        "is not supported on a PulsarTrigger yet: KEDA's pulsar scaler reads the subscription backlog from the Pulsar admin REST API, whose URL the trigger does not carry; remove spec.autoscaling and set spec.replicas",
-      );
+    case 'pulsar': return pulsarScaler(trigger, autoscaling, dispatcherEnv);
     default: throw RenderError.at('spec.autoscaling', `is not supported for spec.${source}`);
   }
+}
+
+/** The dispatcher container's plain env values of a rendered Deployment (what the dispatcher is told). */
+export function dispatcherEnv(deployment: Deployment): Record<string, string> {
+  const template = deployment.spec['template'] as { spec?: { containers?: { name?: string; env?: { name: string; value?: unknown }[] }[] } } | undefined;
+  const dispatcher = template?.spec?.containers?.find((container) => container.name === DISPATCHER_CONTAINER);
+  return Object.fromEntries((dispatcher?.env ?? []).flatMap((e) => (typeof e.value === 'string' ? [[e.name, e.value]] : [])));
 }
 
 /**
@@ -108,7 +142,7 @@ function scalerFor(trigger: Trigger, source: string, autoscaling: Autoscaling, n
  * targets its dispatcher Deployment, and a TriggerAuthentication when the scaler needs secrets.
  * Returns undefined when the trigger does not autoscale.
  */
-export function renderKedaObjects(trigger: Trigger, source: string, deployment: { name: string; namespace: string }): KedaObjects | undefined {
+export function renderKedaObjects(trigger: Trigger, source: string, deployment: { name: string; namespace: string; env?: Readonly<Record<string, string>> }): KedaObjects | undefined {
   const autoscaling = trigger.spec.autoscaling;
   if (autoscaling === undefined) return undefined;
   const namespace = trigger.metadata.namespace ?? 'default';
@@ -117,7 +151,7 @@ export function renderKedaObjects(trigger: Trigger, source: string, deployment: 
     throw RenderError.at('spec.autoscaling', `cannot scale a Deployment in another namespace ("${deployment.namespace}"): leave spec.deployment.metadata.namespace unset to autoscale`);
   }
   const deploymentName = deployment.name;
-  const scaler = scalerFor(trigger, source, autoscaling, namespace);
+  const scaler = scalerFor(trigger, source, autoscaling, namespace, deployment.env ?? {});
   const name = deploymentName;
   const owner = trigger.metadata.uid === undefined ? {} : {
     ownerReferences: [{ apiVersion: trigger.apiVersion, kind: trigger.kind, name: trigger.metadata.name, uid: trigger.metadata.uid, controller: true, blockOwnerDeletion: true }],

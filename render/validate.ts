@@ -508,6 +508,11 @@ function checkAutoscaling(spec: Obj, kind: KindSchema, report: Report): void {
   if (typeof minReplicas === 'number' && typeof maxReplicas === 'number' && minReplicas > maxReplicas) {
     report.error('spec.autoscaling.minReplicas', `must not exceed autoscaling.maxReplicas (${minReplicas} > ${maxReplicas})`);
   }
+  if (kind.source === 'pulsar') {
+    if (!has(autoscaling, 'adminURL')) report.error('spec.autoscaling.adminURL', 'required field is missing: URL of the Pulsar admin REST API KEDA reads the subscription backlog from (e.g. http://pulsar-broker.pulsar:8080)');
+    const pulsar = asObj(spec.pulsar);
+    if (pulsar !== undefined && has(pulsar, 'auth-token')) report.error('spec.pulsar.auth-token', 'an inline token cannot reach KEDA: put it in a Secret and use spec.pulsar.authTokenSecretRef to autoscale');
+  }
   if (kind.source === 'nats') {
     const nats = asObj(spec.nats);
     if (nats !== undefined && !has(nats, 'jetstream')) report.error('spec.autoscaling', 'needs JetStream (spec.nats.jetstream): KEDA measures the lag of a JetStream consumer; core NATS has no backlog');

@@ -4,7 +4,7 @@
  * prototype keys, known fields, types, ranges), then the render itself with the override policy on
  * the result. A trigger is rendered only when nothing before found an error.
  */
-import { renderKedaObjects, type KedaObjects } from './autoscaling.js';
+import { dispatcherEnv, renderKedaObjects, type KedaObjects } from './autoscaling.js';
 import { checkDeploymentOverride } from './deployment-schema.js';
 import { isObject, own } from './merge.js';
 import { checkOverrideInput } from './override-input.js';
@@ -54,7 +54,7 @@ function overrideProblems(doc: Record<string, unknown>, settings: VerdictSetting
 /** The KEDA objects of a trigger with spec.autoscaling, for its rendered Deployment. */
 function kedaObjectsFor(trigger: Trigger, templates: Templates, deployment: Deployment): KedaObjects | undefined {
   const source = templates.kinds.get(trigger.kind)?.source ?? '';
-  return renderKedaObjects(trigger, source, { name: deployment.metadata.name, namespace: deployment.metadata.namespace });
+  return renderKedaObjects(trigger, source, { name: deployment.metadata.name, namespace: deployment.metadata.namespace, env: dispatcherEnv(deployment) });
 }
 
 /** The one judgement of `doc` as a trigger; see the module comment for the order of checks. */

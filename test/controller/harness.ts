@@ -5,7 +5,7 @@ import { Controller } from '../../controller/controller.js';
 import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
 import { silentLogger, type Logger } from '../../controller/logger.js';
-import { renderKedaObjects } from '../../render/autoscaling.js';
+import { dispatcherEnv, renderKedaObjects } from '../../render/autoscaling.js';
 import { render, RenderError } from '../../render/render.js';
 import { loadTemplates, type Templates } from '../../render/templates.js';
 import type { Trigger } from '../../render/trigger.js';
@@ -59,7 +59,7 @@ export async function makeController(server: ApiServerDouble, setup: ControllerS
     render: (trigger: Trigger) => render(trigger, templates, { allowCrossNamespace: setup.allowCrossNamespace ?? false }),
     renderAutoscaling: (trigger: Trigger) => {
       const deployment = render(trigger, templates, { allowCrossNamespace: setup.allowCrossNamespace ?? false });
-      return renderKedaObjects(trigger, templates.kinds.get(trigger.kind)?.source ?? '', deployment.metadata);
+      return renderKedaObjects(trigger, templates.kinds.get(trigger.kind)?.source ?? '', { ...deployment.metadata, env: dispatcherEnv(deployment) });
     },
     isRenderError: (err): err is Error => err instanceof RenderError,
     validate: (trigger: Trigger) => validateTrigger(trigger, schemas),

@@ -1,5 +1,10 @@
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadTemplates } from '../../render/templates.js';
+import { loadSchemas } from '../../render/validate.js';
+import { judgeTrigger } from '../../render/verdict.js';
+import { repoRoot } from '../support/run-kurier.js';
 import { renderKedaObjects } from '../../render/autoscaling.js';
 import { RenderError } from '../../render/render-error.js';
 import type { Trigger } from '../../render/trigger.js';
@@ -63,6 +68,33 @@ describe('renderKedaObjects', () => {
     const objects = renderKedaObjects(trigger('NATSTrigger', { nats: { url: 'nats://n:4222', subject: 's', jetstream: { stream: 'ORDERS' } }, autoscaling: { monitoringEndpoint: 'nats.nats:8222', lagThreshold: 25 } }), 'nats', { name: 'orders-nats', namespace: 'shop' });
     validateAgainstKeda(objects);
     expect(objects!.scaledObject).toMatchObject({ spec: { triggers: [{ type: 'nats-jetstream', metadata: { natsServerMonitoringEndpoint: 'nats.nats:8222', account: '$G', stream: 'ORDERS', consumer: 'shop-orders', lagThreshold: '25' } }] } });
+  });
+
+  it('Pulsar: the admin URL, the topic and subscription the dispatcher is given, the token through a TriggerAuthentication', () => {
+    const ref = { name: 'pulsar-token', key: 'token' };
+    const env = { PULSAR_TOPIC: 'persistent://billing/events/payments', PULSAR_SUBSCRIPTION: 'billing-payments' };
+    const objects = renderKedaObjects(trigger('PulsarTrigger', {
+      pulsar: { broker: 'pulsar://p:6650', topic: 'persistent://billing/events/payments', authTokenSecretRef: ref },
+      autoscaling: { adminURL: 'http://pulsar-broker.pulsar:8080', msgBacklogThreshold: 25, isPartitionedTopic: true },
+    }), 'pulsar', { name: 'orders-pulsar', namespace: 'shop', env });
+    validateAgainstKeda(objects);
+    expect(objects!.scaledObject).toMatchObject({
+      spec: { triggers: [{ type: 'pulsar', authenticationRef: { name: 'orders-pulsar' }, metadata: { adminURL: 'http://pulsar-broker.pulsar:8080', topic: env.PULSAR_TOPIC, subscription: 'billing-payments', msgBacklogThreshold: '25', isPartitionedTopic: 'true', authModes: 'bearer' } }] },
+    });
+    expect(objects!.triggerAuthentication).toMatchObject({ spec: { secretTargetRef: [{ parameter: 'bearerToken', ...ref }] } });
+  });
+
+  it('Pulsar through the one verdict: a short topic and the default subscription as the dispatcher sees them; an inline token refused', async () => {
+    const templates = await loadTemplates(join(repoRoot, 'templates'));
+    const schemas = loadSchemas(join(repoRoot, 'crd.yaml'));
+    const doc = trigger('PulsarTrigger', { pulsar: { broker: 'pulsar://p:6650', topic: 'payments' }, autoscaling: { adminURL: 'http://pulsar-broker.pulsar:8080' } });
+    const verdict = judgeTrigger(doc, { templates, schemas });
+    expect(verdict.problems).toEqual([]);
+    expect(verdict.autoscaling?.scaledObject).toMatchObject({ spec: { triggers: [{ type: 'pulsar', metadata: { topic: 'persistent://public/default/payments', subscription: 'orders-shop', msgBacklogThreshold: '10' } }] } });
+    expect(verdict.autoscaling?.triggerAuthentication).toBeUndefined();
+    const inline = judgeTrigger(trigger('PulsarTrigger', { pulsar: { broker: 'pulsar://p:6650', topic: 'payments', 'auth-token': 'x' }, autoscaling: { adminURL: 'http://a:8080' } }), { templates, schemas });
+    expect(inline.autoscaling).toBeUndefined();
+    expect(inline.problems.filter((p) => p.severity === 'error').map((p) => p.path)).toEqual(['spec.pulsar.auth-token']);
   });
 
   it('refuses core NATS and names the field', () => {

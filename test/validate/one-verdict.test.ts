@@ -45,7 +45,7 @@ const traps: [string, Doc, string][] = [
   ['an added capability', nats('caps', overrideOf({ containers: [{ name: 'dispatcher', securityContext: { capabilities: { add: ['SYS_ADMIN'], drop: ['ALL'] } } }] })), `${POD}.containers[name=dispatcher].securityContext.capabilities.add[0]`],
   ['a mounted token', nats('token-mount', overrideOf({ automountServiceAccountToken: true })), `${POD}.automountServiceAccountToken`],
   ['another namespace without --allow-cross-namespace', nats('elsewhere', { deployment: { metadata: { namespace: 'other' } } }), 'spec.deployment.metadata.namespace'],
-  ['spec.autoscaling on a PulsarTrigger (no admin URL for KEDA yet)', { apiVersion: 'kurier.dev/v1alpha1', kind: 'PulsarTrigger', metadata: { name: 'scaled', namespace: 'team' }, spec: { pulsar: { broker: 'pulsar://p:6650', topic: 't' }, function: { url: 'http://fn.team:8080/' }, autoscaling: { maxReplicas: 3 } } }, 'spec.autoscaling'],
+  ['spec.autoscaling on a PulsarTrigger without the admin URL KEDA reads the backlog from', { apiVersion: 'kurier.dev/v1alpha1', kind: 'PulsarTrigger', metadata: { name: 'scaled', namespace: 'team' }, spec: { pulsar: { broker: 'pulsar://p:6650', topic: 't' }, function: { url: 'http://fn.team:8080/' }, autoscaling: { maxReplicas: 3 } } }, 'spec.autoscaling.adminURL'],
   ['replicas in the override beside spec.autoscaling', nats('fixed', { autoscaling: { monitoringEndpoint: 'nats:8222' }, deployment: { spec: { replicas: 3 } } }, { jetstream: { stream: 'S' } }), 'spec.deployment.spec.replicas'],
   ['a type-confused override (runAsUser: "0")', nats('typed', overrideOf({ securityContext: { runAsUser: '0' } })), `${POD}.securityContext.runAsUser`],
 ];
