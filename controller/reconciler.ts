@@ -8,6 +8,7 @@ import { EventType, type EventRecorder } from './events.js';
 import { contentHash } from '../render/hash.js';
 import { isSubset } from '../render/json.js';
 import { trimForCache } from './informers.js';
+import type { OwnedKedaObjects } from './keda-objects.js';
 import { dropUnknownDeploymentFields } from './known-fields.js';
 import type { FunctionTargets, TargetsObservation } from './function-targets.js';
 import { DEPLOYMENTS, isPersistent, KubeCallError, type KubeApi, type KubeObject, type Resource } from './kube.js';
@@ -66,6 +67,8 @@ export interface ReconcilerDeps {
   render(trigger: Trigger): KubeObject & { metadata: { name: string; namespace: string } };
   isRenderError(err: unknown): err is Error;
   validate(trigger: Trigger): readonly SpecProblem[];
+  /** The KEDA objects of triggers with spec.autoscaling (controller/keda-objects.ts). */
+  autoscaling?: Pick<OwnedKedaObjects, 'deploymentFor' | 'sync'>;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -252,8 +255,9 @@ export class Reconciler {
     return { result, fresh: true };
   }
 
-  async #converge(kind: KindInfo, initial: Trigger, desired: KubeObject & { metadata: { name: string; namespace: string } }): Promise<Outcome> {
+  async #converge(kind: KindInfo, initial: Trigger, rendered: KubeObject & { metadata: { name: string; namespace: string } }): Promise<Outcome> {
     let trigger = initial;
+    const desired = this.#d.autoscaling?.deploymentFor(trigger, rendered) ?? rendered;
     const key = this.#keyOf(trigger);
     const triggerNs = trigger.metadata.namespace ?? 'default';
     const target = { name: desired.metadata.name, namespace: desired.metadata.namespace };
@@ -310,8 +314,9 @@ export class Reconciler {
       }
     }
     this.#deploymentOf.set(key, deploymentKey);
+    const autoscaling = await this.#d.autoscaling?.sync(trigger, target);
     const targets = await this.#d.targets?.converge(key, trigger, live);
-    trigger = await this.#reportReadiness(kind, trigger, live, target, targets);
+    trigger = await this.#reportReadiness(kind, trigger, live, target, autoscaling, targets);
     if (!crossNamespace && (trigger.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.#setFinalizer(kind, trigger, false);
     }
@@ -324,6 +329,7 @@ export class Reconciler {
     trigger: Trigger,
     live: KubeObject,
     target: { name: string; namespace: string },
+    autoscaling: Observation['autoscaling'],
     targets: TargetsObservation | undefined,
   ): Promise<Trigger> {
     const readiness = readinessOf(live);
@@ -336,6 +342,7 @@ export class Reconciler {
       replicas: readiness.replicas,
       readyReplicas: readiness.readyReplicas,
       legacy,
+      autoscaling,
     };
     if (targets !== undefined) observation.targets = targets;
     const hadLegacy = trigger.status?.conditions?.some((c) => c.type === ConditionType.LegacyDeployment) === true;

@@ -30,6 +30,14 @@ export const Reason = {
   AllTargetsResolved: 'AllTargetsResolved',
   /** TargetsResolved: a chosen Service has several ports and none named http. */
   PortNotChosen: 'PortNotChosen',
+  /** Autoscaling: the ScaledObject (and TriggerAuthentication) are written; KEDA scales the Deployment. */
+  KedaScaling: 'KedaScaling',
+  /** Autoscaling: the API server does not serve keda.sh/v1alpha1 (KEDA's CRDs are missing). */
+  KedaNotInstalled: 'KedaNotInstalled',
+  /** Autoscaling: API discovery has not answered yet. */
+  KedaDiscoveryFailed: 'KedaDiscoveryFailed',
+  /** Autoscaling: a ScaledObject or TriggerAuthentication of that name belongs to someone else. */
+  KedaObjectNotOwned: 'KedaObjectNotOwned',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -63,6 +71,8 @@ export interface Observation {
   legacy?: readonly string[];
   /** With spec.functionSelector: the targets, and the matching Services left out. */
   targets?: { status: TargetsStatus; leftOut: readonly LeftOut[] };
+  /** The `Autoscaling` condition; null removes it (no spec.autoscaling), undefined keeps it as it is. */
+  autoscaling?: ReadyState | null;
 }
 
 /** Ready as the Deployment says, unless a fan-out trigger has no target: then nothing is consumed. */
@@ -75,6 +85,9 @@ export function withTargets(ready: ReadyState, targets: Observation['targets'], 
     message: `no Service in namespace "${where}" matches spec.functionSelector (${selector}) with a port to deliver to; the dispatcher consumes nothing until one does${leftOut}`,
   };
 }
+
+/** The condition saying whether KEDA scales a trigger with spec.autoscaling (docs/autoscaling.md). */
+export const AUTOSCALING_CONDITION = 'Autoscaling';
 
 /**
  * Ready means what `kubectl rollout status` means: the Deployment controller observed the latest
@@ -159,6 +172,10 @@ export function buildStatus(trigger: Trigger, observation: Observation, now: str
     conditions.push(condition(previous, ConditionType.TargetsResolved, resolved, generation, now));
   }
   const owned = new Set<string>(Object.values(ConditionType));
+  if (observation.autoscaling !== undefined) {
+    owned.add(AUTOSCALING_CONDITION);
+    if (observation.autoscaling !== null) conditions.push(condition(previous, AUTOSCALING_CONDITION, observation.autoscaling, generation, now));
+  }
   conditions.push(...previous.filter((c) => !owned.has(c.type)));
   const status: TriggerStatus = { conditions };
   if (generation !== undefined) status.observedGeneration = generation;
