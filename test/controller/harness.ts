@@ -120,6 +120,25 @@ export async function eventually<T>(probe: () => T | undefined | false | Promise
   }
 }
 
+/**
+ * Edits an object as `kubectl edit` does: reads it (from the watch cache), changes it, writes it; reads and
+ * writes again when another writer came first (409 Conflict: on a real cluster kube-controller-manager's
+ * status writes and the controller's own land between the read and the write).
+ */
+export async function editLive<T, R>(read: () => T | undefined, write: (live: T) => Promise<R>, what: string, timeoutMs = 10_000): Promise<R> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const live = read();
+    if (live === undefined) throw new Error(`cannot edit ${what}: not found`);
+    try {
+      return await write(structuredClone(live));
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409 || Date.now() > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** The system clock, whose monotonic time a test can move forward at once: what a process sees after SIGSTOP … SIGCONT. */
 export class FreezableClock implements Clock {
   #skipped = 0;
