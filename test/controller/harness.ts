@@ -16,6 +16,11 @@ import { repoRoot } from '../support/run-kurier.js';
 
 export const CRD = `${repoRoot}crd.yaml`;
 export const TEMPLATES = `${repoRoot}templates`;
+/**
+ * Where tests that elect a leader keep their Lease: on a real cluster the chart's Lease rules hold only in
+ * the release namespace (KURIER_TEST_RELEASE_NAMESPACE, default kurier-system).
+ */
+export const TEST_LEASE_NAMESPACE = REAL_CLUSTER_KUBECONFIG === undefined ? 'default' : (process.env.KURIER_TEST_RELEASE_NAMESPACE ?? 'kurier-system');
 
 let loaded: { templates: Templates; schemas: TriggerSchemas } | undefined;
 
@@ -38,14 +43,16 @@ export interface ControllerSetup {
 
 /**
  * What the controller authenticates with: KURIER_TEST_CONTROLLER_KUBECONFIG (e.g. a ServiceAccount token
- * bound to the chart's RBAC on a real cluster) when set, else the server's own kubeconfig.
+ * bound to the chart's RBAC on a real cluster) when set and naming the server's cluster, else the server's own kubeconfig.
  */
 export function controllerKubeConfig(server: ApiServerDouble): KubeConfig {
+  const own = server.kubeConfig();
   const path = process.env.KURIER_TEST_CONTROLLER_KUBECONFIG;
-  if (path === undefined || path === '') return server.kubeConfig();
+  if (path === undefined || path === '') return own;
   const kc = new KubeConfig();
   kc.loadFromFile(path);
-  return kc;
+  // tests that start a double of their own (fault and leader-election tests) keep it in real-cluster mode
+  return kc.getCurrentCluster()?.server === own.getCurrentCluster()?.server ? kc : own;
 }
 
 /** A controller with short backoffs, suitable for tests. */
