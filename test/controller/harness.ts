@@ -5,6 +5,7 @@ import { Controller } from '../../controller/controller.js';
 import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
 import { silentLogger, type Logger } from '../../controller/logger.js';
+import { dispatcherEnv, renderKedaObjects } from '../../render/autoscaling.js';
 import { render, RenderError } from '../../render/render.js';
 import { loadTemplates, type Templates } from '../../render/templates.js';
 import type { Trigger } from '../../render/trigger.js';
@@ -39,6 +40,7 @@ export interface ControllerSetup {
   leaderElection?: LeaderElectionConfig;
   identity?: string;
   namespaces?: string[];
+  kedaDiscoveryPeriodMs?: number;
 }
 
 /**
@@ -62,8 +64,14 @@ export async function makeController(server: ApiServerDouble, setup: ControllerS
     kubeConfig: controllerKubeConfig(server),
     kinds: [...templates.kinds.values()].map((k) => ({ kind: k.kind, plural: k.plural })),
     render: (trigger: Trigger) => render(trigger, templates, { allowCrossNamespace: setup.allowCrossNamespace ?? false }),
+    renderAutoscaling: (trigger: Trigger) => {
+      const deployment = render(trigger, templates, { allowCrossNamespace: setup.allowCrossNamespace ?? false });
+      return renderKedaObjects(trigger, templates.kinds.get(trigger.kind)?.source ?? '', { ...deployment.metadata, env: dispatcherEnv(deployment) });
+    },
     isRenderError: (err): err is Error => err instanceof RenderError,
     validate: (trigger: Trigger) => validateTrigger(trigger, schemas),
+    // discovery only at start unless a test installs KEDA later: a short period is load a tight lease deadline notices
+    kedaDiscoveryPeriodMs: setup.kedaDiscoveryPeriodMs ?? 0,
     namespaces: setup.namespaces,
     workers: 2,
     resyncPeriodMs: setup.resyncPeriodMs ?? 0,
@@ -86,9 +94,9 @@ export interface Env {
 }
 
 /** A fresh API server double (or the real cluster of KURIER_TEST_KUBECONFIG), a namespace with a unique name, and a started controller. */
-export async function startEnv(setup: ControllerSetup & { extraNamespaces?: string[] } = {}): Promise<Env> {
+export async function startEnv(setup: ControllerSetup & { extraNamespaces?: string[]; extraCrds?: string[] } = {}): Promise<Env> {
   // kube-controller-manager writes a Deployment's status after every spec change; so does the double here
-  const server = await startTestApiServer({ crds: [CRD], deploymentController: true });
+  const server = await startTestApiServer({ crds: [CRD, ...(setup.extraCrds ?? [])], deploymentController: true });
   const ns = `t-${randomBytes(3).toString('hex')}`;
   server.ensureNamespace(ns);
   for (const extra of setup.extraNamespaces ?? []) server.ensureNamespace(extra);
