@@ -310,15 +310,16 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
     }[kind];
     consumer = start(config, destination, runId, fn.url);
     const { pid } = consumer;
+
+    const tracer = STRACE_DIR === undefined ? undefined : startStrace(pid, join(STRACE_DIR, `${kind}-${config.broker}-${String(config.concurrency)}-${runId}.strace`));
+    let cpuAtFirst = { user: Number.NaN, system: Number.NaN };
+    fn.firstRequest(() => { cpuAtFirst = cpuMsOf(pid); });
     let idleRssMb = Number.NaN;
     if (IDLE_MS > 0) {
       await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
       idleRssMb = memoryOf(pid).rssMb;
       await broker.publishBacklog(destination, runId, 0, MESSAGES);
     }
-    const tracer = STRACE_DIR === undefined ? undefined : startStrace(pid, join(STRACE_DIR, `${kind}-${config.broker}-${String(config.concurrency)}-${runId}.strace`));
-    let cpuAtFirst = { user: Number.NaN, system: Number.NaN };
-    fn.firstRequest(() => { cpuAtFirst = cpuMsOf(pid); });
     await fn.waitForDistinct(MESSAGES, RUN_TIMEOUT_MS);
     const cpuAtLast = cpuMsOf(pid);
     const backlog = fn.stats();
