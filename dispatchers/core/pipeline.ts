@@ -369,8 +369,13 @@ class DeliveryPipeline implements DispatchPipeline {
   private async deliver(message: Message, release: AbortSignal | undefined): Promise<{ response: FunctionResponse; attempts: number }> {
     const { delivery, client, metrics, logger } = this.options;
     // A message the broker took back (lost channel) stops retrying and aborts its attempt at once.
-    const soft = release === undefined ? this.soft.signal : AbortSignal.any([this.soft.signal, release]);
-    const hard = release === undefined ? this.hard.signal : AbortSignal.any([this.hard.signal, release]);
+    // No AbortSignal.any per message on the way to a first success: each one would hang a
+    // dependent signal on the pipeline's long-lived ones until a garbage collection. The client
+    // watches `release` itself; the combined signal is only made for a backoff sleep.
+    const softSignal = this.soft.signal;
+    const stopped = (): boolean => softSignal.aborted || release?.aborted === true;
+    let soft: AbortSignal | undefined;
+    const sleepSignal = (): AbortSignal => (soft ??= release === undefined ? softSignal : AbortSignal.any([softSignal, release]));
     const { retry } = delivery;
     const dropped: string[] = [];
     const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger }, (problem) => dropped.push(problem));
@@ -381,7 +386,7 @@ class DeliveryPipeline implements DispatchPipeline {
     let attempts = 0;
     let exhaustedBy = 'attempts exhausted';
     const attempt = async (): Promise<FunctionResponse> => {
-      if (soft.aborted) throw new AbortError(new ReleasedError());
+      if (stopped()) throw new AbortError(new ReleasedError());
       attempts += 1;
       metrics.inFlight.inc();
       const stopTimer = metrics.duration.startTimer();
@@ -389,7 +394,8 @@ class DeliveryPipeline implements DispatchPipeline {
       try {
         response = await client.post(message.body, headers, {
           timeoutMs: delivery.timeoutMs,
-          signal: hard,
+          signal: this.hard.signal,
+          release,
           maxBodyBytes,
           overflow: delivery.replyTopic === undefined ? 'discard' : 'abort',
         });
@@ -441,7 +447,7 @@ class DeliveryPipeline implements DispatchPipeline {
           const lane = this.laneOf(message);
           if (lane !== undefined) this.retryDueAt.set(lane, this.clock.now() + delay);
           try {
-            await this.sleep(delay, soft);
+            await this.sleep(delay, sleepSignal());
           } finally {
             if (lane !== undefined) this.retryDueAt.delete(lane);
           }
