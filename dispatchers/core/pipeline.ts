@@ -373,9 +373,7 @@ class DeliveryPipeline implements DispatchPipeline {
     // dependent signal on the pipeline's long-lived ones until a garbage collection. The client
     // watches `release` itself; the combined signal is only made for a backoff sleep.
     const softSignal = this.soft.signal;
-    const stopped = (): boolean => softSignal.aborted || release?.aborted === true;
     let soft: AbortSignal | undefined;
-    const sleepSignal = (): AbortSignal => (soft ??= release === undefined ? softSignal : AbortSignal.any([softSignal, release]));
     const { retry } = delivery;
     const dropped: string[] = [];
     const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger }, (problem) => dropped.push(problem));
@@ -386,7 +384,7 @@ class DeliveryPipeline implements DispatchPipeline {
     let attempts = 0;
     let exhaustedBy = 'attempts exhausted';
     const attempt = async (): Promise<FunctionResponse> => {
-      if (stopped()) throw new AbortError(new ReleasedError());
+      if (softSignal.aborted || release?.aborted === true) throw new AbortError(new ReleasedError());
       attempts += 1;
       metrics.inFlight.inc();
       const stopTimer = metrics.duration.startTimer();
@@ -447,7 +445,8 @@ class DeliveryPipeline implements DispatchPipeline {
           const lane = this.laneOf(message);
           if (lane !== undefined) this.retryDueAt.set(lane, this.clock.now() + delay);
           try {
-            await this.sleep(delay, sleepSignal());
+            soft ??= release === undefined ? softSignal : AbortSignal.any([softSignal, release]);
+            await this.sleep(delay, soft);
           } finally {
             if (lane !== undefined) this.retryDueAt.delete(lane);
           }
