@@ -8,6 +8,14 @@ import { loadVerdictSettings, SettingsError, VERDICT_FLAGS } from './verdict-set
 export interface JudgeInput {
   readonly settings: VerdictSettings;
   readonly documents: readonly InputDocument[];
+  /** The values and switches of the command's own flags (`extra` of {@link readJudgeInput}). */
+  readonly flags: { readonly values: ReadonlyMap<string, string>; readonly switches: ReadonlySet<string> };
+}
+
+/** Flags a command takes besides -f and the verdict's. */
+export interface ExtraFlags {
+  readonly withValue: readonly string[];
+  readonly switches: readonly string[];
 }
 
 /** One problem on one line: `FILE:DOC KIND/NAME: PATH: [warning:] MESSAGE`. */
@@ -17,8 +25,8 @@ export function problemLine(document: InputDocument, problem: Problem): string {
   return `${describeDocument(document)}:${where}${severity} ${problem.message}\n`;
 }
 
-function optionsOf(args: readonly string[]): { targets: readonly string[]; values: ReadonlyMap<string, string>; switches: ReadonlySet<string> } | 'help' {
-  const parsed = parseArgs(args, ['-f', ...VERDICT_FLAGS.withValue], [...VERDICT_FLAGS.switches], FILE_FLAG_ALIASES);
+function optionsOf(args: readonly string[], extra: ExtraFlags): { targets: readonly string[]; values: ReadonlyMap<string, string>; switches: ReadonlySet<string> } | 'help' {
+  const parsed = parseArgs(args, ['-f', ...VERDICT_FLAGS.withValue, ...extra.withValue], [...VERDICT_FLAGS.switches, ...extra.switches], FILE_FLAG_ALIASES);
   if (parsed.help) return 'help';
   if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${parsed.positional[0] ?? ''}`);
   const targets = parsed.lists.get('-f') ?? [];
@@ -31,15 +39,15 @@ function optionsOf(args: readonly string[]): { targets: readonly string[]; value
  * is nothing to judge (0 after printing `usage` for --help, 2 after one line on a usage error or
  * unreadable input).
  */
-export async function readJudgeInput(command: string, args: readonly string[], usage: string): Promise<JudgeInput | number> {
+export async function readJudgeInput(command: string, args: readonly string[], usage: string, extra: ExtraFlags = { withValue: [], switches: [] }): Promise<JudgeInput | number> {
   try {
-    const options = optionsOf(args);
+    const options = optionsOf(args, extra);
     if (options === 'help') {
       stdout.write(usage);
       return 0;
     }
     const settings = await loadVerdictSettings(options.values, options.switches);
-    return { settings, documents: await readDocuments(options.targets) };
+    return { settings, documents: await readDocuments(options.targets), flags: { values: options.values, switches: options.switches } };
   } catch (err) {
     if (err instanceof UsageError) {
       stderr.write(`kurier ${command}: ${err.message} (run "kurier ${command} --help" for usage)\n`);

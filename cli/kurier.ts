@@ -10,6 +10,8 @@ commands:
         print the dispatcher Deployment of every trigger in the file(s)
   validate -f FILE|DIR|- [-f …] [--crd FILE]
         check triggers against the CRD schemas and semantically; exit 1 when invalid
+  convert -f FILE|DIR|- [-f …] [--kafka-brokers LIST] [--nats-url URL]
+        print Kurier triggers for kubeless Kafka/NATS/CronJob triggers and kubeless-pulsar-trigger's PulsarTriggers
   run -f FILE [--function-url URL] [--secret NAME/KEY=VALUE …] [--secrets-file FILE]
         run one trigger's dispatcher on this machine, exactly as the controller would
   dispatch <kafka|pulsar|nats|rabbitmq|cron>
@@ -38,6 +40,7 @@ const version: Command = (args) => {
 const commands: Readonly<Record<string, () => Promise<Command>>> = {
   render: async () => (await import('./render.js')).runRender,
   validate: async () => (await import('./validate.js')).runValidate,
+  convert: async () => (await import('./convert.js')).runConvert,
   run: async () => (await import('./run.js')).runTrigger,
   dispatch: async () => (await import('../dispatchers/main.js')).runDispatch,
   controller: async () => (await import('../controller/main.js')).runController,

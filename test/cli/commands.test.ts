@@ -97,6 +97,7 @@ describe('kurier render input', () => {
 const SUBCOMMANDS: readonly (readonly [string[], string])[] = [
   [['render'], 'usage: kurier render'],
   [['validate'], 'usage: kurier validate'],
+  [['convert'], 'usage: kurier convert'],
   [['run'], 'usage: kurier run'],
   [['demo'], 'usage: kurier demo'],
   [['dispatch'], 'usage: kurier dispatch'],
@@ -117,7 +118,7 @@ describe('help, version and usage errors', () => {
   it('kurier --help lists every command', async () => {
     const result = await runKurier(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['render', 'validate', 'run', 'dispatch', 'demo', 'controller', 'version']) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['render', 'validate', 'convert', 'run', 'dispatch', 'demo', 'controller', 'version']) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
   it.each([['--version'], ['version']])('kurier %s prints the package version', async (flag) => {
