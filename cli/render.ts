@@ -7,8 +7,9 @@ import { VERDICT_FLAG_HELP, VERDICT_USAGE } from './verdict-settings.js';
 
 const USAGE = `usage: kurier render -f FILE|DIR|- [-f …] ${VERDICT_USAGE}
 
-Prints the dispatcher Deployment of every trigger in the files (multi-document YAML, read as
-kubectl reads it), separated by ---, ready for kubectl apply -f -. Each trigger is judged exactly
+Prints every object the controller would write for each trigger in the files (multi-document
+YAML, read as kubectl reads it), separated by ---, ready for kubectl apply -f -: the dispatcher
+Deployment and, with spec.autoscaling, the KEDA ScaledObject and its TriggerAuthentication. Each trigger is judged exactly
 as kurier validate and the controller judge it; every problem goes to stderr on one line.
 
 ${VERDICT_FLAG_HELP}
@@ -19,7 +20,7 @@ Exit codes: 0 every trigger rendered (warnings allowed), 1 a trigger is refused,
 
 
 /**
- * `kurier render`: prints the dispatcher Deployment of every trigger, judged exactly as
+ * `kurier render`: prints the dispatcher Deployment (and the KEDA objects) of every trigger, judged exactly as
  * `kurier validate` and the controller judge it; each problem goes to stderr on one line.
  * Exit 0 ok (warnings allowed), 1 invalid, 2 usage.
  */
@@ -39,8 +40,13 @@ export async function runRender(args: readonly string[]): Promise<number> {
     for (const warning of ambiguityWarnings(document)) stderr.write(`${warning}\n`);
     const verdict = judgeTrigger(document.value, settings);
     for (const problem of verdict.problems) stderr.write(problemLine(document, problem));
-    if (verdict.deployment === undefined) failed = true;
-    else rendered.push(stringify(verdict.deployment, { lineWidth: 0 }));
+    if (verdict.deployment === undefined) {
+      failed = true;
+      continue;
+    }
+    // every object the controller writes for this trigger, in the order it writes them
+    const objects = [verdict.deployment, verdict.autoscaling?.scaledObject, verdict.autoscaling?.triggerAuthentication];
+    for (const object of objects) if (object !== undefined) rendered.push(stringify(object, { lineWidth: 0 }));
   }
   stdout.write(rendered.join('---\n'));
   return failed ? 1 : 0;

@@ -9,14 +9,14 @@ export interface HealthServer {
 }
 
 /**
- * Serves `/healthz` (the process is alive; `live.check()`, else 503 with `live.failure`), `/readyz` (`ready()`, else 503 with `notReady`) and
+ * Serves `/healthz` (the process is alive; `live.check()`, else 503 with `live.failure`), `/readyz` (`ready()`, else 503 with `notReady`, or what it returns) and
  * Prometheus `/metrics`: the dispatchers' and the controller's one health server.
  */
 export async function startHealthServer(
   port: number,
   ready: () => boolean,
   registry: Registry,
-  notReady = 'not ready',
+  notReady: string | (() => string) = 'not ready',
   live: { check: () => boolean; failure: string } = { check: () => true, failure: 'not live' },
 ): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
@@ -30,7 +30,7 @@ export async function startHealthServer(
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : `${live.failure}\n`);
     } else if (path === '/readyz') {
       const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : `${notReady}\n`);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : `${typeof notReady === 'string' ? notReady : notReady()}\n`);
     } else if (path === '/metrics') {
       registry.metrics().then(
         (text) => { res.writeHead(200, { 'content-type': registry.contentType }).end(text); },

@@ -7,8 +7,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.js';
 import { ApiWatchdog } from './api-watchdog.js';
 import { KubeEventRecorder, type EventRecorder } from './events.js';
-import { ResilientInformer, runResync } from './informers.js';
-import { closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, versionProbe, type KubeApi, type KubeObject } from './kube.js';
+import { ResilientInformer, runResync, type InformerOptions } from './informers.js';
+import { OwnedKedaObjects } from './keda-objects.js';
+import { KedaWatch } from './keda-watch.js';
+import { apiResources, closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, versionProbe, type KubeApi, type KubeObject } from './kube.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import type { Logger } from './logger.js';
 import { createMetrics, ReconcileResult, type ControllerMetrics, type TriggerReadiness } from './metrics.js';
@@ -26,6 +28,7 @@ import {
   type KindInfo,
   type SpecProblem,
 } from './reconciler.js';
+import type { KedaObjects } from '../render/autoscaling.js';
 import { GROUP, VERSION, type Trigger } from '../render/trigger.js';
 import { WorkQueue } from './work-queue.js';
 import { fenceWrites, NotLeaderError } from './write-fence.js';
@@ -38,6 +41,10 @@ export interface ControllerOptions {
   render(trigger: Trigger): KubeObject & { metadata: { name: string; namespace: string } };
   isRenderError(err: unknown): err is Error;
   validate(trigger: Trigger): readonly SpecProblem[];
+  /** The KEDA objects of a trigger that `render` accepted (undefined without spec.autoscaling). */
+  renderAutoscaling?: (trigger: Trigger) => KedaObjects | undefined;
+  /** How often API discovery is asked whether KEDA is installed (default 30 s; 0: only at start). */
+  kedaDiscoveryPeriodMs?: number;
   /** `undefined` watches every namespace. */
   namespaces?: readonly string[] | undefined;
   workers?: number;
@@ -72,6 +79,7 @@ export class Controller {
   readonly #triggerInformers = new Map<string, Map<string, ResilientInformer>>();
   readonly #deploymentInformers = new Map<string, ResilientInformer>();
   readonly #legacyInformers: ResilientInformer[] = [];
+  readonly #keda: KedaWatch;
   readonly #reconciler: Reconciler;
   readonly #abort = new AbortController();
   #workers: Promise<void>[] = [];
@@ -182,6 +190,7 @@ export class Controller {
       }
     }
 
+    this.#keda = this.#kedaWatch(scopes, informerOptions);
     this.#reconciler = new Reconciler({
       api: writer,
       kinds: this.#kinds,
@@ -193,6 +202,7 @@ export class Controller {
       render: (trigger) => options.render(trigger),
       isRenderError: (err): err is Error => options.isRenderError(err),
       validate: (trigger) => options.validate(trigger),
+      ...this.#ownedKedaObjects(writer, events),
       events,
       clock: this.#clock,
       log: this.#log,
@@ -232,7 +242,9 @@ export class Controller {
 
   /** Starts the informers, then reconciles at once or after winning the leader election. */
   async start(): Promise<void> {
-    await Promise.all(this.#allInformers().map((i) => i.start()));
+    // KEDA's presence is known before the first reconcile: a trigger with spec.autoscaling must not start at a guessed replica count
+    await Promise.all([...this.#allInformers().map((i) => i.start()), this.#keda.refresh()]);
+    void this.#keda.run(this.#abort.signal);
     if ((this.#o.apiProbeIntervalMs ?? 10_000) > 0) void this.#watchdog.run(this.#abort.signal);
     void runResync(
       this.#clock,
@@ -280,7 +292,7 @@ export class Controller {
     this.#elector?.keepLeaseOnCancel();
     this.#abort.abort();
     await this.#electorRun;
-    await Promise.all(this.#allInformers().map((i) => i.stop()));
+    await Promise.all([...this.#allInformers().map((i) => i.stop()), this.#keda.stop()]);
     await closeConnections(this.#o.kubeConfig);
     this.#resolveDone('stopped');
   }
@@ -326,7 +338,7 @@ export class Controller {
     await Promise.all(this.#workers);
     this.#abort.abort();
     await this.#electorRun;
-    await Promise.all(this.#allInformers().map((i) => i.stop()));
+    await Promise.all([...this.#allInformers().map((i) => i.stop()), this.#keda.stop()]);
     await closeConnections(this.#o.kubeConfig);
     this.#log.info({ reason }, 'controller stopped');
     this.#resolveDone(reason);
@@ -379,6 +391,50 @@ export class Controller {
     } finally {
       end();
     }
+  }
+
+  /** Discovery of keda.sh/v1alpha1 and, while KEDA is there, informers of the KEDA objects Kurier wrote. */
+  #kedaWatch(scopes: readonly (string | undefined)[], informerOptions: Omit<InformerOptions, 'name' | 'resource' | 'namespace'>): KedaWatch {
+    const requestTimeoutMs = Math.min(30_000, Math.max(1000, (this.#o.leaderElection?.renewDeadlineMs ?? 60_000) / 2));
+    return new KedaWatch({
+      discover: apiResources(this.#o.kubeConfig, requestTimeoutMs),
+      informer: (resource, ns) =>
+        new ResilientInformer(
+          this.#o.kubeConfig,
+          this.#api,
+          { ...informerOptions, name: `${resource.plural}${ns === undefined ? '' : `@${ns}`}`, resource, namespace: ns, labelSelector: `${LABEL_MANAGED_BY}=kurier` },
+          {
+            onChange: (obj) => {
+              this.#enqueueOwner(obj);
+            },
+            onDelete: (obj) => {
+              this.#enqueueOwner(obj);
+            },
+          },
+        ),
+      scopes,
+      periodMs: this.#o.kedaDiscoveryPeriodMs ?? 30_000,
+      onChange: () => {
+        this.enqueueAll();
+      },
+      clock: this.#clock,
+      log: this.#log,
+    });
+  }
+
+  /** The reconciler's writer of KEDA objects, when the controller was given their renderer. */
+  #ownedKedaObjects(writer: KubeApi, events: EventRecorder): { autoscaling?: OwnedKedaObjects } {
+    const render = this.#o.renderAutoscaling;
+    if (render === undefined) return {};
+    const autoscaling = new OwnedKedaObjects({
+      api: writer,
+      state: () => this.#keda.state,
+      cached: (resource, namespace, name) => this.#keda.cached(resource, namespace, name),
+      render,
+      events,
+      log: this.#log,
+    });
+    return { autoscaling };
   }
 
   #allInformers(): ResilientInformer[] {

@@ -324,6 +324,24 @@ export function versionProbe(kc: KubeConfig, timeoutMs: number): () => Promise<u
 }
 
 /**
+ * API discovery of one group/version (`GET /apis/<group>/<version>`, allowed to every authenticated
+ * user by the default `system:discovery` role): the plurals it serves, or `undefined` when the API
+ * server does not serve that group/version (404: its CRDs are not installed).
+ */
+export function apiResources(kc: KubeConfig, timeoutMs: number): (group: string, version: string) => Promise<readonly string[] | undefined> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  return async (group, version) => {
+    try {
+      const list = await custom.getAPIResources({ group, version }, requestOptions(timeoutMs));
+      return list.resources.map((r) => r.name);
+    } catch (err) {
+      if (statusCode(err) === 404) return undefined;
+      throw new KubeCallError({ verb: 'discover', resource: { group, version, plural: '' }, namespace: undefined }, err);
+    }
+  };
+}
+
+/**
  * Per-request options: a deadline (client-node's own is 300 s, longer than any lease renew
  * deadline) and, for patches, the content type that selects the patch strategy.
  */

@@ -69,6 +69,7 @@ export async function runController(args: readonly string[]): Promise<number> {
     // rebuilt when the templates are reloaded.
     validate: (trigger) => verdict.validate(trigger),
     render: (trigger) => verdict.render(trigger),
+    renderAutoscaling: (trigger) => verdict.autoscaling(trigger),
     isRenderError: (err): err is Error => verdict.isRenderError(err),
     namespaces: config.namespaces,
     workers: config.workers,

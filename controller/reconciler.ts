@@ -8,6 +8,7 @@ import { EventType, type EventRecorder } from './events.js';
 import { contentHash } from '../render/hash.js';
 import { isSubset } from '../render/json.js';
 import { trimForCache } from './informers.js';
+import type { OwnedKedaObjects } from './keda-objects.js';
 import { dropUnknownDeploymentFields } from './known-fields.js';
 import { DEPLOYMENTS, isPersistent, KubeCallError, type KubeApi, type KubeObject, type Resource } from './kube.js';
 import type { Logger } from './logger.js';
@@ -63,6 +64,8 @@ export interface ReconcilerDeps {
   render(trigger: Trigger): KubeObject & { metadata: { name: string; namespace: string } };
   isRenderError(err: unknown): err is Error;
   validate(trigger: Trigger): readonly SpecProblem[];
+  /** The KEDA objects of triggers with spec.autoscaling (controller/keda-objects.ts). */
+  autoscaling?: Pick<OwnedKedaObjects, 'deploymentFor' | 'sync'>;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -246,8 +249,9 @@ export class Reconciler {
     return { result, fresh: true };
   }
 
-  async #converge(kind: KindInfo, initial: Trigger, desired: KubeObject & { metadata: { name: string; namespace: string } }): Promise<Outcome> {
+  async #converge(kind: KindInfo, initial: Trigger, rendered: KubeObject & { metadata: { name: string; namespace: string } }): Promise<Outcome> {
     let trigger = initial;
+    const desired = this.#d.autoscaling?.deploymentFor(trigger, rendered) ?? rendered;
     const key = this.#keyOf(trigger);
     const triggerNs = trigger.metadata.namespace ?? 'default';
     const target = { name: desired.metadata.name, namespace: desired.metadata.namespace };
@@ -304,7 +308,8 @@ export class Reconciler {
       }
     }
     this.#deploymentOf.set(key, deploymentKey);
-    trigger = await this.#reportReadiness(kind, trigger, live, target);
+    const autoscaling = await this.#d.autoscaling?.sync(trigger, target);
+    trigger = await this.#reportReadiness(kind, trigger, live, target, autoscaling);
     if (!crossNamespace && (trigger.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.#setFinalizer(kind, trigger, false);
     }
@@ -312,7 +317,7 @@ export class Reconciler {
   }
 
   /** Mirrors the Deployment's rollout into the trigger's status (and Events for what needs a person). */
-  async #reportReadiness(kind: KindInfo, trigger: Trigger, live: KubeObject, target: { name: string; namespace: string }): Promise<Trigger> {
+  async #reportReadiness(kind: KindInfo, trigger: Trigger, live: KubeObject, target: { name: string; namespace: string }, autoscaling: Observation['autoscaling']): Promise<Trigger> {
     const readiness = readinessOf(live);
     const legacy = this.#legacyFor(trigger);
     const observation: Observation = {
@@ -321,6 +326,7 @@ export class Reconciler {
       replicas: readiness.replicas,
       readyReplicas: readiness.readyReplicas,
       legacy,
+      autoscaling,
     };
     const hadLegacy = trigger.status?.conditions?.some((c) => c.type === ConditionType.LegacyDeployment) === true;
     if (legacy.length > 0 && !hadLegacy) {

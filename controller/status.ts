@@ -23,6 +23,14 @@ export const Reason = {
   /** Deleting the trigger could not delete its Deployment in another namespace. */
   CleanupRefused: 'CleanupRefused',
   LegacyDeploymentFound: 'LegacyDeploymentFound',
+  /** Autoscaling: the ScaledObject (and TriggerAuthentication) are written; KEDA scales the Deployment. */
+  KedaScaling: 'KedaScaling',
+  /** Autoscaling: the API server does not serve keda.sh/v1alpha1 (KEDA's CRDs are missing). */
+  KedaNotInstalled: 'KedaNotInstalled',
+  /** Autoscaling: API discovery has not answered yet. */
+  KedaDiscoveryFailed: 'KedaDiscoveryFailed',
+  /** Autoscaling: a ScaledObject or TriggerAuthentication of that name belongs to someone else. */
+  KedaObjectNotOwned: 'KedaObjectNotOwned',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -54,7 +62,12 @@ export interface Observation {
   readyReplicas?: number;
   /** `namespace/name` of Deployments left by kubeless-pulsar-trigger for this trigger. */
   legacy?: readonly string[];
+  /** The `Autoscaling` condition; null removes it (no spec.autoscaling), undefined keeps it as it is. */
+  autoscaling?: ReadyState | null;
 }
+
+/** The condition saying whether KEDA scales a trigger with spec.autoscaling (docs/autoscaling.md). */
+export const AUTOSCALING_CONDITION = 'Autoscaling';
 
 /**
  * Ready means what `kubectl rollout status` means: the Deployment controller observed the latest
@@ -130,6 +143,10 @@ export function buildStatus(trigger: Trigger, observation: Observation, now: str
     );
   }
   const owned = new Set<string>(Object.values(ConditionType));
+  if (observation.autoscaling !== undefined) {
+    owned.add(AUTOSCALING_CONDITION);
+    if (observation.autoscaling !== null) conditions.push(condition(previous, AUTOSCALING_CONDITION, observation.autoscaling, generation, now));
+  }
   conditions.push(...previous.filter((c) => !owned.has(c.type)));
   const status: TriggerStatus = { conditions };
   if (generation !== undefined) status.observedGeneration = generation;

@@ -183,6 +183,17 @@ function podLabels(defaults: JsonObject, owned: JsonObject): Record<string, stri
 }
 
 /**
+ * Sets the spec-hash annotation from the Deployment's labels, other annotations and spec: the
+ * controller compares it with the live Deployment's to know the trigger changed.
+ */
+export function stampSpecHash(deployment: Deployment): void {
+  const metadata = deployment['metadata'];
+  const annotations = (isObject(metadata['annotations']) ? metadata['annotations'] : {}) as Record<string, string>;
+  const { [SPEC_HASH_ANNOTATION]: _previous, ...others } = annotations;
+  metadata['annotations'] = { ...others, [SPEC_HASH_ANNOTATION]: contentHash({ labels: metadata['labels'] ?? null, annotations: others, spec: deployment['spec'] }) };
+}
+
+/**
  * Renders a trigger's dispatcher Deployment: the default template ⊕ the kind's container ⊕
  * `spec.deployment` ⊕ the fields the controller owns (name, labels and selector, owner reference,
  * env contract, spec-hash). Pure: the controller, `kurier render` and the tests call this one.
@@ -232,10 +243,7 @@ export function render(trigger: Trigger, templates: Templates, options: RenderOp
   const withEnv = strategicMerge(dispatcher, { env: env as unknown as JsonValue[] });
   Object.assign(dispatcher, withEnv);
 
-  const metadata = withOwned['metadata'] as Deployment['metadata'];
-  const annotations = (isObject(metadata['annotations']) ? metadata['annotations'] : {}) as Record<string, string>;
-  const { [SPEC_HASH_ANNOTATION]: _previous, ...others } = annotations;
-  metadata['annotations'] = { ...others, [SPEC_HASH_ANNOTATION]: contentHash({ labels: metadata['labels'] ?? null, annotations: others, spec }) };
+  stampSpecHash(withOwned as Deployment);
 
   const violations = checkDeployment(withOwned, { triggerNamespace, policy, baselinePodLabels: podLabels(defaults, owned) });
   if (violations.length > 0) throw new RenderError(violations);

@@ -60,6 +60,10 @@ export interface Autoscaling {
   value?: number;
   /** NATS only: host:port of the server's monitoring endpoint. */
   monitoringEndpoint?: string;
+  /** Pulsar only: URL of the admin REST API KEDA reads the backlog from. */
+  adminURL?: string;
+  /** Pulsar only: sum the backlog over the topic's partitions. */
+  isPartitionedTopic?: boolean;
   pollingInterval?: number;
   cooldownPeriod?: number;
 }

@@ -500,9 +500,18 @@ function checkAutoscaling(spec: Obj, kind: KindSchema, report: Report): void {
   const autoscaling = asObj(spec.autoscaling);
   if (autoscaling === undefined) return;
   if (has(spec, 'replicas')) report.error('spec.replicas', 'set either spec.replicas or spec.autoscaling, not both (KEDA owns the replica count)');
+  const override = asObj(asObj(spec.deployment)?.spec);
+  if (override !== undefined && has(override, 'replicas')) {
+    report.error('spec.deployment.spec.replicas', 'not with spec.autoscaling: KEDA owns the replica count (set autoscaling.minReplicas/maxReplicas instead)');
+  }
   const { minReplicas, maxReplicas } = autoscaling;
   if (typeof minReplicas === 'number' && typeof maxReplicas === 'number' && minReplicas > maxReplicas) {
     report.error('spec.autoscaling.minReplicas', `must not exceed autoscaling.maxReplicas (${minReplicas} > ${maxReplicas})`);
+  }
+  if (kind.source === 'pulsar') {
+    if (!has(autoscaling, 'adminURL')) report.error('spec.autoscaling.adminURL', 'required field is missing: URL of the Pulsar admin REST API KEDA reads the subscription backlog from (e.g. http://pulsar-broker.pulsar:8080)');
+    const pulsar = asObj(spec.pulsar);
+    if (pulsar !== undefined && has(pulsar, 'auth-token')) report.error('spec.pulsar.auth-token', 'an inline token cannot reach KEDA: put it in a Secret and use spec.pulsar.authTokenSecretRef to autoscale');
   }
   if (kind.source === 'nats') {
     const nats = asObj(spec.nats);

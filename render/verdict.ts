@@ -4,6 +4,7 @@
  * prototype keys, known fields, types, ranges), then the render itself with the override policy on
  * the result. A trigger is rendered only when nothing before found an error.
  */
+import { dispatcherEnv, renderKedaObjects, type KedaObjects } from './autoscaling.js';
 import { checkDeploymentOverride } from './deployment-schema.js';
 import { isObject, own } from './merge.js';
 import { checkOverrideInput } from './override-input.js';
@@ -30,6 +31,8 @@ export interface Verdict {
   readonly problems: readonly Problem[];
   /** The dispatcher Deployment, when there is no error. */
   readonly deployment?: Deployment;
+  /** The KEDA ScaledObject (and TriggerAuthentication) of a trigger with spec.autoscaling, when there is no error. */
+  readonly autoscaling?: KedaObjects;
 }
 
 const asError = (problem: { path: string; message: string }): Problem => ({ path: problem.path, message: problem.message, severity: 'error' });
@@ -48,19 +51,10 @@ function overrideProblems(doc: Record<string, unknown>, settings: VerdictSetting
   return [...checkDeploymentOverride(override), ...(kind === undefined ? [] : inlineSecretEnv(override, kind))];
 }
 
-/**
- * Fields the schema already accepts but that this version does not act on. Refusing them is honest:
- * a trigger that asks to be autoscaled must not silently run one fixed replica.
- */
-function notActedOnYet(doc: unknown): Problem[] {
-  const spec = isObject(doc) ? own(doc, 'spec') : undefined;
-  if (!isObject(spec) || own(spec, 'autoscaling') === undefined) return [];
-  return [
-    asError({
-      path: 'spec.autoscaling',
-      message: 'not acted on yet: this version renders the KEDA ScaledObject but its controller does not write it (docs/autoscaling.md); remove spec.autoscaling and set spec.replicas',
-    }),
-  ];
+/** The KEDA objects of a trigger with spec.autoscaling, for its rendered Deployment. */
+function kedaObjectsFor(trigger: Trigger, templates: Templates, deployment: Deployment): KedaObjects | undefined {
+  const source = templates.kinds.get(trigger.kind)?.source ?? '';
+  return renderKedaObjects(trigger, source, { name: deployment.metadata.name, namespace: deployment.metadata.namespace, env: dispatcherEnv(deployment) });
 }
 
 /** The one judgement of `doc` as a trigger; see the module comment for the order of checks. */
@@ -69,10 +63,12 @@ export function judgeTrigger(doc: unknown, settings: VerdictSettings): Verdict {
   const options = { allowCrossNamespace: settings.allowCrossNamespace === true };
   const policy = effectivePolicy(templates, options);
   const overrideChecks = isObject(doc) ? overrideProblems(doc, settings, policy) : [];
-  const problems = [...validateTrigger(doc, settings.schemas), ...overrideChecks, ...notActedOnYet(doc)];
+  const problems = [...validateTrigger(doc, settings.schemas), ...overrideChecks];
   if (!isValid(problems)) return { problems };
   try {
-    return { problems, deployment: render(doc as Trigger, templates, options) };
+    const deployment = render(doc as Trigger, templates, options);
+    const autoscaling = kedaObjectsFor(doc as Trigger, templates, deployment);
+    return { problems, deployment, ...(autoscaling === undefined ? {} : { autoscaling }) };
   } catch (err) {
     if (!(err instanceof RenderError)) throw err;
     return { problems: [...problems, ...err.problems.map(asError)] };
@@ -86,6 +82,8 @@ export function judgeTrigger(doc: unknown, settings: VerdictSettings): Verdict {
 export function verdictForController(settings: VerdictSettings): {
   validate: (trigger: Trigger) => readonly Problem[];
   render: (trigger: Trigger) => Deployment;
+  /** The KEDA objects of a trigger that `render` accepted; undefined without spec.autoscaling. */
+  autoscaling: (trigger: Trigger) => KedaObjects | undefined;
   isRenderError: (err: unknown) => err is Error;
 } {
   const verdicts = new WeakMap<Trigger, Verdict>();
@@ -104,6 +102,7 @@ export function verdictForController(settings: VerdictSettings): {
       if (deployment === undefined) throw new RenderError(problems.filter((problem) => problem.severity === 'error'));
       return deployment;
     },
+    autoscaling: (trigger) => verdictOf(trigger).autoscaling,
     isRenderError: (err): err is Error => err instanceof RenderError,
   };
 }

@@ -35,7 +35,10 @@ export interface DeliveryConfig {
 
 /** The source-independent part of a dispatcher's configuration. */
 export interface DispatcherConfig {
+  /** The one function's URL; empty when {@link targetsFile} is set. */
   readonly functionUrl: string;
+  /** Set for a fan-out: the file listing the targets (FUNCTION_TARGETS_FILE). */
+  readonly targetsFile: TargetsFileConfig | undefined;
   readonly trigger: TriggerIdentity;
   readonly delivery: DeliveryConfig;
   readonly metricsPort: number;
@@ -83,16 +86,34 @@ function defaultKind(source: Source): string {
   return kinds[source];
 }
 
-function functionUrl(reader: EnvReader): string {
+/** Where a fan-out dispatcher reads its targets (FUNCTION_TARGETS_FILE), and how often. */
+export interface TargetsFileConfig {
+  readonly path: string;
+  readonly pollIntervalMs: number;
+}
+
+const MISSING_FUNCTION = 'FUNCTION_URL is required (the function\'s http:// or https:// URL), or FUNCTION_TARGETS_FILE (a file listing several functions)';
+
+/** FUNCTION_URL (or KUBELESS_FUNCTION), or FUNCTION_TARGETS_FILE: exactly one way to name where messages go. */
+function functionTarget(reader: EnvReader): { functionUrl: string; targetsFile: TargetsFileConfig | undefined } {
   // kubeless-pulsar-trigger images only ever set KUBELESS_FUNCTION.
   const name = reader.string('FUNCTION_URL') === undefined && reader.string('KUBELESS_FUNCTION') !== undefined
     ? 'KUBELESS_FUNCTION'
     : 'FUNCTION_URL';
-  if (reader.string(name) === undefined) {
-    reader.problems.push('FUNCTION_URL is required (the function\'s http:// or https:// URL)');
-    return '';
+  const path = reader.string('FUNCTION_TARGETS_FILE');
+  const pollIntervalMs = reader.duration('FUNCTION_TARGETS_POLL_INTERVAL', 5_000);
+  if (pollIntervalMs <= 0) reader.problems.push('FUNCTION_TARGETS_POLL_INTERVAL must be longer than 0');
+  if (path !== undefined) {
+    if (reader.string(name) !== undefined) {
+      reader.problems.push(`${name} and FUNCTION_TARGETS_FILE are both set: set one (one function's URL, or a file listing several)`);
+    }
+    return { functionUrl: '', targetsFile: { path, pollIntervalMs: pollIntervalMs > 0 ? pollIntervalMs : 5_000 } };
   }
-  return reader.url(name, ['http', 'https']) ?? '';
+  if (reader.string(name) === undefined) {
+    reader.problems.push(MISSING_FUNCTION);
+    return { functionUrl: '', targetsFile: undefined };
+  }
+  return { functionUrl: reader.url(name, ['http', 'https']) ?? '', targetsFile: undefined };
 }
 
 function retryConfig(reader: EnvReader): RetryConfig {
@@ -121,18 +142,19 @@ function retryConfig(reader: EnvReader): RetryConfig {
 }
 
 /**
- * Reads the source-independent variables (FUNCTION_URL, TRIGGER_*, DELIVERY_*, METRICS_PORT,
+ * Reads the source-independent variables (FUNCTION_URL or FUNCTION_TARGETS_FILE, TRIGGER_*, DELIVERY_*, METRICS_PORT,
  * SHUTDOWN_GRACE_PERIOD). Problems are collected on `reader`; call `reader.check()` afterwards
  * (after the source module read its own variables) so every problem is reported at once.
  */
 export function parseConfig(reader: EnvReader, source: Source): DispatcherConfig {
-  const url = functionUrl(reader);
+  const { functionUrl, targetsFile } = functionTarget(reader);
   const timeoutMs = reader.duration('DELIVERY_TIMEOUT', 30_000);
   if (reader.string('DELIVERY_TIMEOUT') !== undefined && timeoutMs <= 0) {
     reader.problems.push('DELIVERY_TIMEOUT must be longer than 0');
   }
   const config: DispatcherConfig = {
-    functionUrl: url,
+    functionUrl,
+    targetsFile,
     trigger: triggerIdentity(reader, source),
     delivery: {
       ordering: reader.oneOf('DELIVERY_ORDERING', Object.values(Ordering), Ordering.Ordered),

@@ -22,6 +22,8 @@ export interface DeadLetterEnvelope {
   readonly delivery: {
     /** The function URL without its userinfo. */
     readonly functionUrl: string;
+    /** In a fan-out (FUNCTION_TARGETS_FILE), the name of the target that could not be reached; absent otherwise. */
+    readonly target?: string;
     readonly attempts: number;
     readonly lastStatus: number | undefined;
     readonly lastError: string;
@@ -36,6 +38,7 @@ export interface DeadLetterFacts {
   readonly source: Source;
   readonly trigger: TriggerIdentity;
   readonly functionUrl: string;
+  readonly target?: string | undefined;
   readonly attempts: number;
   readonly lastStatus: number | undefined;
   readonly lastError: string;
@@ -61,6 +64,7 @@ export function deadLetterEnvelope(message: Message, facts: DeadLetterFacts): De
     },
     delivery: {
       functionUrl: redactUrl(facts.functionUrl),
+      ...(facts.target === undefined ? {} : { target: facts.target }),
       attempts: facts.attempts,
       lastStatus: facts.lastStatus,
       lastError: facts.lastError,

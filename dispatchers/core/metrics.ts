@@ -12,12 +12,12 @@ export type DeliveryOutcome = (typeof DeliveryOutcome)[keyof typeof DeliveryOutc
 export interface DispatcherMetrics {
   readonly registry: Registry;
   readonly received: Counter;
-  readonly deliveries: Counter<'outcome'>;
-  readonly retries: Counter;
-  readonly inFlight: Gauge;
-  readonly duration: Histogram;
-  readonly publishFailures: Counter<'purpose'>;
-  readonly repliesRefused: Counter;
+  readonly deliveries: Counter<'outcome' | 'target'>;
+  readonly retries: Counter<'target'>;
+  readonly inFlight: Gauge<'target'>;
+  readonly duration: Histogram<'target'>;
+  readonly publishFailures: Counter<'purpose' | 'target'>;
+  readonly repliesRefused: Counter<'target'>;
 }
 
 export const CONSUMER_LAG = 'kurier_dispatcher_consumer_lag';
@@ -63,8 +63,12 @@ export function triggerLabels(trigger: { readonly kind: string; readonly namespa
   return { kind: trigger.kind, trigger_namespace: trigger.namespace, trigger: trigger.name };
 }
 
-/** Creates the metrics on a fresh registry (never the global one, so tests can run several pipelines). */
-export function createMetrics(options: { defaultMetrics?: boolean; labels?: Record<string, string> } = {}): DispatcherMetrics {
+/**
+ * Creates the metrics on a fresh registry (never the global one, so tests can run several pipelines).
+ * `fanOut`: the delivery series carry a `target` label (see target-metrics.ts), so the series
+ * without one are not created at 0.
+ */
+export function createMetrics(options: { defaultMetrics?: boolean; labels?: Record<string, string>; fanOut?: boolean } = {}): DispatcherMetrics {
   const registry = new Registry();
   if (options.labels !== undefined) registry.setDefaultLabels(options.labels);
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry });
@@ -78,41 +82,50 @@ export function createMetrics(options: { defaultMetrics?: boolean; labels?: Reco
     }),
     deliveries: new Counter({
       name: 'kurier_dispatcher_deliveries_total',
-      help: 'Messages that left the pipeline, by outcome (delivered, dead_lettered, failed, released).',
-      labelNames: ['outcome'],
+      help: 'Messages that left the pipeline, by outcome (delivered, dead_lettered, failed, released), and by target in a fan-out.',
+      labelNames: ['outcome', 'target'],
       registers,
     }),
     retries: new Counter({
       name: 'kurier_dispatcher_retries_total',
-      help: 'Delivery attempts that failed with a retryable outcome and were retried.',
+      help: 'Delivery attempts that failed with a retryable outcome and were retried (by target in a fan-out).',
+      labelNames: ['target'],
       registers,
     }),
     inFlight: new Gauge({
       name: 'kurier_dispatcher_in_flight',
-      help: 'HTTP requests to the function in progress.',
+      help: 'HTTP requests to the function in progress (by target in a fan-out).',
+      labelNames: ['target'],
       registers,
     }),
     duration: new Histogram({
       name: 'kurier_dispatcher_delivery_duration_seconds',
-      help: 'Duration of one HTTP attempt to the function, whatever its outcome.',
+      help: 'Duration of one HTTP attempt to the function, whatever its outcome (by target in a fan-out).',
+      labelNames: ['target'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
     publishFailures: new Counter({
       name: 'kurier_dispatcher_publish_failures_total',
-      help: 'Failed publishes of dead-letter envelopes or replies (each is retried).',
-      labelNames: ['purpose'],
+      help: 'Failed publishes of dead-letter envelopes or replies (each is retried), and by target in a fan-out.',
+      labelNames: ['purpose', 'target'],
       registers,
     }),
     repliesRefused: new Counter({
       name: 'kurier_dispatcher_replies_refused_total',
-      help: 'Replies not published because the function answered more than 16 MiB.',
+      help: 'Replies not published because the function answered more than 16 MiB (by target in a fan-out).',
+      labelNames: ['target'],
       registers,
     }),
   };
   // Every known label value exists from the start at 0: increase() sees the first dead letter, and
   // alerts and dashboards find the series before anything went wrong.
-  for (const outcome of Object.values(DeliveryOutcome)) metrics.deliveries.inc({ outcome }, 0);
-  for (const purpose of ['dead_letter', 'reply']) metrics.publishFailures.inc({ purpose }, 0);
+  if (options.fanOut !== true) initialiseSeries(metrics, {});
   return metrics;
+}
+
+/** Creates every known outcome and purpose series at 0, with `labels` (a fan-out's `{ target }`). */
+export function initialiseSeries(metrics: DispatcherMetrics, labels: { readonly target?: string }): void {
+  for (const outcome of Object.values(DeliveryOutcome)) metrics.deliveries.inc({ ...labels, outcome }, 0);
+  for (const purpose of ['dead_letter', 'reply']) metrics.publishFailures.inc({ ...labels, purpose }, 0);
 }

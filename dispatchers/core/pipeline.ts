@@ -21,6 +21,8 @@ export interface PipelineOptions {
   readonly source: Source;
   readonly trigger: TriggerIdentity;
   readonly functionUrl: string;
+  /** The target's name in a fan-out (FUNCTION_TARGETS_FILE): dead-letter envelopes name it. */
+  readonly target?: string | undefined;
   readonly delivery: DeliveryConfig;
   readonly client: FunctionClient;
   /** Where dead-letter envelopes and replies go (the adapter). */
@@ -299,6 +301,7 @@ class DeliveryPipeline implements DispatchPipeline {
       source: this.options.source,
       trigger: this.options.trigger,
       functionUrl: this.options.functionUrl,
+      target: this.options.target,
       attempts: failure.attempts,
       lastStatus: failure.last.status,
       lastError: failure.last.message,

@@ -7,6 +7,11 @@ import { createFunctionClient } from './http-client.js';
 import { createLogger } from '../../common/logger.js';
 import { createMetrics, triggerLabels } from './metrics.js';
 import { createPipeline } from './pipeline.js';
+import type { DispatchPipeline } from './pipeline.js';
+import { setUpFanOut } from './fan-out-setup.js';
+import type { FanOutSetup } from './fan-out-setup.js';
+import { readTargetsFile, TargetsFileError } from './targets-file.js';
+import type { Target } from './targets-file.js';
 import { redactUrl } from './redact.js';
 import { startHealthServer } from '../../common/server.js';
 import { createDeliveryTracer } from './tracing.js';
@@ -61,25 +66,44 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     return 1;
   }
   const { config, sourceConfig, warnings } = configuration;
-  const { trigger } = config;
+  const { trigger, targetsFile } = config;
+  let initialTargets: Target[] = [];
+  if (targetsFile !== undefined) {
+    try {
+      initialTargets = await readTargetsFile(targetsFile.path);
+    } catch (error) {
+      if (!(error instanceof TargetsFileError)) throw error;
+      options.writeError(`kurier dispatch ${source}: FUNCTION_TARGETS_FILE ${targetsFile.path}: ${error.problem}`);
+      return 1;
+    }
+  }
   const logger = createLogger({ trigger: `${trigger.namespace}/${trigger.name}`, source }, options.logDestination);
   for (const warning of warnings) logger.warn({}, warning);
-  const metrics = createMetrics({ defaultMetrics: true, labels: triggerLabels(trigger) });
+  const metrics = createMetrics({ defaultMetrics: true, labels: triggerLabels(trigger), fanOut: targetsFile !== undefined });
   const adapter = module.createAdapter(sourceConfig, { trigger, logger, registry: metrics.registry, delivery: config.delivery });
-  const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
   const tracer = await createDeliveryTracer(options.env, { source, trigger, logger });
   if (tracer !== undefined) logger.info({}, 'tracing enabled: one span per delivery attempt, exported over OTLP/HTTP');
-  const pipeline = createPipeline({
-    source,
-    trigger,
-    functionUrl: config.functionUrl,
-    delivery: config.delivery,
-    client,
-    publisher: adapter,
-    metrics,
-    logger,
-    tracer,
-  });
+  // One function: one pipeline. A targets file: one pipeline per target behind a fan-out.
+  const fanOutSetup: FanOutSetup | undefined = targetsFile === undefined
+    ? undefined
+    : setUpFanOut({ source, trigger, delivery: config.delivery, targetsFile, initial: initialTargets, publisher: adapter, metrics, logger, tracer });
+  const fanOut = fanOutSetup?.fanOut;
+  let pipeline: DispatchPipeline;
+  let closeClients: () => void;
+  if (fanOutSetup === undefined) {
+    const client = createFunctionClient(config.functionUrl, config.delivery.maxInFlight);
+    pipeline = createPipeline({ source, trigger, functionUrl: config.functionUrl, delivery: config.delivery, client, publisher: adapter, metrics, logger, tracer });
+    closeClients = () => { client.close(); };
+  } else {
+    pipeline = fanOutSetup.fanOut;
+    closeClients = () => {
+      fanOutSetup.stopWatching();
+      fanOutSetup.fanOut.close();
+    };
+  }
+  const noTargets = (): boolean => fanOut !== undefined && fanOut.targets.length === 0;
+  const notReady = (): string =>
+    noTargets() ? `not ready: no targets (FUNCTION_TARGETS_FILE ${targetsFile?.path ?? ''} lists none); nothing is consumed until one appears` : 'not ready';
 
   let signals = 0;
   let requestStop!: () => void;
@@ -103,21 +127,30 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
   try {
     server = await startHealthServer(
       config.metricsPort,
-      () => started && !stopping && !pipeline.draining && adapter.connected(),
+      () => started && !stopping && !pipeline.draining && adapter.connected() && !noTargets(),
       metrics.registry,
-      'not ready',
+      notReady,
       { check: () => adapter.alive?.() ?? true, failure: 'the source stopped consuming and could not recover' },
     );
   } catch (error) {
     // e.g. EADDRINUSE: one clear line instead of a crash.
     logger.error({ port: config.metricsPort, err: errorText(error) }, `cannot serve /healthz and /metrics on METRICS_PORT ${config.metricsPort}`);
     unsubscribe();
-    client.close();
+    closeClients();
     return 1;
   }
   logger.info({ port: server.port }, 'health and metrics server listening');
 
   const run = async (): Promise<number> => {
+    if (noTargets()) {
+      // Nothing is taken from the source while no function would receive it.
+      logger.info({ file: targetsFile?.path }, 'no targets: waiting for the targets file to list one before subscribing');
+      await Promise.race([fanOut?.whenTargets(), stopRequested]);
+      if (signals > 0) {
+        logger.info({}, 'dispatcher stopped before it started');
+        return 0;
+      }
+    }
     try {
       await Promise.race([adapter.start(pipeline), stopRequested]);
     } catch (error) {
@@ -133,7 +166,11 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     }
     started = true;
     logger.info(
-      { function: redactUrl(config.functionUrl), ordering: config.delivery.ordering, maxInFlight: config.delivery.maxInFlight },
+      {
+        ...(fanOut === undefined ? { function: redactUrl(config.functionUrl) } : { targets: fanOut.targets.map((target) => target.name) }),
+        ordering: config.delivery.ordering,
+        maxInFlight: config.delivery.maxInFlight,
+      },
       'dispatcher started',
     );
     await stopRequested;
@@ -166,7 +203,7 @@ export async function runDispatcher(options: RuntimeOptions): Promise<number> {
     return await Promise.race([run(), exitRequested]);
   } finally {
     unsubscribe();
-    client.close();
+    closeClients();
     await server.close();
     await tracer?.shutdown().catch((error: unknown) => { logger.warn({ err: errorText(error) }, 'flushing spans failed'); });
   }

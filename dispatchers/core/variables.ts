@@ -8,7 +8,9 @@ export interface VariableDoc {
 
 /** The variables every dispatcher reads, whatever its source (docs/dispatchers.md). */
 export const COMMON_VARIABLES: readonly VariableDoc[] = [
-  { name: 'FUNCTION_URL', default: 'required', meaning: 'http:// or https:// URL the messages are POSTed to' },
+  { name: 'FUNCTION_URL', default: 'required', meaning: 'http:// or https:// URL the messages are POSTed to (or set FUNCTION_TARGETS_FILE instead)' },
+  { name: 'FUNCTION_TARGETS_FILE', default: 'none', meaning: 'fan-out: JSON file {"targets":[{"name","url"}]}; every message goes to each target (exclusive with FUNCTION_URL)' },
+  { name: 'FUNCTION_TARGETS_POLL_INTERVAL', default: '5s', meaning: 'how often FUNCTION_TARGETS_FILE is re-read' },
   { name: 'KUBELESS_FUNCTION', default: 'none', meaning: 'read when FUNCTION_URL is absent (kubeless-pulsar-trigger images)' },
   { name: 'TRIGGER_KIND', default: 'the source\'s kind', meaning: 'identity of the trigger (logs, ce-source, dead-letter envelopes)' },
   { name: 'TRIGGER_NAME', default: '<source>-dispatcher', meaning: 'identity of the trigger; default group and consumer names' },

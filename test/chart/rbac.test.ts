@@ -7,7 +7,7 @@ import type { Controller } from '../../controller/controller.js';
 import type { ApiServerDouble, RequestRecord } from '../support/apiserver/index.js';
 import { REAL_CLUSTER_KUBECONFIG, kubeRequest, startTestApiServer } from '../support/apiserver/real-cluster.js';
 import { repoRoot } from '../support/run-kurier.js';
-import { CRD, eventually, getDeployment, kafkaTrigger, makeController, sleepMs } from '../controller/harness.js';
+import { CRD, eventually, getDeployment, kafkaTrigger, makeController, sleepMs, TEST_LEASE_NAMESPACE } from '../controller/harness.js';
 
 interface Rule {
   apiGroups: string[];
@@ -16,6 +16,7 @@ interface Rule {
 }
 
 const TEST_AGENT = 'kurier-rbac-test';
+const KEDA_CRDS = join(repoRoot, 'test/support/keda-crds.yaml');
 
 /** The plain-YAML rule lists of chart/templates/rbac.yaml (the controller's rules and the Lease rules). */
 async function chartRules(): Promise<Rule[]> {
@@ -83,7 +84,7 @@ describe('chart RBAC', () => {
   });
 
   it('grants exactly the verbs the controller uses through a whole trigger lifecycle', async () => {
-    server = await startTestApiServer({ crds: [CRD] });
+    server = await startTestApiServer({ crds: [CRD, KEDA_CRDS] });
     const ns = `rbac-${randomBytes(3).toString('hex')}`;
     const elsewhere = `${ns}-dispatchers`;
     server.ensureNamespace(ns);
@@ -91,8 +92,7 @@ describe('chart RBAC', () => {
     controller = await makeController(server, {
       allowCrossNamespace: true,
       resyncPeriodMs: 300,
-      // on a real cluster the chart's Lease rules hold in the release namespace only
-      leaderElection: { namespace: REAL_CLUSTER_KUBECONFIG === undefined ? 'default' : (process.env.KURIER_TEST_RELEASE_NAMESPACE ?? 'kurier-system'), name: 'kurier-controller', identity: 'rbac', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
+      leaderElection: { namespace: TEST_LEASE_NAMESPACE, name: 'kurier-controller', identity: 'rbac', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
     });
     await controller.start();
     const triggers = `/apis/kurier.dev/v1alpha1/namespaces/${ns}/kafkatriggers`;
@@ -104,6 +104,16 @@ describe('chart RBAC', () => {
     await eventually(() => !JSON.stringify(getDeployment(server!, ns, 'orders-kafka')).includes('edited'), 'the edit undone', 30_000);
     await send(server, 'DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/orders-kafka`);
     await eventually(() => { const d = getDeployment(server!, ns, 'orders-kafka'); return d !== undefined && d['metadata'] !== deployment['metadata']; }, 'the Deployment restored', 30_000);
+
+    // Autoscaled with KEDA installed: a ScaledObject and a TriggerAuthentication (from a Secret reference), both deleted
+    // when spec.autoscaling is removed.
+    const sasl = { mechanism: 'scram-sha-256', username: 'svc', passwordSecretRef: { name: 'kafka-creds', key: 'password' } };
+    const scaled = kafkaTrigger(ns, 'scaled', 'orders', { autoscaling: { maxReplicas: 3 } });
+    Object.assign((scaled['spec'] as { kafka: object }).kafka, { sasl });
+    await send(server, 'POST', triggers, scaled);
+    await eventually(() => server!.store.get('keda.sh/v1alpha1', 'ScaledObject', ns, 'scaled-kafka') !== undefined && server!.store.get('keda.sh/v1alpha1', 'TriggerAuthentication', ns, 'scaled-kafka') !== undefined, 'the KEDA objects', 30_000);
+    await send(server, 'PATCH', `${triggers}/scaled`, { spec: { autoscaling: null } }, 'application/merge-patch+json');
+    await eventually(() => server!.store.get('keda.sh/v1alpha1', 'ScaledObject', ns, 'scaled-kafka') === undefined && server!.store.get('keda.sh/v1alpha1', 'TriggerAuthentication', ns, 'scaled-kafka') === undefined, 'the KEDA objects deleted', 30_000);
 
     // Invalid twice (a Warning Event, then its repeat count).
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'broken', 'orders', { deployment: { spec: { template: { spec: { hostNetwork: true } } } } }));
@@ -125,7 +135,8 @@ describe('chart RBAC', () => {
     expect(ownerRefs.some((o) => o.blockOwnerDeletion === true)).toBe(true);
     const usedByController = new Set([
       ...used(server.requests),
-      ...implied(server.requests, (r) => (r.resource === 'deployments' && r.namespace === ns ? ownerRefs : [])),
+      // the KEDA objects carry the same owner reference as the Deployment
+      ...implied(server.requests, (r) => ((r.resource === 'deployments' || r.group === 'keda.sh') && r.namespace === ns ? ownerRefs : [])),
     ]);
     const ungranted = [...usedByController].filter((permission) => !granted.has(permission)).sort();
     expect(ungranted, 'the controller calls these without the chart granting them').toEqual([]);

@@ -1,3 +1,4 @@
+import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runKurier } from '../support/run-kurier.js';
@@ -18,6 +19,33 @@ describe('kurier render', () => {
     const names = parseAllDocuments(result.stdout).map((doc) => (doc.toJS() as { metadata: { name: string } }).metadata.name);
     expect(names).toEqual(['a-nats', 'b-nats']);
   });
+
+  it('prints every object the controller writes for an autoscaled trigger: the Deployment without replicas, the ScaledObject and the TriggerAuthentication', async () => {
+    const input = `apiVersion: kurier.dev/v1alpha1
+kind: RabbitMQTrigger
+metadata: { name: jobs, namespace: team }
+spec:
+  rabbitmq: { queue: jobs, urlSecretRef: { name: rabbit, key: url } }
+  function: { url: "http://fn.team:8080/" }
+  autoscaling: { minReplicas: 0, maxReplicas: 5, value: 50 }
+---
+${trigger('plain')}`;
+    const result = await runKurier(['render', '-f', '-'], { input, timeoutMs: 120_000 });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const docs = parseAllDocuments(result.stdout).map((doc) => doc.toJS() as { kind: string; metadata: { name: string }; spec: Record<string, unknown> });
+    expect(docs.map((doc) => `${doc.kind}/${doc.metadata.name}`)).toEqual([
+      'Deployment/jobs-rabbitmq',
+      'ScaledObject/jobs-rabbitmq',
+      'TriggerAuthentication/jobs-rabbitmq',
+      'Deployment/plain-nats',
+    ]);
+    expect(docs[0]!.spec).not.toHaveProperty('replicas');
+    new ScaledObject(docs[1] as never).validate();
+    new TriggerAuthentication(docs[2]).validate();
+    expect(docs[1]!.spec).toMatchObject({ scaleTargetRef: { name: 'jobs-rabbitmq' }, maxReplicaCount: 5, triggers: [{ type: 'rabbitmq', authenticationRef: { name: 'jobs-rabbitmq' }, metadata: { queueName: 'jobs', value: '50' } }] });
+    expect(docs[2]!.spec).toEqual({ secretTargetRef: [{ parameter: 'host', name: 'rabbit', key: 'url' }] });
+  }, 150_000);
 
   it('renders every example file in a directory', async () => {
     const result = await runKurier(['render', '-f', 'examples/', '--allow-cross-namespace']);

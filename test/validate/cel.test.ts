@@ -107,6 +107,8 @@ describe('x-kubernetes-validations in crd.yaml', () => {
     ['NATS autoscaling on core NATS', nats({}, { function: fn, autoscaling: { monitoringEndpoint: 'nats:8222' } })],
     ['NATS autoscaling without monitoringEndpoint', nats({ jetstream: { stream: 'S' } }, { function: fn, autoscaling: { maxReplicas: 3 } })],
     ['NATS autoscaling with JetStream and monitoringEndpoint', nats({ jetstream: { stream: 'S' } }, { function: fn, autoscaling: { monitoringEndpoint: 'nats:8222', lagThreshold: 10 } })],
+    ['Pulsar autoscaling without adminURL', pulsar({}, { function: fn, autoscaling: { maxReplicas: 3 } })],
+    ['Pulsar autoscaling with adminURL', pulsar({ authTokenSecretRef: ref }, { function: fn, autoscaling: { adminURL: 'http://pulsar-broker.pulsar:8080', msgBacklogThreshold: 50 } })],
     ['delivery timeout beyond 576h (Node timers)', kafka({ topic: 't' }, { function: fn, delivery: { timeout: '700h' } })],
     ['delivery timeout of exactly 576h', kafka({ topic: 't' }, { function: fn, delivery: { timeout: '576h', retry: { maxDelay: '575h59m60s' } } })],
     ['JetStream ack wait beyond 576h', nats({ jetstream: { stream: 'S', ackWait: '600h' } })],

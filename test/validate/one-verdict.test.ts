@@ -45,11 +45,13 @@ const traps: [string, Doc, string][] = [
   ['an added capability', nats('caps', overrideOf({ containers: [{ name: 'dispatcher', securityContext: { capabilities: { add: ['SYS_ADMIN'], drop: ['ALL'] } } }] })), `${POD}.containers[name=dispatcher].securityContext.capabilities.add[0]`],
   ['a mounted token', nats('token-mount', overrideOf({ automountServiceAccountToken: true })), `${POD}.automountServiceAccountToken`],
   ['another namespace without --allow-cross-namespace', nats('elsewhere', { deployment: { metadata: { namespace: 'other' } } }), 'spec.deployment.metadata.namespace'],
-  ['spec.autoscaling, which the controller does not act on yet', { ...nats('autoscaled', {}, { jetstream: { stream: 'S' } }), spec: { ...nats('autoscaled', {}, { jetstream: { stream: 'S' } }).spec, autoscaling: { maxReplicas: 3, monitoringEndpoint: 'nats:8222' } } }, 'spec.autoscaling'],
+  ['spec.autoscaling on a PulsarTrigger without the admin URL KEDA reads the backlog from', { apiVersion: 'kurier.dev/v1alpha1', kind: 'PulsarTrigger', metadata: { name: 'scaled', namespace: 'team' }, spec: { pulsar: { broker: 'pulsar://p:6650', topic: 't' }, function: { url: 'http://fn.team:8080/' }, autoscaling: { maxReplicas: 3 } } }, 'spec.autoscaling.adminURL'],
+  ['replicas in the override beside spec.autoscaling', nats('fixed', { autoscaling: { monitoringEndpoint: 'nats:8222' }, deployment: { spec: { replicas: 3 } } }, { jetstream: { stream: 'S' } }), 'spec.deployment.spec.replicas'],
   ['a type-confused override (runAsUser: "0")', nats('typed', overrideOf({ securityContext: { runAsUser: '0' } })), `${POD}.securityContext.runAsUser`],
 ];
 const accepted: Doc[] = [
   nats('fine'),
+  nats('autoscaled', { autoscaling: { maxReplicas: 3, monitoringEndpoint: 'nats:8222' } }, { jetstream: { stream: 'S' } }),
   { apiVersion: 'kurier.dev/v1alpha1', kind: 'PulsarTrigger', metadata: { name: 'legacy', namespace: 'team' }, spec: { pulsar: { broker: 'pulsar://p:6650', topic: 't', 'auth-token': 'nnn' }, kubeless: { function: 'http://fn.team:8080' } } },
 ];
 
@@ -85,7 +87,8 @@ describe('one verdict for kurier render, kurier validate and the controller', ()
       expect(() => controller.render(doc as Trigger)).toThrow(path);
     });
     accepted.forEach((doc) => { expect(controller.render(doc as Trigger).kind).toBe('Deployment'); });
-    expect(render.stdout.split('\n---\n')).toHaveLength(accepted.length);
+    // one Deployment per accepted trigger, and the autoscaled one's ScaledObject
+    expect(render.stdout.split('\n---\n')).toHaveLength(accepted.length + 1);
   }, 300_000);
 
   it('lifts the namespace rule with --allow-cross-namespace in render and validate alike, and reads --policy FILE', async () => {

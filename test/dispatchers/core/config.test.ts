@@ -54,7 +54,7 @@ describe('common dispatcher configuration', () => {
       METRICS_PORT: 'http',
     });
     expect(reader.problems).toEqual([
-      'FUNCTION_URL is required (the function\'s http:// or https:// URL)',
+      'FUNCTION_URL is required (the function\'s http:// or https:// URL), or FUNCTION_TARGETS_FILE (a file listing several functions)',
       'DELIVERY_TIMEOUT="abc" is not a duration (e.g. 500ms, 30s, 5m)',
       'DELIVERY_ORDERING="sorted" must be one of ordered, key, unordered',
       'DELIVERY_MAX_IN_FLIGHT="0" is not an integer in [1, 10000]',
@@ -79,6 +79,25 @@ describe('common dispatcher configuration', () => {
       'DELIVERY_RETRY_MAX_DELAY (90000ms) must not be shorter than DELIVERY_RETRY_INITIAL_DELAY (2073600000ms)',
       `SHUTDOWN_GRACE_PERIOD="1000h" ${tooLong}`,
     ]);
+  });
+
+  it('reads FUNCTION_TARGETS_FILE and its poll interval (default 5s) instead of FUNCTION_URL', () => {
+    const { reader, config } = read({ FUNCTION_TARGETS_FILE: '/etc/kurier/targets/targets.json' });
+    expect(reader.problems).toEqual([]);
+    expect(config.targetsFile).toEqual({ path: '/etc/kurier/targets/targets.json', pollIntervalMs: 5_000 });
+    expect(read({ FUNCTION_TARGETS_FILE: '/t.json', FUNCTION_TARGETS_POLL_INTERVAL: '1m30s' }).config.targetsFile?.pollIntervalMs).toBe(90_000);
+    expect(read({ FUNCTION_URL: 'http://fn/' }).config.targetsFile).toBeUndefined();
+  });
+
+  it('refuses FUNCTION_URL (or KUBELESS_FUNCTION) together with FUNCTION_TARGETS_FILE, and a poll interval of 0', () => {
+    expect(read({ FUNCTION_URL: 'http://fn/', FUNCTION_TARGETS_FILE: '/t.json' }).reader.problems)
+      .toEqual(['FUNCTION_URL and FUNCTION_TARGETS_FILE are both set: set one (one function\'s URL, or a file listing several)']);
+    expect(read({ KUBELESS_FUNCTION: 'http://fn/', FUNCTION_TARGETS_FILE: '/t.json' }).reader.problems)
+      .toEqual(['KUBELESS_FUNCTION and FUNCTION_TARGETS_FILE are both set: set one (one function\'s URL, or a file listing several)']);
+    expect(read({ FUNCTION_TARGETS_FILE: '/t.json', FUNCTION_TARGETS_POLL_INTERVAL: '0' }).reader.problems)
+      .toEqual(['FUNCTION_TARGETS_POLL_INTERVAL must be longer than 0']);
+    expect(read({ FUNCTION_TARGETS_FILE: '/t.json', FUNCTION_TARGETS_POLL_INTERVAL: 'often' }).reader.problems)
+      .toEqual(['FUNCTION_TARGETS_POLL_INTERVAL="often" is not a duration (e.g. 500ms, 30s, 5m)']);
   });
 
   it('refuses a function URL that is not http(s)', () => {

@@ -16,7 +16,7 @@ describe('kurier dispatch (the runtime, as a real process)', () => {
     const result = await runKurier(['dispatch', 'cron'], { env: { ...baseEnv, DELIVERY_TIMEOUT: 'abc', CRON_SCHEDULE: '* * * * *' } });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
-      'kurier dispatch cron: FUNCTION_URL is required (the function\'s http:// or https:// URL)',
+      'kurier dispatch cron: FUNCTION_URL is required (the function\'s http:// or https:// URL), or FUNCTION_TARGETS_FILE (a file listing several functions)',
       'kurier dispatch cron: DELIVERY_TIMEOUT="abc" is not a duration (e.g. 500ms, 30s, 5m)',
     ]);
     expect(result.stdout).toBe('');
