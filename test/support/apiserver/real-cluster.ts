@@ -17,6 +17,10 @@ export const REAL_CLUSTER_KUBECONFIG: string | undefined = process.env.KURIER_TE
 const WATCHED: Readonly<Record<string, Resource>> = {
   'apps/v1 Deployment': { group: 'apps', version: 'v1', plural: 'deployments' },
   'v1 Event': { group: '', version: 'v1', plural: 'events' },
+  'v1 Service': { group: '', version: 'v1', plural: 'services' },
+  'v1 ConfigMap': { group: '', version: 'v1', plural: 'configmaps' },
+  'keda.sh/v1alpha1 ScaledObject': { group: 'keda.sh', version: 'v1alpha1', plural: 'scaledobjects' },
+  'keda.sh/v1alpha1 TriggerAuthentication': { group: 'keda.sh', version: 'v1alpha1', plural: 'triggerauthentications' },
   'coordination.k8s.io/v1 Lease': { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' },
   'kurier.dev/v1alpha1 KafkaTrigger': { group: 'kurier.dev', version: 'v1alpha1', plural: 'kafkatriggers' },
   'kurier.dev/v1alpha1 PulsarTrigger': { group: 'kurier.dev', version: 'v1alpha1', plural: 'pulsartriggers' },
@@ -50,8 +54,13 @@ export async function connectRealCluster(kubeconfigPath: string, options: { crds
   const informers = new Map<string, ListWatch<KubernetesObject>>();
   let closed = false;
   for (const [key, resource] of Object.entries(WATCHED)) {
-    // kubeApi lists group resources; core Events come from the typed client
-    const list = resource.group === '' ? () => core.listEventForAllNamespaces() : () => api.list(resource, undefined);
+    // kubeApi lists group resources; core ones come from the typed client
+    const coreLists: Record<string, () => Promise<unknown>> = {
+      events: () => core.listEventForAllNamespaces(),
+      services: () => core.listServiceForAllNamespaces(),
+      configmaps: () => core.listConfigMapForAllNamespaces(),
+    };
+    const list = resource.group === '' ? coreLists[resource.plural]! : () => api.list(resource, undefined);
     const informer = new ListWatch<KubernetesObject>(pathOf(resource), new Watch(kc), list as never, false);
     informer.on('error', () => {
       // a CRD not installed yet, or a dropped watch: start over, as an informer does
