@@ -26,6 +26,11 @@
  *   LOG_LEVEL=warn and DELIVERY_ORDERING=unordered at every level, and the baseline under plain node
  *   (Node's own type stripping) instead of tsx, so neither pays for the loader;
  * --function-delay MS makes the function answer after MS milliseconds (the 5 ms variant);
+ * --idle MS (memory): the consumer starts on the empty stream/queue first, its RSS after MS ms idle is
+ *   printed as "idle MB", and only then is the backlog published — a burst arriving while it runs
+ *   (msgs/s is then bounded by the publisher: read the memory columns only);
+ * --dispatcher-node-options "…" sets NODE_OPTIONS for the dispatcher and the candidate only (e.g. the
+ *   heap limits of templates/deployment.yaml), not the baseline;
  * --strace DIR attaches `strace -f -c` (write, writev, sendmsg, sendto) to every consumer from spawn to
  *   its last backlog delivery and prints the calls per message. strace slows the process many times
  *   over: use it for counts, not rates.
@@ -76,6 +81,8 @@ if (BODY !== 'json' && BODY !== 'text') throw new Error(`--body takes json or te
 setBodyShape(BODY);
 const FUNCTION_DELAY_MS = numberOption('function-delay', 0);
 const STRACE_DIR = option('strace');
+const IDLE_MS = numberOption('idle', 0);
+const DISPATCHER_NODE_OPTIONS = option('dispatcher-node-options') ?? '';
 const BUNDLE_PATH = join(repoRoot, 'dist', 'kurier.mjs');
 if (BUNDLE && !existsSync(BUNDLE_PATH)) throw new Error(`--bundle needs ${BUNDLE_PATH}: run \`npm run build:bundle\` first`);
 const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
@@ -110,6 +117,8 @@ interface Result {
   readonly latenciesMs: readonly number[];
   readonly peakRssMb: number;
   readonly endRssMb: number;
+  /** With --idle: RSS after the idle wait, before any message. */
+  readonly idleRssMb: number;
   readonly missing: number;
   readonly duplicates: number;
   readonly connections: number;
@@ -160,7 +169,7 @@ function dispatcherEnv(config: Config, destination: Destination, runId: string, 
     SHUTDOWN_GRACE_PERIOD: '5s',
   };
   if (BUNDLE) env.LOG_LEVEL = 'warn';
-  const nodeOptions = [process.env.BENCH_NODE_OPTIONS ?? ''];
+  const nodeOptions = [process.env.BENCH_NODE_OPTIONS ?? '', DISPATCHER_NODE_OPTIONS];
   if (CPU_PROF_DIR !== undefined) nodeOptions.push(`--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR} --cpu-prof-name=${kind}-${runId}.cpuprofile`);
   env.NODE_OPTIONS = nodeOptions.join(' ').trim();
   if (config.broker === 'nats') {
@@ -255,7 +264,10 @@ function startStrace(pid: number, file: string): { stop(): Promise<Record<string
 function startCandidate(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
   const root = CANDIDATE ?? repoRoot;
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: '0', ...dispatcherEnv(config, destination, runId, functionUrl, 'candidate') };
-  return startChild([join(root, 'bin', 'kurier.js'), 'dispatch', config.broker], env, root);
+  // With --bundle the candidate runs from its own bundle too (build it in DIR first).
+  const bundle = join(root, 'dist', 'kurier.mjs');
+  if (BUNDLE && !existsSync(bundle)) throw new Error(`--bundle with --candidate needs ${bundle}: run \`npm run build:bundle\` in ${root}`);
+  return startChild([BUNDLE ? bundle : join(root, 'bin', 'kurier.js'), 'dispatch', config.broker], env, root);
 }
 
 function startBaseline(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
@@ -288,7 +300,7 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
   try {
     fn.dropConnections();
     fn.begin(runId, MESSAGES, { failFraction: config.failFraction, seed: index + 1, extra: LATENCY_MESSAGES });
-    await broker.publishBacklog(destination, runId, 0, MESSAGES);
+    if (IDLE_MS === 0) await broker.publishBacklog(destination, runId, 0, MESSAGES);
     const spawnedAt = performance.now();
     const start = {
       dispatcher: startDispatcher,
@@ -298,9 +310,16 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
     }[kind];
     consumer = start(config, destination, runId, fn.url);
     const { pid } = consumer;
+
     const tracer = STRACE_DIR === undefined ? undefined : startStrace(pid, join(STRACE_DIR, `${kind}-${config.broker}-${String(config.concurrency)}-${runId}.strace`));
     let cpuAtFirst = { user: Number.NaN, system: Number.NaN };
     fn.firstRequest(() => { cpuAtFirst = cpuMsOf(pid); });
+    let idleRssMb = Number.NaN;
+    if (IDLE_MS > 0) {
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      idleRssMb = memoryOf(pid).rssMb;
+      await broker.publishBacklog(destination, runId, 0, MESSAGES);
+    }
     await fn.waitForDistinct(MESSAGES, RUN_TIMEOUT_MS);
     const cpuAtLast = cpuMsOf(pid);
     const backlog = fn.stats();
@@ -321,6 +340,7 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
       latenciesMs: final.latenciesMs,
       peakRssMb: memory.peakMb,
       endRssMb: memory.rssMb,
+      idleRssMb,
       missing: final.expected - final.distinct,
       duplicates: final.duplicates,
       connections: final.connections,
@@ -345,11 +365,11 @@ const median = (values: readonly number[]): number => quantile(values, 0.5);
 const fixed = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 
 function row(cells: readonly string[]): string {
-  const widths = [9, 4, 11, 7, 8, 6, 7, 6, 7, 7, 7, 8, 5, 4];
+  const widths = [9, 4, 11, 7, 8, 6, 7, 6, 7, 7, 7, 7, 8, 5, 4];
   return cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 8) : cell.padStart(widths[i] ?? 8))).join(' ');
 }
 
-const HEADER = row(['broker', 'mif', 'consumer', 'min/s', 'median/s', 'ratio', 'cpu µs', 'ratio', 'p50 ms', 'p99 ms', 'peak MB', 'start ms', 'conns', 'dups']);
+const HEADER = row(['broker', 'mif', 'consumer', 'min/s', 'median/s', 'ratio', 'cpu µs', 'ratio', 'p50 ms', 'p99 ms', 'peak MB', 'idle MB', 'start ms', 'conns', 'dups']);
 
 function summarize(config: Config, results: readonly Result[]): string[] {
   const medianOf = (kind: Kind, value: (r: Result) => number): number => median(results.filter((r) => r.kind === kind).map(value));
@@ -372,6 +392,7 @@ function summarize(config: Config, results: readonly Result[]): string[] {
       fixed(quantile(latencies, 0.5), 2),
       fixed(quantile(latencies, 0.99), 2),
       fixed(Math.max(...mine.map((r) => r.peakRssMb))),
+      fixed(Math.max(...mine.map((r) => r.idleRssMb))),
       fixed(median(mine.map((r) => r.startupMs))),
       String(Math.max(...mine.map((r) => r.connections))),
       String(mine.reduce((sum, r) => sum + r.duplicates, 0)),
@@ -411,7 +432,7 @@ async function main(): Promise<void> {
             const result = await runOnce(kind, config, broker, fn, index++);
             results.push(result);
             if (result.missing > 0) throw new Error(`${kind} missed ${result.missing} messages`);
-            process.stderr.write(`  ${name} mif=${concurrency} ${kind}: ${fixed(result.msgsPerSec)} msgs/s, ${fixed(result.cpuUsPerMsg)} µs CPU/msg (${fixed(result.systemShare * 100)}% kernel), RSS peak ${fixed(result.peakRssMb)} MB, at end ${fixed(result.endRssMb)} MB\n`);
+            process.stderr.write(`  ${name} mif=${concurrency} ${kind}: ${fixed(result.msgsPerSec)} msgs/s, ${fixed(result.cpuUsPerMsg)} µs CPU/msg (${fixed(result.systemShare * 100)}% kernel), RSS peak ${fixed(result.peakRssMb)} MB, at end ${fixed(result.endRssMb)} MB${IDLE_MS > 0 ? `, idle ${fixed(result.idleRssMb)} MB` : ''}\n`);
             if (result.writesPerMsg !== undefined) {
               const calls = Object.entries(result.writesPerMsg).map(([call, perMsg]) => `${call} ${perMsg.toFixed(2)}`).join(', ');
               console.log(`strace ${name} mif=${concurrency} ${kind}: per message ${calls || 'none counted'}`);
@@ -445,7 +466,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`whole run ${fixed((performance.now() - began) / 1000, 1)} s. msgs/s: backlog messages / (last delivered − first request); ratio: dispatcher median / baseline median`);
   console.log('(higher is better for msgs/s, lower for cpu). cpu µs: consumer process CPU (user+sys) per message over the same span. p50/p99: publish → function');
-  console.log('latency of the paced messages, all runs pooled. peak MB: VmHWM of the consumer process. start ms: spawn → first request. conns: connections to the function.');
+  console.log('latency of the paced messages, all runs pooled. peak MB: VmHWM of the consumer process (idle MB: VmRSS after --idle ms, before any message). start ms: spawn → first request. conns: connections to the function.');
 }
 
 const interrupted = (): void => {

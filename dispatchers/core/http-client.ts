@@ -38,8 +38,10 @@ export class TransportError extends Error {
 
 export interface PostOptions {
   readonly timeoutMs: number;
-  /** Aborting rejects with the signal's reason (used on shutdown). */
+  /** Aborting rejects with the signal's reason (used on shutdown). Long-lived: one listener serves every request. */
   readonly signal?: AbortSignal | undefined;
+  /** The message's own signal (the broker took it back): aborting rejects with its reason too. */
+  readonly release?: AbortSignal | undefined;
   readonly maxBodyBytes: number;
   /**
    * What to do with a body longer than `maxBodyBytes`: `discard` the rest (the connection stays
@@ -94,11 +96,13 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
       return new Promise<FunctionResponse>((resolve, reject) => {
         let finished = false;
         let unwatch = (): void => undefined;
+        const { release } = options;
         const finish = (action: () => void): void => {
           if (finished) return;
           finished = true;
           clearTimeout(timer);
           unwatch();
+          release?.removeEventListener('abort', onRelease);
           action();
         };
         const req = request({ ...base, headers: { ...headers, 'content-length': String(body.length) } });
@@ -110,11 +114,20 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
           finish(() => { reject(options.signal?.reason as Error); });
           req.destroy();
         };
+        const onRelease = (): void => {
+          finish(() => { reject(release?.reason as Error); });
+          req.destroy();
+        };
         if (options.signal?.aborted === true) {
           onAbort();
           return;
         }
+        if (release?.aborted === true) {
+          onRelease();
+          return;
+        }
         if (options.signal !== undefined) unwatch = watch(options.signal, onAbort);
+        release?.addEventListener('abort', onRelease, { once: true });
         req.on('error', (error) => {
           finish(() => { reject(new TransportError(transportKind(error), error.message, { cause: error })); });
         });

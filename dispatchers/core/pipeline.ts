@@ -372,8 +372,11 @@ class DeliveryPipeline implements DispatchPipeline {
   private async deliver(message: Message, release: AbortSignal | undefined): Promise<{ response: FunctionResponse; attempts: number }> {
     const { delivery, client, metrics, logger } = this.options;
     // A message the broker took back (lost channel) stops retrying and aborts its attempt at once.
-    const soft = release === undefined ? this.soft.signal : AbortSignal.any([this.soft.signal, release]);
-    const hard = release === undefined ? this.hard.signal : AbortSignal.any([this.hard.signal, release]);
+    // No AbortSignal.any per message on the way to a first success: each one would hang a
+    // dependent signal on the pipeline's long-lived ones until a garbage collection. The client
+    // watches `release` itself; the combined signal is only made for a backoff sleep.
+    const softSignal = this.soft.signal;
+    let soft: AbortSignal | undefined;
     const { retry } = delivery;
     const dropped: string[] = [];
     const headers = buildHeaders(message, { source: this.options.source, trigger: this.options.trigger }, (problem) => dropped.push(problem));
@@ -384,7 +387,7 @@ class DeliveryPipeline implements DispatchPipeline {
     let attempts = 0;
     let exhaustedBy = 'attempts exhausted';
     const attempt = async (): Promise<FunctionResponse> => {
-      if (soft.aborted) throw new AbortError(new ReleasedError());
+      if (softSignal.aborted || release?.aborted === true) throw new AbortError(new ReleasedError());
       attempts += 1;
       metrics.inFlight.inc();
       const stopTimer = metrics.duration.startTimer();
@@ -392,7 +395,8 @@ class DeliveryPipeline implements DispatchPipeline {
       try {
         response = await client.post(message.body, headers, {
           timeoutMs: delivery.timeoutMs,
-          signal: hard,
+          signal: this.hard.signal,
+          release,
           maxBodyBytes,
           overflow: delivery.replyTopic === undefined ? 'discard' : 'abort',
         });
@@ -444,6 +448,7 @@ class DeliveryPipeline implements DispatchPipeline {
           const lane = this.laneOf(message);
           if (lane !== undefined) this.retryDueAt.set(lane, this.clock.now() + delay);
           try {
+            soft ??= release === undefined ? softSignal : AbortSignal.any([softSignal, release]);
             await this.sleep(delay, soft);
           } finally {
             if (lane !== undefined) this.retryDueAt.delete(lane);

@@ -4,10 +4,12 @@ import type { ConnectionOptions, ConsumerConfig, ConsumerMessages, JetStreamClie
 import { backoffDelay } from '../core/backoff.js';
 import { consumerLagGauge, lagLabels } from '../core/metrics.js';
 import { ReleasedError } from '../core/types.js';
-import type { AdapterContext, Admission, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
+import type { AdapterContext, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
 import { CoreBuffer } from './core-buffer.js';
 import { parseNatsConfig } from './config.js';
+import { ConfirmedAcks } from './confirmed-acks.js';
 import { connectLogged } from './connect.js';
+import { HeldMessages } from './held-messages.js';
 import type { JetStreamConfig, NatsConfig } from './config.js';
 
 export type { NatsConfig } from './config.js';
@@ -64,10 +66,18 @@ const DELIVER_POLICY: Readonly<Record<JetStreamConfig['deliverPolicy'], DeliverP
 };
 
 /**
+ * In `key` and `unordered` mode the consumer's `max_ack_pending` (and the pull batch) is this many
+ * times `DELIVERY_MAX_IN_FLIGHT`: the next messages already wait in the dispatcher when a slot frees,
+ * instead of one broker round trip (ack → next delivery) per slot. The pipeline still bounds the
+ * POSTs in flight; the messages waiting for a slot are kept alive like those in flight.
+ */
+export const JETSTREAM_WINDOW_FACTOR = 2;
+
+/**
  * NATS source. Core NATS: a queue-group subscription, at-most-once (NATS cannot redeliver).
  * JetStream: a durable pull consumer with explicit acks — ack when delivered, term when
  * dead-lettered or dropped, nak when released; `working()` keeps the ack-wait alive while the
- * core retries, so JetStream redelivers only after a crash.
+ * message waits for a slot or the core retries, so JetStream redelivers only after a crash.
  */
 export class NatsAdapter implements SourceAdapter {
   readonly source = 'nats' as const;
@@ -80,15 +90,15 @@ export class NatsAdapter implements SourceAdapter {
   private loop: Promise<void> = Promise.resolve();
   private isConnected = false;
   private paused = false;
-  /** Stream sequences taken and not yet settled (JetStream), and the newest one seen. */
-  private readonly unsettled = new Set<number>();
+  /** Messages taken and not yet settled (JetStream), kept alive by one shared timer; and the newest sequence seen. */
+  private held: HeldMessages<JsMsg> | undefined;
   private newestSeen = 0;
   /** Messages the pull still yielded after pause(); released in close(), after the pipeline drained. */
   private readonly lateArrivals: JsMsg[] = [];
   /** Per ordering lane: until when (epoch ms) a released message there waits to be redelivered. */
   private readonly heldUntil = new Map<string, number>();
-  /** Acks and terms awaiting the server's confirmation; close() waits for them. */
-  private readonly confirmations = new Set<Promise<void>>();
+  /** Acks and terms, sent once per loop turn and awaiting the server's confirmation; close() waits for them. */
+  private acks: ConfirmedAcks | undefined;
   private coreBuffer: CoreBuffer | undefined;
   /** When the JetStream consumer went missing and has not been recreated since (epoch ms). */
   private consumerLostAt: number | undefined;
@@ -103,12 +113,13 @@ export class NatsAdapter implements SourceAdapter {
   }
 
   /**
-   * The consumer's max_ack_pending. In `ordered` mode 1: the server then hands out nothing while a
-   * message is pending — also not when it waits for a delayed redelivery after a shutdown, or for
-   * its ack wait after a crash — so no later message can overtake it.
+   * The consumer's max_ack_pending, also the pull batch. In `ordered` mode 1: the server then hands
+   * out nothing while a message is pending — also not when it waits for a delayed redelivery after a
+   * shutdown, or for its ack wait after a crash — so no later message can overtake it. Otherwise
+   * {@link JETSTREAM_WINDOW_FACTOR} × maxInFlight.
    */
   private get maxAckPending(): number {
-    return this.context.delivery?.ordering === 'ordered' ? 1 : this.maxInFlight;
+    return (this.context.delivery?.ordering ?? 'ordered') === 'ordered' ? 1 : JETSTREAM_WINDOW_FACTOR * this.maxInFlight;
   }
 
   /** The ordering lane of a message as the pipeline sees it (undefined: `unordered`). */
@@ -154,6 +165,8 @@ export class NatsAdapter implements SourceAdapter {
       this.loop = this.consumeCore(buffer, pipeline);
       logger.info({ subject: this.config.subject, queueGroup: this.config.queueGroup }, 'subscribed (core NATS, at-most-once)');
     } else {
+      this.acks = new ConfirmedAcks(nc, { attempts: ACK_ATTEMPTS, timeoutMs: ACK_CONFIRM_TIMEOUT_MS, logger });
+      this.held = new HeldMessages(Math.max(500, Math.floor(this.config.jetstream.ackWaitMs / 3)));
       this.js = await this.ensureConsumer(nc, this.config.jetstream);
       await this.consumeFrom(nc, this.js, this.config.jetstream, pipeline);
       logger.info({ subject: this.config.subject, stream: this.config.jetstream.stream, consumer: this.config.jetstream.consumer }, 'consuming (JetStream durable pull consumer)');
@@ -170,9 +183,12 @@ export class NatsAdapter implements SourceAdapter {
 
   private async consumeFrom(nc: NatsConnection, js: JetStreamClient, jetstream: JetStreamConfig, pipeline: Pipeline): Promise<void> {
     const consumer = await js.consumers.get(jetstream.stream, jetstream.consumer);
-    const messages = await consumer.consume({ max_messages: this.maxInFlight });
+    const lag = consumerLagGauge(this.context.registry).labels(lagLabels({ topic: jetstream.stream }));
+    // A callback, not the iterator: every message is taken (and kept alive) the moment it arrives,
+    // also those waiting for a slot, and admitted in arrival order (the pipeline queues them).
+    const messages = await consumer.consume({ max_messages: this.maxAckPending, callback: (msg) => { this.onJetStreamMessage(msg, pipeline, lag); } });
     this.messages = messages;
-    this.loop = this.consumeJetStream(messages, pipeline, jetstream);
+    this.loop = messages.closed().then((result) => { if (result instanceof Error) throw result; });
     void this.watchConsumer(nc, messages, jetstream, pipeline);
   }
 
@@ -224,7 +240,8 @@ export class NatsAdapter implements SourceAdapter {
 
   /** Where a recreated consumer starts: the oldest message not yet settled, else just after the newest seen. */
   private resumeSequence(): number | undefined {
-    if (this.unsettled.size > 0) return Math.min(...this.unsettled);
+    const oldest = this.held?.oldest();
+    if (oldest !== undefined) return oldest;
     return this.newestSeen > 0 ? this.newestSeen + 1 : undefined;
   }
 
@@ -274,43 +291,34 @@ export class NatsAdapter implements SourceAdapter {
     }
   }
 
-  private async consumeJetStream(messages: ConsumerMessages, pipeline: Pipeline, jetstream: JetStreamConfig): Promise<void> {
-    const lag = consumerLagGauge(this.context.registry).labels(lagLabels({ topic: jetstream.stream }));
-    for await (const msg of messages) {
-      if (this.paused) {
-        // Yielded after the pull stopped: released only once the pipeline drained (see close()).
-        this.lateArrivals.push(msg);
-        continue;
-      }
-      lag.set(msg.info.pending);
-      const sequence = msg.info.streamSequence;
-      this.newestSeen = Math.max(this.newestSeen, sequence);
-      this.unsettled.add(sequence);
-      // Keeps the broker from redelivering while the core is still working on (or retrying) it.
-      const keepAlive = setInterval(() => { msg.working(); }, Math.max(500, Math.floor(jetstream.ackWaitMs / 3)));
-      let admission: Admission;
-      try {
-        admission = await pipeline.admit(jetStreamMessage(msg, this.config));
-      } catch (error) {
-        clearInterval(keepAlive);
-        this.unsettled.delete(sequence);
-        this.release(msg, error);
-        continue;
-      }
-      admission.settled.then(
+  private onJetStreamMessage(msg: JsMsg, pipeline: Pipeline, lag: { set(value: number): void }): void {
+    if (this.paused) {
+      // Arrived after the pull stopped: released only once the pipeline drained (see close()).
+      this.lateArrivals.push(msg);
+      return;
+    }
+    const { info } = msg;
+    lag.set(info.pending);
+    const sequence = info.streamSequence;
+    if (sequence > this.newestSeen) this.newestSeen = sequence;
+    // Keeps the broker from redelivering while it waits for a slot, or the core works on or retries it.
+    const held = this.held;
+    held?.add(sequence, msg);
+    const release = (error: unknown): void => {
+      held?.delete(sequence);
+      this.release(msg, error);
+    };
+    pipeline.admit(jetStreamMessage(msg, this.config)).then(
+      (admission) => admission.settled.then(
         (settlement) => {
-          clearInterval(keepAlive);
-          this.unsettled.delete(sequence);
+          held?.delete(sequence);
           // No reason argument on term: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
           this.confirm(msg, settlement.outcome === 'delivered' ? ACK : TERM);
         },
-        (error: unknown) => {
-          clearInterval(keepAlive);
-          this.unsettled.delete(sequence);
-          this.release(msg, error);
-        },
-      );
-    }
+        release,
+      ),
+      release,
+    );
   }
 
   /**
@@ -330,33 +338,18 @@ export class NatsAdapter implements SourceAdapter {
   }
 
   /**
-   * Sends an ack (or term) and waits for the server to confirm it, resending on a timeout or a
-   * reconnect: a fire-and-forget ack written just before a disconnect is lost, and the message
-   * would be delivered again after the ack wait.
+   * Sends an ack (or term) with the others of this loop turn and waits for the server to confirm
+   * it, resending on a timeout or a reconnect: a fire-and-forget ack written just before a
+   * disconnect is lost, and the message would be delivered again after the ack wait.
    */
   private confirm(msg: JsMsg, payload: Uint8Array): void {
-    const nc = this.nc;
     const subject = ackSubject(msg);
-    if (nc === undefined || subject === undefined) {
+    if (this.acks === undefined || subject === undefined) {
       if (payload === ACK) msg.ack();
       else msg.term();
       return;
     }
-    const task = (async (): Promise<void> => {
-      for (let attempt = 1; attempt <= ACK_ATTEMPTS; attempt += 1) {
-        if (nc.isClosed()) break;
-        try {
-          await nc.request(subject, payload, { timeout: ACK_CONFIRM_TIMEOUT_MS });
-          return;
-        } catch (error) {
-          if (attempt === ACK_ATTEMPTS) {
-            this.context.logger.warn({ id: `${msg.info.stream}:${msg.info.streamSequence}`, err: errorText(error) }, 'JetStream did not confirm the ack; it may deliver the message again');
-          }
-        }
-      }
-    })();
-    this.confirmations.add(task);
-    void task.finally(() => this.confirmations.delete(task));
+    this.acks.send(subject, payload, `${msg.info.stream}:${msg.info.streamSequence}`);
   }
 
   /**
@@ -399,10 +392,14 @@ export class NatsAdapter implements SourceAdapter {
     const nc = this.nc;
     this.isConnected = false;
     if (nc === undefined || nc.isClosed()) return;
-    // The pipeline has drained, so the loop's last admit was refused; it ends with the buffered messages.
-    await this.loop.catch(() => undefined);
+    // The pipeline has drained: every message it held was acked, termed or released.
+    await this.messages?.close().catch(() => undefined);
     for (const msg of this.lateArrivals.splice(0)) this.release(msg, undefined);
-    await Promise.allSettled([...this.confirmations]);
+    this.held?.stop();
+    if (this.acks !== undefined) {
+      await this.acks.settled();
+      this.acks.close();
+    }
     // drain() flushes the naks before closing.
     await nc.drain();
   }

@@ -4,6 +4,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import { backoffDelay } from '../core/backoff.js';
 import { redactUrl } from '../core/redact.js';
 import type { AdapterContext, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
+import { ChannelAcks } from './channel-acks.js';
 import { parseRabbitMQConfig } from './config.js';
 import type { RabbitMQConfig } from './config.js';
 
@@ -73,6 +74,8 @@ export function amqpMessage(msg: ConsumeMessage, queue: string, dropped: Dropped
 interface Session {
   readonly connection: ChannelModel;
   readonly channel: Channel;
+  /** The consumer channel's acks, written once per loop turn (`multiple` for the settled prefix). */
+  readonly acks: ChannelAcks<ConsumeMessage>;
   /** Opened on the first publish and again after the broker closed it (a channel error). */
   publisher: Promise<ConfirmChannel> | undefined;
   consumerTag: string | undefined;
@@ -138,7 +141,10 @@ export class RabbitMQAdapter implements SourceAdapter {
     const connection = await amqp.connect(config.url, { clientProperties: { connection_name: config.connectionName } });
     try {
       const channel = await connection.createChannel();
-      const session: Session = { connection, channel, publisher: undefined, consumerTag: undefined, closed: false, held: new Set() };
+      const acks = new ChannelAcks<ConsumeMessage>(channel, (error, msg) => {
+        context.logger.warn({ err: errorText(error), deliveryTag: msg.fields.deliveryTag }, 'could not settle with RabbitMQ; it will redeliver');
+      });
+      const session: Session = { connection, channel, acks, publisher: undefined, consumerTag: undefined, closed: false, held: new Set() };
       const lost = (why: string) => (error?: unknown): void => { this.onLost(session, why, error); };
       connection.on('error', (error: unknown) => { context.logger.warn({ err: errorText(error) }, 'RabbitMQ connection error'); });
       connection.on('close', lost('connection closed'));
@@ -164,6 +170,7 @@ export class RabbitMQAdapter implements SourceAdapter {
   private onLost(session: Session, why: string, error?: unknown): void {
     if (session.closed) return;
     session.closed = true;
+    session.acks.abandon();
     if (this.session === session) this.session = undefined;
     // The broker requeues everything this session delivered: the pipeline lets go of all of it now
     // (queued, waiting, retrying), so only attempts already at the function can be duplicated.
@@ -187,14 +194,11 @@ export class RabbitMQAdapter implements SourceAdapter {
       return;
     }
     if (pipeline === undefined) return;
+    session.acks.delivered(msg);
     const settle = (ack: boolean): void => {
       if (session.closed) return; // the broker already requeued it with the channel
-      try {
-        if (ack) session.channel.ack(msg);
-        else session.channel.nack(msg, false, true);
-      } catch (error) {
-        this.context.logger.warn({ err: errorText(error), deliveryTag: msg.fields.deliveryTag }, 'could not settle with RabbitMQ; it will redeliver');
-      }
+      if (ack) session.acks.ack(msg);
+      else session.acks.nack(msg);
     };
     if (this.paused) {
       settle(false);
@@ -284,8 +288,10 @@ export class RabbitMQAdapter implements SourceAdapter {
     const session = this.session;
     this.session = undefined;
     if (session === undefined || session.closed) return;
+    // Acks of settled messages are written before this; closing requeues anything still unacked.
+    session.acks.flush();
     session.closed = true;
-    // Acks of settled messages were written before this; closing requeues anything still unacked.
+    session.acks.abandon();
     await session.channel.close().catch(() => undefined);
     const publisher = await session.publisher?.catch(() => undefined);
     await publisher?.close().catch(() => undefined);

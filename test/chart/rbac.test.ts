@@ -7,7 +7,7 @@ import type { Controller } from '../../controller/controller.js';
 import type { ApiServerDouble, RequestRecord } from '../support/apiserver/index.js';
 import { REAL_CLUSTER_KUBECONFIG, kubeRequest, startTestApiServer } from '../support/apiserver/real-cluster.js';
 import { repoRoot } from '../support/run-kurier.js';
-import { CRD, eventually, getDeployment, kafkaTrigger, makeController, sleepMs } from '../controller/harness.js';
+import { CRD, eventually, getDeployment, kafkaTrigger, makeController, sleepMs, TEST_LEASE_NAMESPACE } from '../controller/harness.js';
 
 interface Rule {
   apiGroups: string[];
@@ -92,8 +92,7 @@ describe('chart RBAC', () => {
     controller = await makeController(server, {
       allowCrossNamespace: true,
       resyncPeriodMs: 300,
-      // on a real cluster the chart's Lease rules hold in the release namespace only
-      leaderElection: { namespace: REAL_CLUSTER_KUBECONFIG === undefined ? 'default' : (process.env.KURIER_TEST_RELEASE_NAMESPACE ?? 'kurier-system'), name: 'kurier-controller', identity: 'rbac', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
+      leaderElection: { namespace: TEST_LEASE_NAMESPACE, name: 'kurier-controller', identity: 'rbac', leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
     });
     await controller.start();
     const triggers = `/apis/kurier.dev/v1alpha1/namespaces/${ns}/kafkatriggers`;

@@ -17,6 +17,11 @@ import { repoRoot } from '../support/run-kurier.js';
 
 export const CRD = `${repoRoot}crd.yaml`;
 export const TEMPLATES = `${repoRoot}templates`;
+/**
+ * Where tests that elect a leader keep their Lease: on a real cluster the chart's Lease rules hold only in
+ * the release namespace (KURIER_TEST_RELEASE_NAMESPACE, default kurier-system).
+ */
+export const TEST_LEASE_NAMESPACE = REAL_CLUSTER_KUBECONFIG === undefined ? 'default' : (process.env.KURIER_TEST_RELEASE_NAMESPACE ?? 'kurier-system');
 
 let loaded: { templates: Templates; schemas: TriggerSchemas } | undefined;
 
@@ -40,14 +45,16 @@ export interface ControllerSetup {
 
 /**
  * What the controller authenticates with: KURIER_TEST_CONTROLLER_KUBECONFIG (e.g. a ServiceAccount token
- * bound to the chart's RBAC on a real cluster) when set, else the server's own kubeconfig.
+ * bound to the chart's RBAC on a real cluster) when set and naming the server's cluster, else the server's own kubeconfig.
  */
 export function controllerKubeConfig(server: ApiServerDouble): KubeConfig {
+  const own = server.kubeConfig();
   const path = process.env.KURIER_TEST_CONTROLLER_KUBECONFIG;
-  if (path === undefined || path === '') return server.kubeConfig();
+  if (path === undefined || path === '') return own;
   const kc = new KubeConfig();
   kc.loadFromFile(path);
-  return kc;
+  // tests that start a double of their own (fault and leader-election tests) keep it in real-cluster mode
+  return kc.getCurrentCluster()?.server === own.getCurrentCluster()?.server ? kc : own;
 }
 
 /** A controller with short backoffs, suitable for tests. */
@@ -124,6 +131,25 @@ export async function eventually<T>(probe: () => T | undefined | false | Promise
       last = err instanceof Error ? err.message : JSON.stringify(err);
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${last}`}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Edits an object as `kubectl edit` does: reads it (from the watch cache), changes it, writes it; reads and
+ * writes again when another writer came first (409 Conflict: on a real cluster kube-controller-manager's
+ * status writes and the controller's own land between the read and the write).
+ */
+export async function editLive<T, R>(read: () => T | undefined, write: (live: T) => Promise<R>, what: string, timeoutMs = 10_000): Promise<R> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const live = read();
+    if (live === undefined) throw new Error(`cannot edit ${what}: not found`);
+    try {
+      return await write(structuredClone(live));
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409 || Date.now() > deadline) throw err;
+    }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

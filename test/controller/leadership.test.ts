@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LEASES } from '../../controller/kube.js';
 import type { LeaderElectionConfig } from '../../controller/leader-election.js';
 import { microTime } from '../../controller/leader-election.js';
-import { eventually, FreezableClock, recordingLogger, getDeployment, getTrigger, kafkaTrigger, makeController, startEnv, TRIGGERS, writes, type Env } from './harness.js';
+import { editLive, eventually, FreezableClock, recordingLogger, getDeployment, getTrigger, kafkaTrigger, makeController, startEnv, TEST_LEASE_NAMESPACE, TRIGGERS, writes, type Env } from './harness.js';
 
 let env: Env | undefined;
 afterEach(async () => {
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 const election = (identity: string, timing: Partial<LeaderElectionConfig> = {}): LeaderElectionConfig => ({
-  namespace: 'default',
+  namespace: TEST_LEASE_NAMESPACE,
   name: 'kurier-controller',
   identity,
   leaseDurationMs: 3000,
@@ -55,15 +55,14 @@ describe('leadership', () => {
     await eventually(() => getTrigger(server, ns, 'orders')?.status?.deployment !== undefined, 'the trigger converged');
 
     // while "a" was frozen its lease expired and "b" took it
-    const lease = await api.get(LEASES, 'default', 'kurier-controller');
+    const lease = await api.get(LEASES, TEST_LEASE_NAMESPACE, 'kurier-controller');
     const spec = lease?.['spec'] as Record<string, unknown>;
-    await api.replace(LEASES, 'default', 'kurier-controller', { ...lease!, spec: { ...spec, holderIdentity: 'b', renewTime: microTime(Date.now()), acquireTime: microTime(Date.now()) } });
+    await api.replace(LEASES, TEST_LEASE_NAMESPACE, 'kurier-controller', { ...lease!, spec: { ...spec, holderIdentity: 'b', renewTime: microTime(Date.now()), acquireTime: microTime(Date.now()) } });
     clock.skip(8000); // SIGCONT: 8 s passed by a's own clock
     server.resetRequests();
     const live = env.controller.live;
     // work arrives at once: the trigger changed during the partition
-    const trigger = getTrigger(server, ns, 'orders')!;
-    await api.replace(TRIGGERS, ns, 'orders', { ...(trigger as never as Record<string, unknown>), metadata: trigger.metadata, spec: { ...trigger.spec, kafka: { brokers: ['kafka.kafka:9092'], topic: 'changed' } } });
+    await editLive(() => getTrigger(server, ns, 'orders'), (trigger) => api.replace(TRIGGERS, ns, 'orders', { ...(trigger as never as Record<string, unknown>), metadata: trigger.metadata, spec: { ...trigger.spec, kafka: { brokers: ['kafka.kafka:9092'], topic: 'changed' } } }), 'the trigger');
     const reason = await Promise.race([env.controller.done, new Promise((resolve) => setTimeout(() => { resolve('still leading'); }, 10_000))]);
     expect(reason).toBe('lost-leadership');
     const byA = writes(server.requests).filter((r) => !['leases', 'kafkatriggers'].includes(r.resource) || r.subresource !== undefined);

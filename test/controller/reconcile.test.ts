@@ -8,6 +8,7 @@ import {
   describeWrites,
   envOf,
   eventsIn,
+  editLive,
   eventually,
   getDeployment,
   getTrigger,
@@ -94,12 +95,11 @@ describe('controller reconcile', () => {
     await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'orders', 'orders-v1'));
     const first = await eventually(() => getDeployment(server, ns, 'orders-kafka'), 'the Deployment');
     await converged(env, 'orders');
-    const live = getTrigger(server, ns, 'orders');
-    await api.replace(TRIGGERS, ns, 'orders', {
+    await editLive(() => getTrigger(server, ns, 'orders'), (live) => api.replace(TRIGGERS, ns, 'orders', {
       ...(live as never as Record<string, unknown>),
-      metadata: live?.metadata,
-      spec: { ...live?.spec, kafka: { brokers: ['kafka.kafka:9092'], topic: 'orders-v2' } },
-    } as never);
+      metadata: live.metadata,
+      spec: { ...live.spec, kafka: { brokers: ['kafka.kafka:9092'], topic: 'orders-v2' } },
+    }), 'the trigger');
     const rolled = await eventually(() => {
       const d = getDeployment(server, ns, 'orders-kafka');
       return envOf(d)['KAFKA_TOPIC'] === 'orders-v2' ? d : undefined;
@@ -126,18 +126,21 @@ describe('controller reconcile', () => {
       return d !== undefined && d.metadata.uid !== original?.metadata.uid ? d : undefined;
     }, 'the recreated Deployment');
 
-    const edited = structuredClone(recreated);
-    const spec = edited['spec'] as { replicas?: number; template: { spec: { containers: { name: string; image: string }[] } } };
-    for (const c of spec.template.spec.containers) if (c.name === 'dispatcher') c.image = 'evil/image:latest';
-    spec.replicas = 7;
-    await api.replace(DEPLOYMENTS, ns, 'orders-kafka', edited);
+    type Spec = { replicas?: number; template: { spec: { containers: { name: string; image: string }[] } } };
+    const edit = await editLive(() => getDeployment(server, ns, 'orders-kafka') ?? recreated, (edited) => {
+      const spec = edited['spec'] as Spec;
+      for (const c of spec.template.spec.containers) if (c.name === 'dispatcher') c.image = 'evil/image:latest';
+      spec.replicas = 7;
+      return api.replace(DEPLOYMENTS, ns, 'orders-kafka', edited);
+    }, 'the Deployment');
+    // a later generation than the edit's: on a real cluster the watch cache may still show the object before the edit
     await eventually(() => {
       const d = getDeployment(server, ns, 'orders-kafka');
-      const s = d?.['spec'] as typeof spec | undefined;
-      return s?.template.spec.containers.find((c) => c.name === 'dispatcher')?.image === image;
+      const s = d?.['spec'] as Spec | undefined;
+      return (d?.metadata.generation ?? 0) > (edit.metadata.generation ?? 0) && s?.template.spec.containers.find((c) => c.name === 'dispatcher')?.image === image;
     }, 'the edit to be undone');
     // replicas are not Kurier's while the trigger leaves spec.replicas unset: an autoscaler may own them
-    expect((getDeployment(server, ns, 'orders-kafka')?.['spec'] as typeof spec).replicas).toBe(7);
+    expect((getDeployment(server, ns, 'orders-kafka')?.['spec'] as Spec).replicas).toBe(7);
   });
 
   it('leaves a kubectl rollout restart alone (an added pod-template annotation is not drift)', async () => {
@@ -146,10 +149,11 @@ describe('controller reconcile', () => {
     await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'orders'));
     await eventually(() => getDeployment(server, ns, 'orders-kafka'), 'the Deployment');
     await converged(env, 'orders');
-    const restarted = structuredClone(getDeployment(server, ns, 'orders-kafka'));
-    const template = (restarted?.['spec'] as { template: { metadata: { annotations?: Record<string, string> } } }).template;
-    template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' };
-    const after = await api.replace(DEPLOYMENTS, ns, 'orders-kafka', restarted as never);
+    const after = await editLive(() => getDeployment(server, ns, 'orders-kafka'), (restarted) => {
+      const template = (restarted['spec'] as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+      template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' };
+      return api.replace(DEPLOYMENTS, ns, 'orders-kafka', restarted);
+    }, 'the Deployment');
     server.resetRequests();
     env.controller.enqueueAll();
     await sleepMs(400);
@@ -165,9 +169,10 @@ describe('controller reconcile', () => {
     await api.create(TRIGGERS, ns, kafkaTrigger(ns, 'orders'));
     const d = await eventually(() => getDeployment(server, ns, 'orders-kafka'), 'the Deployment');
     await converged(env, 'orders');
-    const stripped = structuredClone(getDeployment(server, ns, 'orders-kafka') ?? d);
-    delete stripped.metadata.ownerReferences;
-    await api.replace(DEPLOYMENTS, ns, 'orders-kafka', stripped);
+    await editLive(() => getDeployment(server, ns, 'orders-kafka') ?? d, (stripped) => {
+      delete stripped.metadata.ownerReferences;
+      return api.replace(DEPLOYMENTS, ns, 'orders-kafka', stripped);
+    }, 'the Deployment');
     await eventually(() => getDeployment(server, ns, 'orders-kafka')?.metadata.ownerReferences?.[0]?.uid === getTrigger(server, ns, 'orders')?.metadata.uid, 'the owner reference back');
     expect(readyOf(getTrigger(server, ns, 'orders'))?.reason).not.toBe('DeploymentNotOwned');
   });
@@ -241,8 +246,7 @@ describe('controller reconcile', () => {
     const refusedAfter = (await controller.metrics.reconciles.get()).values.find((v) => v.labels.result === 'invalid')?.value ?? 0;
     expect(refusedAfter - refusedBefore).toBe(0);
 
-    const live = getTrigger(server, ns, 'orders');
-    await api.replace(TRIGGERS, ns, 'orders', { ...(live as never as Record<string, unknown>), metadata: live?.metadata, spec: { ...live?.spec, deployment: {} } } as never);
+    await editLive(() => getTrigger(server, ns, 'orders'), (live) => api.replace(TRIGGERS, ns, 'orders', { ...(live as never as Record<string, unknown>), metadata: live.metadata, spec: { ...live.spec, deployment: {} } }), 'the trigger');
     await eventually(() => getDeployment(server, ns, 'orders-kafka'), 'the Deployment after the fix');
     await eventually(() => readyOf(getTrigger(server, ns, 'orders'))?.reason === 'DeploymentNotReady', 'the refusal to clear');
   });
@@ -259,12 +263,11 @@ describe('controller reconcile', () => {
     expect(ready.message).toContain('spec.kafka.heartbeatInterval');
     await eventually(() => eventsIn(server, ns).find((e) => e.type === 'Warning' && e.reason === 'InvalidSpec'), 'a Warning Event');
     expect(getDeployment(server, ns, 'orders-kafka')).toBeUndefined();
-    const live = getTrigger(server, ns, 'orders');
-    await api.replace(TRIGGERS, ns, 'orders', {
+    await editLive(() => getTrigger(server, ns, 'orders'), (live) => api.replace(TRIGGERS, ns, 'orders', {
       ...(live as never as Record<string, unknown>),
-      metadata: live?.metadata,
-      spec: { ...live?.spec, kafka: { brokers: ['kafka.kafka:9092'], topic: 'orders', sessionTimeout: '10s', heartbeatInterval: '3s' } },
-    } as never);
+      metadata: live.metadata,
+      spec: { ...live.spec, kafka: { brokers: ['kafka.kafka:9092'], topic: 'orders', sessionTimeout: '10s', heartbeatInterval: '3s' } },
+    }), 'the trigger');
     await eventually(() => getDeployment(server, ns, 'orders-kafka'), 'the Deployment after the fix');
   });
 

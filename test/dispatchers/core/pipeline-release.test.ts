@@ -59,3 +59,39 @@ describe('releasing on shutdown behind a message that waits to retry', () => {
     await drained;
   });
 });
+
+describe('releasing a message the broker took back (AdmitOptions.release)', () => {
+  it('aborts its HTTP attempt at once and rejects settled; the next message still goes through', async () => {
+    h = harness(fn.url, deliveryConfig({ ordering: 'unordered', maxInFlight: 2, timeoutMs: 10_000 }));
+    fn.behave((request) => (request.text.includes('slow') ? { status: 200, delayMs: 5_000 } : undefined));
+    const taken = new AbortController();
+    const slow = await h.pipeline.admit(message({ body: Buffer.from('slow') }), { release: taken.signal });
+    await fn.waitFor((s) => s.requests.length === 1, 2_000);
+    const started = Date.now();
+    taken.abort();
+    await releaseOf(slow);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const next = await h.pipeline.admit(message({ body: Buffer.from('fast') }), { release: new AbortController().signal });
+    await expect(next.settled).resolves.toMatchObject({ outcome: 'delivered' });
+    expect(h.pipeline.pending).toBe(0);
+  });
+
+  it('stops a message waiting to retry, and one waiting for a slot, without touching the others', async () => {
+    h = harness(fn.url, deliveryConfig({ ordering: 'unordered', maxInFlight: 1 }));
+    h.clock.blockFrom = 1;
+    fn.setDefault({ status: 503 });
+    const retrying = new AbortController();
+    const waiting = new AbortController();
+    const head = await h.pipeline.admit(message(), { release: retrying.signal });
+    const queued = h.pipeline.admit(message(), { release: waiting.signal });
+    await fn.waitFor((s) => s.requests.length === 1, 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    waiting.abort();
+    await expect(queued).rejects.toBeInstanceOf(ReleasedError);
+    expect(h.pipeline.pending).toBe(1);
+    retrying.abort();
+    await releaseOf(head);
+    expect(h.pipeline.pending).toBe(0);
+    expect(fn.requests).toHaveLength(1);
+  });
+});

@@ -108,6 +108,27 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     expect(result.duplicates).toBe(0);
   }, 60_000);
 
+  it('holds a window of 2 × maxInFlight and acks each message only once delivered, not one still in its attempt', async () => {
+    const total = 12;
+    const s = await setup({ DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '4', DELIVERY_TIMEOUT: '30s' });
+    s.fn.behave((request) => (request.text === '{"n":0}' ? { status: 200, delayMs: 8_000 } : undefined));
+    await start(s.env);
+    await publishNumbered(shared.nc, s.subject, 0, total);
+    await s.fn.waitFor((f) => new Set(f.delivered.map(numberOf)).size >= total - 1, 20_000, 'messages 1–11 delivered while 0 is in its attempt');
+    const jsm = await shared.nc.jetstreamManager();
+    const consumer = `${s.stream}-c`;
+    // The acks of the last loop turn are written at its end and confirmed by the server.
+    await until(async () => (await jsm.consumers.info(s.stream, consumer)).num_ack_pending === 1, 5_000, 'the acks of messages 1–11');
+    const during = await jsm.consumers.info(s.stream, consumer);
+    expect(during.config.max_ack_pending).toBe(8);
+    expect(s.fn.delivered.map(numberOf)).not.toContain('0');
+    // Message 0 (stream sequence 1) is still in its attempt: not acked, so the ack floor stays below it.
+    expect(during.ack_floor.stream_seq).toBe(0);
+    await s.fn.waitForDistinctDelivered(total, 20_000, numberOf);
+    await until(async () => (await jsm.consumers.info(s.stream, consumer)).ack_floor.stream_seq === total, 5_000, 'message 0 acked once delivered');
+    expect(tally(s.fn.delivered, total).duplicates).toBe(0);
+  }, 60_000);
+
   it('keeps the ack-wait alive while a delivery is retried for longer than it, so JetStream does not redeliver', async () => {
     const s = await setup({ NATS_JETSTREAM_ACK_WAIT: '2s' });
     s.fn.setDefault({ status: 503 });
