@@ -1,6 +1,7 @@
 # Kurier — common tasks. `make` or `make help` lists them.
 NAMESPACE ?= kurier-system
 RELEASE   ?= kurier
+DELETE_TIMEOUT ?= 60s
 # Images: $(REGISTRY)/kurier-dev/<image>:$(TAG), the chart's default names.
 REGISTRY  ?= ghcr.io
 TAG       ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' chart/Chart.yaml)
@@ -90,11 +91,6 @@ delete: ## remove the controller (RBAC, ConfigMap, Deployment); CRDs, triggers a
 
 deletecrd: ## remove the CRDs: DELETES EVERY TRIGGER in the cluster and so every dispatcher (CONFIRM=yes to skip the prompt)
 	$(preflight)
-	@echo 'WARNING: deleting the Kurier CRDs deletes every KafkaTrigger, PulsarTrigger, NATSTrigger, RabbitMQTrigger and CronTrigger in every namespace, and with them their dispatcher Deployments.'
-	@kubectl get kafkatriggers,pulsartriggers,natstriggers,rabbitmqtriggers,crontriggers --all-namespaces --no-headers 2>/dev/null | wc -l | xargs printf 'triggers that would be deleted: %s\n'
-	@if [ '$(CONFIRM)' != yes ]; then \
-	  printf 'type yes to delete them: '; read answer; [ "$$answer" = yes ] || { echo 'make deletecrd: nothing deleted'; exit 1; }; \
-	fi
-	kubectl delete --ignore-not-found -f crd.yaml
+	@CONFIRM='$(CONFIRM)' DELETE_TIMEOUT='$(DELETE_TIMEOUT)' FORCE_FINALIZERS='$(FORCE_FINALIZERS)' deploy/delete-crds.sh
 
-uninstall: delete deletecrd ## delete, then deletecrd
+uninstall: deletecrd delete ## deletecrd (while the controller still cleans up), then delete

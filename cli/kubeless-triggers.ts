@@ -26,9 +26,18 @@ function topicOf(spec: Obj, notes: Note[]): string | undefined {
 
 function selectorOf(spec: Obj, notes: Note[]): Obj {
   const selector = spec['functionSelector'];
-  if (isObj(selector)) return { functionSelector: selector };
-  notes.push({ path: 'spec.functionSelector', message: 'missing: kubeless picked the functions by this label selector; without it no function is named' });
-  return {};
+  if (!isObj(selector)) {
+    notes.push({ path: 'spec.functionSelector', message: 'missing: kubeless picked the functions by this label selector; without it no function is named' });
+    return {};
+  }
+  const empty = (value: unknown): boolean => value === undefined || value === null || (typeof value === 'object' && Object.keys(value).length === 0);
+  if (empty(selector['matchLabels']) && empty(selector['matchExpressions'])) {
+    notes.push({ path: 'spec.functionSelector', message: 'empty: kubeless chose every Function in the namespace with it; Kurier refuses an empty selector (it would choose every Service): give the labels of the functions meant' });
+  } else {
+    // kubeless gave each Function's Service the Function's labels, so the same functions match.
+    notes.push({ path: 'spec.functionSelector', message: "carried unchanged: kubeless matched it against Functions, Kurier against the Services in the namespace; a kubeless Function's Service has its labels, but check that no other Service carries them" });
+  }
+  return { functionSelector: selector };
 }
 
 /** kubeless.io/v1beta1 KafkaTrigger: `topic` and `functionSelector`; brokers came from the controller's KAFKA_BROKERS. */

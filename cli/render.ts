@@ -1,5 +1,8 @@
 import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
+import { targetsConfigMap, usesFunctionSelector } from '../render/function-targets.js';
+import type { Deployment } from '../render/render.js';
+import type { Trigger } from '../render/trigger.js';
 import { judgeTrigger } from '../render/verdict.js';
 import { ambiguityWarnings, describeSyntaxError } from './input.js';
 import { problemLine, readJudgeInput } from './judge-input.js';
@@ -11,6 +14,8 @@ Prints every object the controller would write for each trigger in the files (mu
 YAML, read as kubectl reads it), separated by ---, ready for kubectl apply -f -: the dispatcher
 Deployment and, with spec.autoscaling, the KEDA ScaledObject and its TriggerAuthentication. Each trigger is judged exactly
 as kurier validate and the controller judge it; every problem goes to stderr on one line.
+A trigger with spec.functionSelector also gets its targets ConfigMap, printed empty: which Services
+match is known only in the cluster, where the controller fills it in.
 
 ${VERDICT_FLAG_HELP}
 
@@ -18,6 +23,16 @@ Exit codes: 0 every trigger rendered (warnings allowed), 1 a trigger is refused,
 `;
 
 
+
+const OFFLINE_TARGETS = `# The targets of spec.functionSelector. Offline there are no Services to match, so the list is
+# empty here; in the cluster the controller writes the matching Services into this ConfigMap and
+# keeps it current (docs/controller.md, "Fan-out").
+`;
+
+/** The targets ConfigMap of a fan-out trigger as `kurier render` prints it: empty, saying why. */
+function offlineTargets(trigger: Trigger, deployment: Deployment): string {
+  return OFFLINE_TARGETS + stringify(targetsConfigMap(trigger, deployment.metadata, []), { lineWidth: 0 });
+}
 
 /**
  * `kurier render`: prints the dispatcher Deployment (and the KEDA objects) of every trigger, judged exactly as
@@ -47,6 +62,8 @@ export async function runRender(args: readonly string[]): Promise<number> {
     // every object the controller writes for this trigger, in the order it writes them
     const objects = [verdict.deployment, verdict.autoscaling?.scaledObject, verdict.autoscaling?.triggerAuthentication];
     for (const object of objects) if (object !== undefined) rendered.push(stringify(object, { lineWidth: 0 }));
+    const trigger = document.value as Trigger;
+    if (usesFunctionSelector(trigger.spec)) rendered.push(offlineTargets(trigger, verdict.deployment));
   }
   stdout.write(rendered.join('---\n'));
   return failed ? 1 : 0;

@@ -8,9 +8,10 @@ import { systemClock, type Clock } from './clock.js';
 import { ApiWatchdog } from './api-watchdog.js';
 import { KubeEventRecorder, type EventRecorder } from './events.js';
 import { ResilientInformer, runResync, type InformerOptions } from './informers.js';
+import { FunctionTargets, TARGETS_CONFIGMAP_SELECTOR } from './function-targets.js';
 import { OwnedKedaObjects } from './keda-objects.js';
 import { KedaWatch } from './keda-watch.js';
-import { apiResources, closeConnections, DEPLOYMENTS, kubeApi, shareConnections, statusCode, versionProbe, type KubeApi, type KubeObject } from './kube.js';
+import { apiResources, closeConnections, CONFIG_MAPS, DEPLOYMENTS, kubeApi, SERVICES, shareConnections, statusCode, versionProbe, type KubeApi, type KubeObject } from './kube.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import type { Logger } from './logger.js';
 import { createMetrics, ReconcileResult, type ControllerMetrics, type TriggerReadiness } from './metrics.js';
@@ -79,6 +80,10 @@ export class Controller {
   readonly #triggerInformers = new Map<string, Map<string, ResilientInformer>>();
   readonly #deploymentInformers = new Map<string, ResilientInformer>();
   readonly #legacyInformers: ResilientInformer[] = [];
+  /** Services (the targets of fan-out triggers) and the targets ConfigMaps, per watched namespace ('' = all). */
+  readonly #serviceInformers = new Map<string, ResilientInformer>();
+  readonly #targetsInformers = new Map<string, ResilientInformer>();
+  readonly #targets: FunctionTargets;
   readonly #keda: KedaWatch;
   readonly #reconciler: Reconciler;
   readonly #abort = new AbortController();
@@ -149,6 +154,7 @@ export class Controller {
       this.#triggerInformers.set(kind.kind, byNs);
     }
     for (const ns of scopes) {
+      this.#watchFanOut(options.kubeConfig, ns, informerOptions);
       this.#deploymentInformers.set(
         ns ?? '',
         new ResilientInformer(
@@ -190,6 +196,14 @@ export class Controller {
       }
     }
 
+    this.#targets = new FunctionTargets({
+      api: writer,
+      services: (namespace) => this.#servicesIn(namespace),
+      configMaps: () => [...this.#targetsInformers.values()].flatMap((i) => i.list()),
+      events,
+      log: this.#log,
+    });
+
     this.#keda = this.#kedaWatch(scopes, informerOptions);
     this.#reconciler = new Reconciler({
       api: writer,
@@ -206,7 +220,52 @@ export class Controller {
       events,
       clock: this.#clock,
       log: this.#log,
+      targets: this.#targets,
     });
+  }
+
+  #servicesIn(namespace: string): KubeObject[] {
+    const informer = this.#serviceInformers.get('') ?? this.#serviceInformers.get(namespace);
+    return (informer?.list() ?? []).filter((s) => s.metadata.namespace === namespace);
+  }
+
+  /** Informers for fan-out: the Services of `ns` and the targets ConfigMaps this controller writes there. */
+  #watchFanOut(kubeConfig: KubeConfig, ns: string | undefined, informerOptions: { clock: Clock; log: Logger; restartBaseMs?: number; restartMaxMs?: number }): void {
+    const suffix = ns === undefined ? '' : `@${ns}`;
+    this.#serviceInformers.set(
+      ns ?? '',
+      new ResilientInformer(
+        kubeConfig,
+        this.#api,
+        { ...informerOptions, name: `services${suffix}`, resource: SERVICES, namespace: ns },
+        {
+          onChange: (obj) => {
+            this.#enqueueForService(obj);
+          },
+          onDelete: (obj) => {
+            this.#enqueueForService(obj);
+          },
+        },
+      ),
+    );
+    this.#targetsInformers.set(
+      ns ?? '',
+      new ResilientInformer(
+        kubeConfig,
+        this.#api,
+        { ...informerOptions, name: `targets-configmaps${suffix}`, resource: CONFIG_MAPS, namespace: ns, labelSelector: TARGETS_CONFIGMAP_SELECTOR },
+        {
+          onChange: (obj) => {
+            this.#targets.observed(obj, false);
+            this.#enqueueOwner(obj);
+          },
+          onDelete: (obj) => {
+            this.#targets.observed(obj, true);
+            this.#enqueueOwner(obj);
+          },
+        },
+      ),
+    );
   }
 
   /** True once every informer listed successfully (for `/readyz`). */
@@ -232,7 +291,7 @@ export class Controller {
 
   /** Entries the reconciler keeps per trigger and Deployment (they go with the trigger). */
   get remembered(): number {
-    return this.#reconciler.remembered;
+    return this.#reconciler.remembered + this.#targets.remembered;
   }
 
   /** True while this instance runs reconciles (leader, or no leader election). */
@@ -442,6 +501,8 @@ export class Controller {
       ...[...this.#triggerInformers.values()].flatMap((m) => [...m.values()]),
       ...this.#deploymentInformers.values(),
       ...this.#legacyInformers,
+      ...this.#serviceInformers.values(),
+      ...this.#targetsInformers.values(),
     ];
   }
 
@@ -481,6 +542,18 @@ export class Controller {
       const status = (trigger as unknown as Trigger).status?.deployment;
       if (status?.name === obj.metadata.name && status.namespace === obj.metadata.namespace) {
         this.queue.add(triggerKey(kind, namespace, trigger.metadata.name));
+      }
+    }
+  }
+
+  /** A Service came, changed or went: queue the fan-out triggers of its namespace whose targets it may change. */
+  #enqueueForService(service: KubeObject): void {
+    const namespace = service.metadata.namespace ?? 'default';
+    for (const kind of this.#triggerInformers.keys()) {
+      for (const obj of this.#triggerInformer(kind, namespace)?.list() ?? []) {
+        if (obj.metadata.namespace !== namespace) continue;
+        const key = triggerKey(kind, namespace, obj.metadata.name);
+        if (this.#targets.concerns(key, obj as unknown as Trigger, service)) this.queue.add(key);
       }
     }
   }

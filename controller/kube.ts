@@ -25,6 +25,8 @@ export interface Resource {
 
 export const DEPLOYMENTS: Resource = { group: 'apps', version: 'v1', plural: 'deployments' };
 export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
+export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services' };
+export const CONFIG_MAPS: Resource = { group: '', version: 'v1', plural: 'configmaps' };
 
 /** Any namespaced object as plain JSON. */
 export interface KubeObject {
@@ -252,20 +254,20 @@ export function kubeApi(kc: KubeConfig, options: { requestTimeoutMs?: number } =
       throw new KubeCallError(what, err);
     }
   };
-  const plain = (): ConfigurationOptions => requestOptions(timeoutMs);
+  const plain = (r?: Resource): ConfigurationOptions => requestOptions(timeoutMs, undefined, r?.group === '');
   return {
     async list(r, namespace, labelSelector) {
       const selector = labelSelector === undefined ? {} : { labelSelector };
       const list: unknown = await call({ verb: 'list', resource: r, namespace }, () =>
         namespace === undefined
-          ? custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, ...selector }, plain())
-          : custom.listNamespacedCustomObject({ ...base(r, namespace), ...selector }, plain()),
+          ? custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, ...selector }, plain(r))
+          : custom.listNamespacedCustomObject({ ...base(r, namespace), ...selector }, plain(r)),
       );
       return list as KubeList;
     },
     async get(r, namespace, name) {
       try {
-        return (await call({ verb: 'get', resource: r, namespace, name }, () => custom.getNamespacedCustomObject({ ...base(r, namespace), name }, plain()))) as KubeObject;
+        return (await call({ verb: 'get', resource: r, namespace, name }, () => custom.getNamespacedCustomObject({ ...base(r, namespace), name }, plain(r)))) as KubeObject;
       } catch (err) {
         if (statusCode(err) === 404) return undefined;
         throw err;
@@ -273,31 +275,31 @@ export function kubeApi(kc: KubeConfig, options: { requestTimeoutMs?: number } =
     },
     async create(r, namespace, body) {
       return (await call({ verb: 'create', resource: r, namespace, name: body.metadata.name }, () =>
-        custom.createNamespacedCustomObject({ ...base(r, namespace), body, fieldManager: FIELD_MANAGER }, plain()),
+        custom.createNamespacedCustomObject({ ...base(r, namespace), body, fieldManager: FIELD_MANAGER }, plain(r)),
       )) as KubeObject;
     },
     async replace(r, namespace, name, body) {
       return (await call({ verb: 'update', resource: r, namespace, name }, () =>
-        custom.replaceNamespacedCustomObject({ ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER }, plain()),
+        custom.replaceNamespacedCustomObject({ ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER }, plain(r)),
       )) as KubeObject;
     },
     async replaceStatus(r, namespace, name, body) {
       return (await call({ verb: 'update', resource: { ...r, plural: `${r.plural}/status` }, namespace, name }, () =>
-        custom.replaceNamespacedCustomObjectStatus({ ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER }, plain()),
+        custom.replaceNamespacedCustomObjectStatus({ ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER }, plain(r)),
       )) as KubeObject;
     },
     async apply(r, namespace, name, body, applyOptions = {}) {
       return (await call({ verb: 'patch', resource: r, namespace, name }, () =>
         custom.patchNamespacedCustomObject(
           { ...base(r, namespace), name, body, fieldManager: FIELD_MANAGER, force: true, ...(applyOptions.dryRun === true ? { dryRun: 'All' } : {}) },
-          requestOptions(timeoutMs, PatchStrategy.ServerSideApply),
+          requestOptions(timeoutMs, PatchStrategy.ServerSideApply, r.group === ''),
         ),
       )) as KubeObject;
     },
     async delete(r, namespace, name) {
       try {
         await call({ verb: 'delete', resource: r, namespace, name }, () =>
-          custom.deleteNamespacedCustomObject({ ...base(r, namespace), name, propagationPolicy: 'Background' }, plain()),
+          custom.deleteNamespacedCustomObject({ ...base(r, namespace), name, propagationPolicy: 'Background' }, plain(r)),
         );
         return true;
       } catch (err) {
@@ -343,12 +345,15 @@ export function apiResources(kc: KubeConfig, timeoutMs: number): (group: string,
 
 /**
  * Per-request options: a deadline (client-node's own is 300 s, longer than any lease renew
- * deadline) and, for patches, the content type that selects the patch strategy.
+ * deadline), for patches the content type that selects the patch strategy, and for the core group
+ * (Services, ConfigMaps) its path: the custom-objects client, which keeps objects plain JSON,
+ * builds `/apis/<group>/…`, and the core group is served at `/api/v1`.
  */
-function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions {
+function requestOptions(timeoutMs: number, contentType?: string, coreGroup = false): ConfigurationOptions {
   const middleware: ObservableMiddleware = {
     pre: (request) => {
       request.setSignal(AbortSignal.timeout(timeoutMs));
+      if (coreGroup) request.setUrl(request.getUrl().replace('/apis//v1/', '/api/v1/'));
       if (contentType !== undefined) request.setHeaderParam('Content-Type', contentType);
       return new Observable(Promise.resolve(request));
     },

@@ -10,6 +10,7 @@ import { isSubset } from '../render/json.js';
 import { trimForCache } from './informers.js';
 import type { OwnedKedaObjects } from './keda-objects.js';
 import { dropUnknownDeploymentFields } from './known-fields.js';
+import type { FunctionTargets, TargetsObservation } from './function-targets.js';
 import { DEPLOYMENTS, isPersistent, KubeCallError, type KubeApi, type KubeObject, type Resource } from './kube.js';
 import type { Logger } from './logger.js';
 import { labelValue } from '../render/names.js';
@@ -21,8 +22,10 @@ import {
   readyCondition,
   Reason,
   statusUnchanged,
+  withTargets,
   type Observation,
 } from './status.js';
+import { selectorText } from './target-selection.js';
 import { GROUP, VERSION, type Trigger, type TriggerStatus } from '../render/trigger.js';
 
 export const FINALIZER = 'kurier.dev/cleanup';
@@ -69,6 +72,8 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   clock: Clock;
   log: Logger;
+  /** Keeps the targets ConfigMap of fan-out triggers (spec.functionSelector); without it they get none. */
+  targets?: FunctionTargets;
 }
 
 /** How a pass ended; errors are thrown instead (the caller requeues them with backoff). */
@@ -191,6 +196,7 @@ export class Reconciler {
   }
 
   #forget(key: string): void {
+    this.#d.targets?.forget(key);
     this.#memo.delete(key);
     this.#ownWrites.delete(key);
     const deploymentKey = this.#deploymentOf.get(key);
@@ -309,7 +315,8 @@ export class Reconciler {
     }
     this.#deploymentOf.set(key, deploymentKey);
     const autoscaling = await this.#d.autoscaling?.sync(trigger, target);
-    trigger = await this.#reportReadiness(kind, trigger, live, target, autoscaling);
+    const targets = await this.#d.targets?.converge(key, trigger, live);
+    trigger = await this.#reportReadiness(kind, trigger, live, target, autoscaling, targets);
     if (!crossNamespace && (trigger.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.#setFinalizer(kind, trigger, false);
     }
@@ -317,17 +324,27 @@ export class Reconciler {
   }
 
   /** Mirrors the Deployment's rollout into the trigger's status (and Events for what needs a person). */
-  async #reportReadiness(kind: KindInfo, trigger: Trigger, live: KubeObject, target: { name: string; namespace: string }, autoscaling: Observation['autoscaling']): Promise<Trigger> {
+  async #reportReadiness(
+    kind: KindInfo,
+    trigger: Trigger,
+    live: KubeObject,
+    target: { name: string; namespace: string },
+    autoscaling: Observation['autoscaling'],
+    targets: TargetsObservation | undefined,
+  ): Promise<Trigger> {
     const readiness = readinessOf(live);
     const legacy = this.#legacyFor(trigger);
+    const selector = trigger.spec.functionSelector;
+    const ready = { status: readiness.status, reason: readiness.reason, message: readiness.message };
     const observation: Observation = {
-      ready: { status: readiness.status, reason: readiness.reason, message: readiness.message },
+      ready: selector === undefined ? ready : withTargets(ready, targets, trigger.metadata.namespace ?? 'default', selectorText(selector)),
       deployment: target,
       replicas: readiness.replicas,
       readyReplicas: readiness.readyReplicas,
       legacy,
       autoscaling,
     };
+    if (targets !== undefined) observation.targets = targets;
     const hadLegacy = trigger.status?.conditions?.some((c) => c.type === ConditionType.LegacyDeployment) === true;
     if (legacy.length > 0 && !hadLegacy) {
       await this.#d.events.record(this.#subject(trigger), EventType.Warning, Reason.LegacyDeploymentFound, legacyMessage(legacy));

@@ -1,8 +1,9 @@
 /** Pure builders for a trigger's status: conditions, readiness mirrored from its Deployment. */
 import { jsonEqual } from '../render/json.js';
-import type { Condition, Trigger, TriggerStatus } from '../render/trigger.js';
+import type { Condition, TargetsStatus, Trigger, TriggerStatus } from '../render/trigger.js';
+import { leftOutMessage, type LeftOut } from './target-selection.js';
 
-export const ConditionType = { Ready: 'Ready', LegacyDeployment: 'LegacyDeployment' } as const;
+export const ConditionType = { Ready: 'Ready', LegacyDeployment: 'LegacyDeployment', TargetsResolved: 'TargetsResolved' } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
 /** Reasons on the `Ready` and `LegacyDeployment` conditions. */
@@ -23,6 +24,12 @@ export const Reason = {
   /** Deleting the trigger could not delete its Deployment in another namespace. */
   CleanupRefused: 'CleanupRefused',
   LegacyDeploymentFound: 'LegacyDeploymentFound',
+  /** spec.functionSelector chooses no Service that can be used: the dispatcher consumes nothing. */
+  NoTargets: 'NoTargets',
+  /** TargetsResolved: every Service the selector chooses is a target. */
+  AllTargetsResolved: 'AllTargetsResolved',
+  /** TargetsResolved: a chosen Service has several ports and none named http. */
+  PortNotChosen: 'PortNotChosen',
   /** Autoscaling: the ScaledObject (and TriggerAuthentication) are written; KEDA scales the Deployment. */
   KedaScaling: 'KedaScaling',
   /** Autoscaling: the API server does not serve keda.sh/v1alpha1 (KEDA's CRDs are missing). */
@@ -62,8 +69,21 @@ export interface Observation {
   readyReplicas?: number;
   /** `namespace/name` of Deployments left by kubeless-pulsar-trigger for this trigger. */
   legacy?: readonly string[];
+  /** With spec.functionSelector: the targets, and the matching Services left out. */
+  targets?: { status: TargetsStatus; leftOut: readonly LeftOut[] };
   /** The `Autoscaling` condition; null removes it (no spec.autoscaling), undefined keeps it as it is. */
   autoscaling?: ReadyState | null;
+}
+
+/** Ready as the Deployment says, unless a fan-out trigger has no target: then nothing is consumed. */
+export function withTargets(ready: ReadyState, targets: Observation['targets'], where: string, selector: string): ReadyState {
+  if (targets === undefined || targets.status.count > 0) return ready;
+  const leftOut = targets.leftOut.length === 0 ? '' : `; ${leftOutMessage(targets.leftOut)}`;
+  return {
+    status: 'False',
+    reason: Reason.NoTargets,
+    message: `no Service in namespace "${where}" matches spec.functionSelector (${selector}) with a port to deliver to; the dispatcher consumes nothing until one does${leftOut}`,
+  };
 }
 
 /** The condition saying whether KEDA scales a trigger with spec.autoscaling (docs/autoscaling.md). */
@@ -142,6 +162,15 @@ export function buildStatus(trigger: Trigger, observation: Observation, now: str
       ),
     );
   }
+  const targets = observation.targets;
+  if (targets !== undefined) {
+    const count = targets.status.count;
+    const resolved: ReadyState =
+      targets.leftOut.length === 0
+        ? { status: 'True', reason: Reason.AllTargetsResolved, message: `${String(count)} Service${count === 1 ? '' : 's'} chosen by spec.functionSelector, each with a port` }
+        : { status: 'False', reason: Reason.PortNotChosen, message: leftOutMessage(targets.leftOut) };
+    conditions.push(condition(previous, ConditionType.TargetsResolved, resolved, generation, now));
+  }
   const owned = new Set<string>(Object.values(ConditionType));
   if (observation.autoscaling !== undefined) {
     owned.add(AUTOSCALING_CONDITION);
@@ -153,6 +182,7 @@ export function buildStatus(trigger: Trigger, observation: Observation, now: str
   if (observation.deployment !== undefined) status.deployment = observation.deployment;
   if (observation.replicas !== undefined) status.replicas = observation.replicas;
   if (observation.readyReplicas !== undefined) status.readyReplicas = observation.readyReplicas;
+  if (targets !== undefined) status.targets = targets.status;
   return status;
 }
 

@@ -69,3 +69,18 @@ export function blockEnv(prefix: string, block: JsonObject, path: string): EnvVa
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+
+/** The function's URL, set by the controller for `spec.function` (and `spec.kubeless.function`). */
+export const FUNCTION_URL = 'FUNCTION_URL';
+/** kubeless-pulsar-trigger's name for the function; a fan-out has no single one. */
+export const KUBELESS_FUNCTION = 'KUBELESS_FUNCTION';
+/** Set instead of FUNCTION_URL for `spec.functionSelector`: the file listing the targets. */
+export const FUNCTION_TARGETS_FILE = 'FUNCTION_TARGETS_FILE';
+/** The volume (a ConfigMap the controller writes) that holds the targets file. */
+export const TARGETS_VOLUME = 'kurier-targets';
+/** Where the targets volume is mounted, read-only, in the dispatcher container. */
+export const TARGETS_MOUNT_PATH = '/etc/kurier/targets';
+/** The ConfigMap key, and so the file name, of the targets. */
+export const TARGETS_KEY = 'targets.json';
+/** The value of FUNCTION_TARGETS_FILE. */
+export const TARGETS_FILE_PATH = `${TARGETS_MOUNT_PATH}/${TARGETS_KEY}`;

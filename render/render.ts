@@ -1,4 +1,5 @@
-import { blockEnv, type EnvVar } from './env-contract.js';
+import { blockEnv, FUNCTION_TARGETS_FILE, FUNCTION_URL, TARGETS_FILE_PATH, type EnvVar } from './env-contract.js';
+import { checkTargetsOverride, mountTargets, serviceUrl, targetsConfigMapName, usesFunctionSelector } from './function-targets.js';
 import { compatibilityEnv, functionParts, isPreOneKubelessFunction, isPreOnePulsarTopic, withoutPreOneFields, preOneFunction, preOneTopicParts } from './legacy-pulsar.js';
 import { contentHash } from './hash.js';
 import { DISPATCHER_CONTAINER, isObject, mergeLayers, own, strategicMerge } from './merge.js';
@@ -33,9 +34,16 @@ function fill(template: string, values: Readonly<Record<string, string>>): strin
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
 }
 
-function functionUrl(trigger: Trigger, namespace: string): string {
+/** The function's URL, or `undefined` for a fan-out (`spec.functionSelector`: the controller lists the targets). */
+function functionUrl(trigger: Trigger, namespace: string): string | undefined {
   const fn = trigger.spec.function;
   const legacy = trigger.spec.kubeless?.function;
+  if (usesFunctionSelector(trigger.spec)) {
+    if (fn !== undefined || trigger.spec.kubeless !== undefined) {
+      throw RenderError.at('spec.functionSelector', `give either spec.functionSelector or ${fn === undefined ? 'spec.kubeless' : 'spec.function'}, not both`);
+    }
+    return undefined;
+  }
   if (fn?.url !== undefined && fn.service !== undefined) {
     throw RenderError.at('spec.function', 'give exactly one of url and service, not both');
   }
@@ -43,13 +51,13 @@ function functionUrl(trigger: Trigger, namespace: string): string {
   if (fn?.service !== undefined) {
     const { name, namespace: serviceNamespace = namespace, port = 80, path = '/' } = fn.service;
     if (typeof name !== 'string' || name === '') throw RenderError.at('spec.function.service.name', 'is required');
-    return `http://${name}.${serviceNamespace}.svc.cluster.local:${port}${path.startsWith('/') ? path : `/${path}`}`;
+    return serviceUrl(name, serviceNamespace, port, path);
   }
   if (isPreOneKubelessFunction(trigger.spec.kubeless) && isObject(trigger.spec.kubeless)) {
     return preOneFunction(trigger.spec.kubeless, namespace).url;
   }
   if (typeof legacy === 'string' && legacy !== '') return legacy;
-  throw RenderError.at('spec.function', 'is required: give function.url or function.service (or kubeless.function)');
+  throw RenderError.at('spec.function', 'is required: give function.url or function.service, or spec.functionSelector (or kubeless.function)');
 }
 
 /** `t` → `persistent://public/default/t`, `tenant/ns/t` → `persistent://tenant/ns/t`. */
@@ -84,19 +92,23 @@ function kubelessFunction(trigger: Trigger, url: string): string {
   return isPreOneKubelessFunction(kubeless) && typeof kubeless?.function === 'string' ? kubeless.function : url;
 }
 
-function ownedEnv(trigger: Trigger, kind: KindTemplate, url: string, metricsPort: number, namespace: string): EnvVar[] {
-  const identity = { name: trigger.metadata.name, namespace, functionUrl: url, kubelessFunction: kubelessFunction(trigger, url) };
+/** A kind's extra variable that names the one function: a fan-out has none to give it. */
+const namesOneFunction = (value: string): boolean => value.includes('{functionUrl}') || value.includes('{kubelessFunction}');
+
+function ownedEnv(trigger: Trigger, kind: KindTemplate, url: string | undefined, metricsPort: number, namespace: string): EnvVar[] {
+  const identity: Record<string, string> = { name: trigger.metadata.name, namespace };
+  if (url !== undefined) Object.assign(identity, { functionUrl: url, kubelessFunction: kubelessFunction(trigger, url) });
   const env: EnvVar[] = [
     { name: 'TRIGGER_KIND', value: kind.kind },
     { name: 'TRIGGER_NAME', value: trigger.metadata.name },
     { name: 'TRIGGER_NAMESPACE', value: namespace },
   ];
   if (trigger.metadata.uid !== undefined) env.push({ name: 'TRIGGER_UID', value: trigger.metadata.uid });
-  env.push({ name: 'FUNCTION_URL', value: url });
+  env.push(url === undefined ? { name: FUNCTION_TARGETS_FILE, value: TARGETS_FILE_PATH } : { name: FUNCTION_URL, value: url });
   const block = sourceBlock(trigger, kind, identity);
   env.push(...blockEnv(kind.source.toUpperCase(), block, `spec.${kind.source}`));
   if (kind.source === 'pulsar' && typeof block['topic'] === 'string') {
-    env.push(...compatibilityEnv(block['topic'], functionParts(trigger.spec, namespace)));
+    env.push(...compatibilityEnv(block['topic'], url === undefined ? undefined : functionParts(trigger.spec, namespace)));
   }
   const delivery = trigger.spec.delivery;
   if (delivery !== undefined) {
@@ -104,14 +116,18 @@ function ownedEnv(trigger: Trigger, kind: KindTemplate, url: string, metricsPort
     env.push(...blockEnv('DELIVERY', delivery, 'spec.delivery'));
   }
   env.push({ name: 'METRICS_PORT', value: String(metricsPort) });
-  env.push(...kind.env.map((variable) => ({ name: variable.name, value: fill(variable.value, identity) })));
+  const extra = url === undefined ? kind.env.filter((variable) => !namesOneFunction(variable.value)) : kind.env;
+  env.push(...extra.map((variable) => ({ name: variable.name, value: fill(variable.value, identity) })));
   return env;
 }
 
+/** The pod spec of a merged Deployment (every template has one). */
+function podSpecOf(deployment: JsonObject): JsonObject {
+  return (((deployment['spec'] as JsonObject | undefined)?.['template'] as JsonObject | undefined)?.['spec'] ?? {}) as JsonObject;
+}
+
 function containersOf(deployment: JsonObject): JsonObject[] {
-  const podSpec = (((deployment['spec'] as JsonObject | undefined)?.['template'] as JsonObject | undefined)?.['spec'] ??
-    {}) as JsonObject;
-  const containers = podSpec['containers'];
+  const containers = podSpecOf(deployment)['containers'];
   return Array.isArray(containers) ? containers.filter(isObject) : [];
 }
 
@@ -236,6 +252,9 @@ export function render(trigger: Trigger, templates: Templates, options: RenderOp
   if (typeof dispatcher['image'] !== 'string' || dispatcher['image'] === '') {
     throw RenderError.at('spec.deployment.spec.template.spec.containers[name=dispatcher].image', 'the dispatcher needs an image');
   }
+  const fanOut = usesFunctionSelector(trigger.spec);
+  checkTargetsOverride(podSpecOf(withOwned), dispatcher, fanOut);
+  if (fanOut) mountTargets(podSpecOf(withOwned), dispatcher, targetsConfigMapName((withOwned['metadata'] as Deployment['metadata']).name));
   const metricsPort = settleMetricsPort(dispatcher);
   annotateMetricsPort(withOwned, override, metricsPort);
   fitHostNetwork(withOwned, override);

@@ -39,6 +39,12 @@ export interface FunctionRef {
   service?: { name: string; namespace?: string; port?: number; path?: string };
 }
 
+/** A Kubernetes label selector (metav1.LabelSelector). */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
 export interface Delivery {
   ordering?: 'ordered' | 'key' | 'unordered';
   maxInFlight?: number;
@@ -70,6 +76,8 @@ export interface Autoscaling {
 
 export interface TriggerSpec {
   function?: FunctionRef;
+  /** Fan-out: every Service in the trigger's namespace these labels choose is a function. */
+  functionSelector?: LabelSelector;
   delivery?: Delivery;
   replicas?: number;
   autoscaling?: Autoscaling;
@@ -99,7 +107,21 @@ export interface TriggerStatus {
   deployment?: { name: string; namespace: string };
   replicas?: number;
   readyReplicas?: number;
+  targets?: TargetsStatus;
 }
+
+/** `status.targets` of a trigger with `spec.functionSelector`. */
+export interface TargetsStatus {
+  /** How many Services the dispatcher delivers to. */
+  count: number;
+  /** Their names, sorted, at most {@link MAX_TARGET_NAMES}. */
+  names: string[];
+  /** True when `names` lists only the first of them. */
+  truncated?: boolean;
+}
+
+/** How many target names `status.targets.names` lists. */
+export const MAX_TARGET_NAMES = 20;
 
 export interface Trigger {
   apiVersion: string;

@@ -110,17 +110,61 @@ function checkKubelessFunction(kubeless: Obj | undefined, report: Report): void 
   }
 }
 
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+/** A label key as Kubernetes takes it: an optional DNS-subdomain prefix and `/`, then a name. */
+function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return 'its prefix (before /) must be a DNS subdomain';
+  if (name.length > 63 || !LABEL_NAME.test(name)) return "its name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+  return undefined;
+}
+
+/** `spec.functionSelector`: a label selector with something in it, each requirement well formed. */
+function checkFunctionSelector(selector: Obj, report: Report): void {
+  const labels = asObj(selector.matchLabels) ?? {};
+  const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
+  if (Object.keys(labels).length === 0 && expressions.length === 0) {
+    report.error('spec.functionSelector', 'give matchLabels or matchExpressions: an empty selector would choose every Service in the namespace');
+  }
+  for (const [key, value] of Object.entries(labels)) {
+    const problem = labelKeyProblem(key);
+    if (problem !== undefined) report.error(`spec.functionSelector.matchLabels.${key}`, `${show(key)} is not a label key: ${problem}`);
+    if (typeof value === 'string' && !LABEL_VALUE.test(value)) report.error(`spec.functionSelector.matchLabels.${key}`, `${show(value)} is not a label value`);
+  }
+  expressions.forEach((expression, index) => {
+    const e = asObj(expression);
+    if (e === undefined) return;
+    const path = `spec.functionSelector.matchExpressions[${index}]`;
+    if (typeof e.key === 'string' && e.key !== '') {
+      const problem = labelKeyProblem(e.key);
+      if (problem !== undefined) report.error(`${path}.key`, `${show(e.key)} is not a label key: ${problem}`);
+    }
+    const values = Array.isArray(e.values) ? e.values : [];
+    if ((e.operator === 'In' || e.operator === 'NotIn') && values.length === 0) report.error(`${path}.values`, `${e.operator} needs at least one value`);
+    if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && values.length > 0) report.error(`${path}.values`, `${e.operator} takes no values`);
+    values.forEach((value, i) => {
+      if (typeof value === 'string' && !LABEL_VALUE.test(value)) report.error(`${path}.values[${i}]`, `${show(value)} is not a label value`);
+    });
+  });
+}
+
 function checkFunction(spec: Obj, kind: KindSchema, report: Report): void {
   const fn = asObj(spec.function);
   const kubeless = asObj(spec.kubeless);
-  if (kind.source === 'pulsar') {
-    if (spec.function === undefined && kubeless === undefined) {
-      report.error('spec.function', 'required field is missing (or spec.kubeless.function, the kubeless-pulsar-trigger form)');
-    } else if (spec.function !== undefined && kubeless !== undefined) {
-      report.error('spec.kubeless.function', 'set either spec.function or spec.kubeless.function, not both');
-    }
-    checkKubelessFunction(kubeless, report);
+  const selector = asObj(spec.functionSelector);
+  const given = [spec.function !== undefined, spec.functionSelector !== undefined, kind.source === 'pulsar' && kubeless !== undefined].filter(Boolean).length;
+  const others = kind.source === 'pulsar' ? 'spec.function, spec.functionSelector or spec.kubeless.function' : 'spec.function or spec.functionSelector';
+  if (given === 0) {
+    report.error('spec.function', `required field is missing: give exactly one of ${others}${kind.source === 'pulsar' ? ' (the kubeless-pulsar-trigger form)' : ''}`);
+  } else if (given > 1) {
+    report.error(spec.functionSelector !== undefined ? 'spec.functionSelector' : 'spec.kubeless.function', `set exactly one of ${others}, not several`);
   }
+  if (kind.source === 'pulsar') checkKubelessFunction(kubeless, report);
+  if (selector !== undefined) checkFunctionSelector(selector, report);
   if (fn === undefined) return;
   if (has(fn, 'url') === has(fn, 'service')) {
     report.error('spec.function', `set exactly one of url or service (${has(fn, 'url') ? 'both are set' : 'neither is set'})`);

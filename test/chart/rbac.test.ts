@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Controller } from '../../controller/controller.js';
+import type { KubeObject } from '../../controller/kube.js';
 import type { ApiServerDouble, RequestRecord } from '../support/apiserver/index.js';
 import { REAL_CLUSTER_KUBECONFIG, kubeRequest, startTestApiServer } from '../support/apiserver/real-cluster.js';
 import { repoRoot } from '../support/run-kurier.js';
@@ -119,6 +120,19 @@ describe('chart RBAC', () => {
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'broken', 'orders', { deployment: { spec: { template: { spec: { hostNetwork: true } } } } }));
     await sleepMs(800);
 
+    // Fan-out: Services are read, the targets ConfigMap is created, rewritten, and deleted when the selector goes.
+    await send(server, 'POST', `/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'fn-a', labels: { fn: 'orders' } }, spec: { ports: [{ port: 8080 }] } });
+    const fanOut = kafkaTrigger(ns, 'fan');
+    const fanOutSpec = fanOut['spec'] as Record<string, unknown>;
+    delete fanOutSpec['function'];
+    fanOutSpec['functionSelector'] = { matchLabels: { fn: 'orders' } };
+    await send(server, 'POST', triggers, fanOut);
+    const targets = await eventually(() => server!.store.get('v1', 'ConfigMap', ns, 'fan-kafka-targets') as KubeObject | undefined, 'the targets ConfigMap', 30_000);
+    await send(server, 'POST', `/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'fn-b', labels: { fn: 'orders' } }, spec: { ports: [{ port: 8080 }] } });
+    await eventually(() => JSON.stringify(server!.store.get('v1', 'ConfigMap', ns, 'fan-kafka-targets')).includes('fn-b'), 'the second target', 30_000);
+    await send(server, 'PATCH', `${triggers}/fan`, { spec: { functionSelector: null, function: { url: 'http://one.example/' } } }, 'application/merge-patch+json');
+    await eventually(() => server!.store.get('v1', 'ConfigMap', ns, 'fan-kafka-targets') === undefined, 'the targets ConfigMap deleted', 30_000);
+
     // Across namespaces: a finalizer is added, and removed on delete after the Deployment is gone.
     await send(server, 'POST', triggers, kafkaTrigger(ns, 'moved', 'orders', { deployment: { metadata: { namespace: elsewhere } } }));
     await eventually(() => server!.store.list('apps/v1', 'Deployment', elsewhere).length === 1, 'the cross-namespace Deployment', 30_000);
@@ -135,8 +149,10 @@ describe('chart RBAC', () => {
     expect(ownerRefs.some((o) => o.blockOwnerDeletion === true)).toBe(true);
     const usedByController = new Set([
       ...used(server.requests),
-      // the KEDA objects carry the same owner reference as the Deployment
-      ...implied(server.requests, (r) => ((r.resource === 'deployments' || r.group === 'keda.sh') && r.namespace === ns ? ownerRefs : [])),
+      // the KEDA objects carry the same owner reference as the Deployment; the targets ConfigMap its own
+      ...implied(server.requests, (r) =>
+        (r.resource === 'deployments' || r.group === 'keda.sh') && r.namespace === ns ? ownerRefs : r.resource === 'configmaps' ? (targets.metadata.ownerReferences ?? []) : [],
+      ),
     ]);
     const ungranted = [...usedByController].filter((permission) => !granted.has(permission)).sort();
     expect(ungranted, 'the controller calls these without the chart granting them').toEqual([]);

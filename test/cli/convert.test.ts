@@ -109,6 +109,7 @@ describe('kurier convert: every kind and generation of examples/kubeless (a dire
     const where = `${FIXTURES}/kafka-trigger.yaml:0 KafkaTrigger/shop/orders`;
     expect(stderrLines(result)).toContain(`${where}: spec.kafka.brokers: placeholder ${KAFKA_BROKERS_PLACEHOLDER}: fill in your brokers (or run with --kafka-brokers): kubeless' kafka-trigger took the brokers from its controller's KAFKA_BROKERS (default kafka.kubeless:9092), and TLS and SASL from its KAFKA_ENABLE_TLS and KAFKA_ENABLE_SASL; set spec.kafka.tls and spec.kafka.sasl if it used them`);
     expect(stderrLines(result).filter((line) => line.startsWith(`${where}: spec.kafka.groupId: kubeless consumed with one consumer group per function`))).toHaveLength(1);
+    expect(stderrLines(result)).toContain(`${where}: spec.functionSelector: carried unchanged: kubeless matched it against Functions, Kurier against the Services in the namespace; a kubeless Function's Service has its labels, but check that no other Service carries them`);
   });
 
   it('NATSTrigger: topic becomes the subject, a url placeholder said on stderr and in a comment', () => {

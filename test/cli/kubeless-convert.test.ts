@@ -27,7 +27,10 @@ describe('convertKubeless', () => {
     expect(result).toEqual({
       converted: {
         trigger: { apiVersion: 'kurier.dev/v1alpha1', kind: 'NATSTrigger', metadata: { name: 'a', namespace: 'n' }, spec: { nats: { url: 'nats://n:4222', subject: 's' }, functionSelector: {} } },
-        notes: [{ path: 'spec.extra', message: "not a field of kubeless' NATSTrigger; not carried over" }],
+        notes: [
+          { path: 'spec.extra', message: "not a field of kubeless' NATSTrigger; not carried over" },
+          { path: 'spec.functionSelector', message: 'empty: kubeless chose every Function in the namespace with it; Kurier refuses an empty selector (it would choose every Service): give the labels of the functions meant' },
+        ],
         comments: [],
       },
     });

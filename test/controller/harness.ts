@@ -1,5 +1,10 @@
 /** A controller wired to its own API server double, through the real @kubernetes/client-node. */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { systemClock, type Clock, type TimerHandle } from '../../controller/clock.js';
 import { Controller } from '../../controller/controller.js';
 import { kubeApi, type KubeApi, type KubeObject } from '../../controller/kube.js';
@@ -235,4 +240,27 @@ export function envOf(deployment: KubeObject | undefined): Record<string, string
   const spec = deployment?.['spec'] as { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } } | undefined;
   const dispatcher = spec?.template?.spec?.containers?.find((c) => c.name === 'dispatcher');
   return Object.fromEntries((dispatcher?.env ?? []).map((e) => [e.name, e.value]));
+}
+
+const runFile = promisify(execFile);
+/** The real kubectl the tests drive (KUBECTL=path picks one). */
+export const KUBECTL = process.env['KUBECTL'] ?? 'kubectl';
+let kubectlFound: Promise<boolean> | undefined;
+
+/** True when the kubectl binary runs here; suites that need it skip (and say so) otherwise. */
+export function kubectlAvailable(): Promise<boolean> {
+  kubectlFound ??= runFile(KUBECTL, ['version', '--client']).then(
+    () => true,
+    () => false,
+  );
+  return kubectlFound;
+}
+
+let kubectlCacheDir: string | undefined;
+
+/** kubectl against the test's double, in the test's namespace, with a discovery cache of its own. */
+export async function kubectl(e: Env, ...args: string[]): Promise<string> {
+  kubectlCacheDir ??= mkdtempSync(join(tmpdir(), 'kurier-kubectl-'));
+  const { stdout } = await runFile(KUBECTL, ['--kubeconfig', e.server.kubeconfigPath, '--cache-dir', kubectlCacheDir, '-n', e.ns, ...args]);
+  return stdout;
 }

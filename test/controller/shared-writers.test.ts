@@ -3,11 +3,6 @@
  * API server's own normalisation: it writes only the fields it owns, by server-side apply, and
  * compares semantically. The other writers here are the real kubectl against the double.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Controller } from '../../controller/controller.js';
 import {
@@ -16,6 +11,8 @@ import {
   getDeployment,
   getTrigger,
   kafkaTrigger,
+  kubectl,
+  kubectlAvailable,
   makeController,
   readyOf,
   sleepMs,
@@ -25,24 +22,13 @@ import {
   type Env,
 } from './harness.js';
 
-const run = promisify(execFile);
-const kubectlBinary = process.env['KUBECTL'] ?? 'kubectl';
-const hasKubectl = await run(kubectlBinary, ['version', '--client']).then(
-  () => true,
-  () => false,
-);
-const cacheDir = mkdtempSync(join(tmpdir(), 'kurier-shared-writers-'));
+const hasKubectl = await kubectlAvailable();
 
 let env: Env | undefined;
 afterEach(async () => {
   await env?.close();
   env = undefined;
 });
-
-async function kubectl(e: Env, ...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlBinary, ['--kubeconfig', e.server.kubeconfigPath, '--cache-dir', cacheDir, '-n', e.ns, ...args]);
-  return stdout;
-}
 
 interface DeploymentShape {
   replicas?: number;

@@ -20,6 +20,17 @@ describe('kurier render', () => {
     expect(names).toEqual(['a-nats', 'b-nats']);
   });
 
+  it('prints a fan-out trigger\'s targets ConfigMap after its Deployment, empty and saying why', async () => {
+    const fanOut = trigger('fan').replace('function: { url: "http://fn.team:8080/" }', 'functionSelector: { matchLabels: { kurier.dev/function: orders } }');
+    const result = await runKurier(['render', '-f', '-'], { input: fanOut });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const docs = parseAllDocuments(result.stdout);
+    expect(docs.map((doc) => (doc.toJS() as { kind: string }).kind)).toEqual(['Deployment', 'ConfigMap']);
+    expect(docs[1]?.toJS()).toMatchObject({ metadata: { name: 'fan-nats-targets', namespace: 'team' }, data: { 'targets.json': '{"targets":[]}' } });
+    expect(result.stdout.split('---\n')[1]).toMatch(/^# The targets of spec.functionSelector. Offline there are no Services to match/);
+  });
+
   it('prints every object the controller writes for an autoscaled trigger: the Deployment without replicas, the ScaledObject and the TriggerAuthentication', async () => {
     const input = `apiVersion: kurier.dev/v1alpha1
 kind: RabbitMQTrigger

@@ -112,6 +112,15 @@ describe('x-kubernetes-validations in crd.yaml', () => {
     ['delivery timeout beyond 576h (Node timers)', kafka({ topic: 't' }, { function: fn, delivery: { timeout: '700h' } })],
     ['delivery timeout of exactly 576h', kafka({ topic: 't' }, { function: fn, delivery: { timeout: '576h', retry: { maxDelay: '575h59m60s' } } })],
     ['JetStream ack wait beyond 576h', nats({ jetstream: { stream: 'S', ackWait: '600h' } })],
+    ['function and functionSelector both', kafka({ topic: 't' }, { function: fn, functionSelector: { matchLabels: { app: 'fn' } } })],
+    ['functionSelector alone', kafka({ topic: 't' }, { functionSelector: { matchLabels: { app: 'fn' } } })],
+    ['neither function nor functionSelector', nats({}, {})],
+    ['functionSelector on a CronTrigger', { apiVersion: 'kurier.dev/v1alpha1', kind: 'CronTrigger', metadata: meta, spec: { cron: { schedule: '* * * * *' }, functionSelector: { matchExpressions: [{ key: 'tier', operator: 'Exists' }] } } }],
+    ['an empty functionSelector', rabbit({ url: 'amqp://r' }, { functionSelector: {} })],
+    ['functionSelector In without values', kafka({ topic: 't' }, { functionSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: [] }] } })],
+    ['functionSelector Exists with values', kafka({ topic: 't' }, { functionSelector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } })],
+    ['Pulsar functionSelector and kubeless.function', pulsar({}, { functionSelector: { matchLabels: { app: 'fn' } }, kubeless: { function: fn.url } })],
+    ['Pulsar functionSelector alone', pulsar({}, { functionSelector: { matchLabels: { app: 'fn' } } })],
     ['RabbitMQ username and usernameSecretRef', rabbit({ url: 'amqp://r', username: 'u', usernameSecretRef: ref })],
   ];
 

@@ -55,21 +55,24 @@ describe('crd.yaml', () => {
     expect(crd.spec.versions[0]).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
   });
 
-  it.each(KINDS)('gives %s printer columns Source, Function, Ready and Age', (kind, _plural, _short, _source, sourcePath) => {
+  it.each(KINDS)('gives %s printer columns Source, Function, Targets, Ready and Age', (kind, _plural, _short, _source, sourcePath) => {
     const columns = crdOf(kind).spec.versions[0].additionalPrinterColumns as Node[];
     const visible = columns.filter((column) => column.priority === undefined);
     expect(visible.map((column) => [column.name, column.jsonPath])).toEqual([
       ['Source', sourcePath],
       ['Function', '.spec.function.url'],
+      ['Targets', '.status.targets.count'],
       ['Ready', '.status.conditions[?(@.type=="Ready")].status'],
       ['Age', '.metadata.creationTimestamp'],
     ]);
   });
 
-  it.each(KINDS)('gives %s a structural schema: every node typed, no additionalProperties, spec.deployment the only free-form part', (kind) => {
+  it.each(KINDS)('gives %s a structural schema: every node typed, no additionalProperties but the label map, spec.deployment the only free-form part', (kind) => {
     const free: string[] = [];
     for (const [path, node] of nodes(schemaOf(kind), '')) {
-      expect(node.additionalProperties, path).toBeUndefined();
+      // a label selector's matchLabels is a map of strings, as in metav1.LabelSelector
+      if (path === '.spec.functionSelector.matchLabels') expect(node.additionalProperties).toEqual({ type: 'string', maxLength: 63 });
+      else expect(node.additionalProperties, path).toBeUndefined();
       if (node['x-kubernetes-int-or-string'] !== true) expect(typeof node.type, `${path} has no type`).toBe('string');
       if (node['x-kubernetes-preserve-unknown-fields'] === true) free.push(path);
     }
@@ -80,7 +83,8 @@ describe('crd.yaml', () => {
     const schema = schemaOf(kind);
     expect(schema.required).toEqual(['spec']);
     expect(schema.properties.spec.required).toContain(source);
-    expect(Object.keys(schema.properties.status.properties)).toEqual(['observedGeneration', 'conditions', 'deployment', 'replicas', 'readyReplicas']);
+    expect(Object.keys(schema.properties.status.properties)).toEqual(['observedGeneration', 'conditions', 'deployment', 'replicas', 'readyReplicas', 'targets']);
+    expect(Object.keys(schema.properties.status.properties.targets.properties)).toEqual(['count', 'names', 'truncated']);
     expect(Object.keys(schema.properties.status.properties.conditions.items.properties)).toEqual([
       'type', 'status', 'reason', 'message', 'lastTransitionTime', 'observedGeneration',
     ]);
@@ -104,7 +108,7 @@ describe('crd.yaml', () => {
     expect(spec.properties.pulsar.properties['auth-token'].type).toBe('string');
     expect(spec.properties.kubeless.properties.function.type).toBe('string');
     expect(spec.required).toEqual(['pulsar']);
-    expect(spec['x-kubernetes-validations'][0].rule).toBe('has(self.__function__) != has(self.kubeless)');
+    expect(spec['x-kubernetes-validations'][0].rule).toBe('(has(self.__function__) ? 1 : 0) + (has(self.functionSelector) ? 1 : 0) + (has(self.kubeless) ? 1 : 0) == 1');
   });
 
   it('writes CEL rules with dashed field names escaped the Kubernetes way', () => {

@@ -65,6 +65,27 @@ describe('kurier dispatch with FUNCTION_TARGETS_FILE (the runtime, as a real pro
     expect(dispatcher.logs.find((line) => line.msg === 'dispatcher started')).toMatchObject({ targets: ['hello'] });
   });
 
+  it('when the last target leaves, takes nothing more and says why on /readyz until one appears again', async () => {
+    const dir = await mountDir();
+    const path = join(dir, 'targets.json');
+    const fn = await FunctionServer.start();
+    cleanup.push(() => fn.close());
+    await writeConfigMapMount(dir, { 'targets.json': JSON.stringify({ targets: [{ name: 'hello', url: fn.url }] }) });
+    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_TARGETS_FILE: path, FUNCTION_TARGETS_POLL_INTERVAL: '100ms', CRON_SCHEDULE: '* * * * * *' });
+    cleanup.push(() => dispatcher.stop());
+    await fn.waitFor((server) => server.delivered.length >= 1, 10_000);
+    await writeConfigMapMount(dir, { 'targets.json': '{"targets":[]}' });
+    await dispatcher.waitForLog((line) => line.msg === 'targets changed: 0 now');
+    const atChange = fn.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(fn.requests.length - atChange, 'requests after the last target left (at most one already in flight)').toBeLessThanOrEqual(1);
+    expect((await readyz(dispatcher)).text).toBe(`not ready: no targets (FUNCTION_TARGETS_FILE ${path} lists none); nothing is consumed until one appears\n`);
+    await writeConfigMapMount(dir, { 'targets.json': JSON.stringify({ targets: [{ name: 'hello', url: fn.url }] }) });
+    await dispatcher.ready(5_000);
+    const back = fn.delivered.length;
+    await fn.waitFor((server) => server.delivered.length > back, 10_000, 'a delivery after the target came back');
+  });
+
   it('keeps the last good list when the file turns malformed, warns once, and counts the failed reads', async () => {
     const dir = await mountDir();
     const path = join(dir, 'targets.json');

@@ -196,3 +196,35 @@ export function validateEvent(obj: KObj, eventsV1: boolean): StatusCause[] {
   }
   return causes;
 }
+
+/** core/v1 Service defaulting, as kube-apiserver does it for what a controller reads (type, port protocol and targetPort). */
+export function defaultService(obj: KObj): void {
+  const spec = mapAt(obj, 'spec');
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  if (Array.isArray(spec.ports)) {
+    for (const p of spec.ports) {
+      if (!isMap(p)) continue;
+      p.protocol ??= 'TCP';
+      p.targetPort ??= p.port;
+    }
+  }
+}
+
+/** core/v1 Service validation: ports need a number, unique names, and a name each when there are several. */
+export function validateService(obj: KObj): StatusCause[] {
+  const spec = isMap((obj as unknown as M).spec) ? ((obj as unknown as M).spec as M) : {};
+  const ports = Array.isArray(spec.ports) ? spec.ports.filter(isMap) : [];
+  const causes: StatusCause[] = [];
+  const names = new Set<string>();
+  ports.forEach((p, i) => {
+    const field = `spec.ports[${i}]`;
+    if (typeof p.port !== 'number' || p.port < 1 || p.port > 65535) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(p.port ?? null)}: must be between 1 and 65535, inclusive`, field: `${field}.port` });
+    const name = typeof p.name === 'string' ? p.name : '';
+    if (ports.length > 1 && name === '') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: `${field}.name` });
+    if (name !== '' && names.has(name)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${name}"`, field: `${field}.name` });
+    names.add(name);
+  });
+  if (ports.length === 0 && spec.type !== 'ExternalName' && spec.clusterIP !== 'None') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.ports' });
+  return causes;
+}

@@ -65,6 +65,7 @@ export function builtinResources(): ResourceType[] {
   return [
     builtin({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], statusSubresource: true, fieldSelectors: ['metadata.name', 'status.phase'] }),
     builtin({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
+    builtin({ group: '', version: 'v1', resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], statusSubresource: true }),
     builtin({ group: '', version: 'v1', resource: 'secrets', kind: 'Secret', fieldSelectors: [...META_FIELDS, 'type'] }),
     builtin({
       group: '',

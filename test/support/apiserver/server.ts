@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { builtinFieldTypes, schemaFieldTypes, serverSideApply, trackUpdate } from './apply.js';
 import type { FieldTypes } from './apply.js';
-import { defaultDeployment, eventsV1ToEvent, eventToEventsV1, prepareSecret, validateDeployment, validateEvent } from './builtin.js';
+import { defaultDeployment, defaultService, eventsV1ToEvent, eventToEventsV1, prepareSecret, validateDeployment, validateEvent, validateService } from './builtin.js';
 import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound, qualifiedResource } from './errors.js';
 import type { StatusCause } from './errors.js';
 import { clone, jsonPatch, mergePatch, stableStringify, strategicMerge } from './patch.js';
@@ -360,6 +360,7 @@ export class ApiServerCore {
     this.checkUnknownFields(rt, rt.schema ? rt.schema.prune(obj) : pruneBuiltin(rt.group, rt.kind, obj), ctx);
     if (rt.resource === 'deployments' && rt.group === 'apps') defaultDeployment(obj);
     if (rt.resource === 'secrets' && rt.group === '') prepareSecret(obj);
+    if (rt.resource === 'services' && rt.group === '') defaultService(obj);
     if (rt.resource === 'namespaces' && rt.group === '') {
       const name = obj.metadata.name ?? '';
       obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': name };
@@ -376,6 +377,7 @@ export class ApiServerCore {
     }
     const causes = subresource === 'status' ? [] : this.validateMeta(rt, obj, !old);
     if (rt.resource === 'deployments' && rt.group === 'apps' && subresource !== 'status') causes.push(...validateDeployment(obj, old));
+    if (rt.resource === 'services' && rt.group === '' && subresource !== 'status') causes.push(...validateService(obj));
     if (rt.resource === 'customresourcedefinitions') causes.push(...this.validateCrd(obj));
     if (rt.storage === 'events' && !old) causes.push(...validateEvent(rt.group === 'events.k8s.io' ? eventToEventsV1(obj) : obj, rt.group === 'events.k8s.io'));
     if (old?.metadata.deletionTimestamp) {

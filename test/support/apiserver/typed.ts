@@ -13,6 +13,7 @@ const ROOTS: Readonly<Record<string, string>> = {
   '/Namespace': 'V1Namespace',
   '/ConfigMap': 'V1ConfigMap',
   '/Secret': 'V1Secret',
+  '/Service': 'V1Service',
   '/Event': 'CoreV1Event',
   'events.k8s.io/Event': 'CoreV1Event', // stored (and pruned) in the core/v1 form
   'apps/Deployment': 'V1Deployment',
