@@ -119,6 +119,19 @@ describe('spec.autoscaling: the controller and KEDA', () => {
     expect(triggerAuthentication(env, 'orders-kafka')).toBeUndefined();
   });
 
+  it('KEDA uninstalled: back to minReplicas from Kurier and KedaNotInstalled, without a restart', async () => {
+    env = await startEnv({ kedaDiscoveryPeriodMs: 200, extraCrds: [KEDA_CRDS] });
+    await env.api.create(TRIGGERS, env.ns, autoscaled(env, 'orders', { minReplicas: 3, maxReplicas: 6 }));
+    await eventually(() => autoscalingOf(getTrigger(env!.server, env!.ns, 'orders'))?.status === 'True', 'Autoscaling=True');
+    await scaleAsKeda(env, 'orders-kafka', 5);
+    for (const crd of ['scaledobjects.keda.sh', 'triggerauthentications.keda.sh']) {
+      const response = await fetch(`${env.server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`, { method: 'DELETE' });
+      expect(response.status).toBe(200);
+    }
+    await eventually(() => autoscalingOf(getTrigger(env!.server, env!.ns, 'orders'))?.reason === 'KedaNotInstalled', 'KedaNotInstalled');
+    await eventually(() => replicasOf(env!, 'orders-kafka') === 3, 'minReplicas from Kurier');
+  });
+
   it('a TriggerAuthentication from the trigger\'s Secret references, and both objects deleted when spec.autoscaling goes', async () => {
     env = await startEnv({ extraCrds: [KEDA_CRDS] });
     const ref = { name: 'kafka-creds', key: 'password' };
