@@ -119,7 +119,8 @@ describe('spec.autoscaling: the controller and KEDA', () => {
     expect(triggerAuthentication(env, 'orders-kafka')).toBeUndefined();
   });
 
-  it('KEDA uninstalled: back to minReplicas from Kurier and KedaNotInstalled, without a restart', async () => {
+  it('KEDA uninstalled: back to minReplicas from Kurier and KedaNotInstalled, without a restart', async (ctx) => {
+    if (REAL_CLUSTER_KUBECONFIG !== undefined) ctx.skip(KEDA_ABSENT_SKIP);
     env = await startEnv({ kedaDiscoveryPeriodMs: 200, extraCrds: [KEDA_CRDS] });
     await env.api.create(TRIGGERS, env.ns, autoscaled(env, 'orders', { minReplicas: 3, maxReplicas: 6 }));
     await eventually(() => autoscalingOf(getTrigger(env!.server, env!.ns, 'orders'))?.status === 'True', 'Autoscaling=True');
