@@ -10,7 +10,7 @@ import type { KubeObject } from '../../controller/kube.js';
 import type { Trigger } from '../../render/trigger.js';
 import { REAL_CLUSTER_KUBECONFIG, kubeRequest } from '../support/apiserver/real-cluster.js';
 import { repoRoot } from '../support/run-kurier.js';
-import { applies, eventsIn, eventually, getDeployment, getTrigger, kafkaTrigger, readyOf, sleepMs, startEnv, TRIGGERS, type Env } from './harness.js';
+import { applies, editLive, eventsIn, eventually, getDeployment, getTrigger, kafkaTrigger, readyOf, sleepMs, startEnv, TRIGGERS, type Env } from './harness.js';
 
 const KEDA_CRDS = `${repoRoot}test/support/keda-crds.yaml`;
 
@@ -33,19 +33,12 @@ function ownedBy(deployment: KubeObject | undefined, manager: string): string {
   return JSON.stringify(entries.filter((entry) => entry.manager === manager).map((entry) => entry.fieldsV1));
 }
 
-/** Edits a trigger as `kubectl edit` does: read, change, write back, again on 409. */
+/** Edits a trigger as `kubectl edit` does: read from the server, change, write back, again on 409. */
 async function editTrigger(e: Env, name: string, change: (spec: Record<string, unknown>) => void): Promise<void> {
-  for (;;) {
-    const current = await e.api.get(TRIGGERS, e.ns, name);
-    if (current === undefined) throw new Error(`trigger ${name} is gone`);
+  await editLive(() => e.api.get(TRIGGERS, e.ns, name), (current) => {
     change(current['spec'] as Record<string, unknown>);
-    try {
-      await e.api.replace(TRIGGERS, e.ns, name, current);
-      return;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err;
-    }
-  }
+    return e.api.replace(TRIGGERS, e.ns, name, current);
+  }, `trigger ${name}`);
 }
 
 /** Scales the Deployment through its /scale subresource as KEDA's HPA does (an Update by another manager). */

@@ -145,10 +145,10 @@ export async function eventually<T>(probe: () => T | undefined | false | Promise
  * writes again when another writer came first (409 Conflict: on a real cluster kube-controller-manager's
  * status writes and the controller's own land between the read and the write).
  */
-export async function editLive<T, R>(read: () => T | undefined, write: (live: T) => Promise<R>, what: string, timeoutMs = 10_000): Promise<R> {
+export async function editLive<T, R>(read: () => T | undefined | Promise<T | undefined>, write: (live: T) => Promise<R>, what: string, timeoutMs = 10_000): Promise<R> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const live = read();
+    const live = await read();
     if (live === undefined) throw new Error(`cannot edit ${what}: not found`);
     try {
       return await write(structuredClone(live));
