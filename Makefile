@@ -27,7 +27,7 @@ node_modules/.package-lock.json: package-lock.json
 
 setup: node_modules/.package-lock.json ## install the dependencies (npm ci), only when package-lock.json changed
 
-build: setup ## compile TypeScript to dist/ and the one-file bundle dist/kurier.mjs
+build: setup ## compile TypeScript to dist/ and the image bundle (dist/kurier.mjs and its dist/kurier-*.mjs chunks)
 	npm run build && npm run build:bundle
 
 test: setup ## typecheck, lint and the whole suite (npm test)

@@ -7,7 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.js';
 import { ApiWatchdog } from './api-watchdog.js';
 import { KubeEventRecorder, type EventRecorder } from './events.js';
-import { ResilientInformer, runResync, type InformerOptions } from './informers.js';
+import { ownershipOnly, ResilientInformer, runResync, type InformerOptions } from './informers.js';
 import { FunctionTargets, TARGETS_CONFIGMAP_SELECTOR } from './function-targets.js';
 import { OwnedKedaObjects } from './keda-objects.js';
 import { KedaWatch } from './keda-watch.js';
@@ -15,7 +15,7 @@ import { apiResources, closeConnections, CONFIG_MAPS, DEPLOYMENTS, kubeApi, SERV
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import type { Logger } from './logger.js';
 import { createMetrics, ReconcileResult, type ControllerMetrics, type TriggerReadiness } from './metrics.js';
-import { readyCondition } from './status.js';
+import { readyCondition, Reason } from './status.js';
 import {
   LABEL_KIND,
   LABEL_MANAGED_BY,
@@ -25,6 +25,7 @@ import {
   LEGACY_VALUE,
   Outcome,
   Reconciler,
+  SPEC_HASH,
   triggerKey,
   type KindInfo,
   type SpecProblem,
@@ -79,6 +80,11 @@ export class Controller {
   /** kind → namespace ('' = all) → informer */
   readonly #triggerInformers = new Map<string, Map<string, ResilientInformer>>();
   readonly #deploymentInformers = new Map<string, ResilientInformer>();
+  /**
+   * Every other Deployment, reduced to whose it is: with both caches, a name in neither is free, and
+   * the reconciler creates a Deployment without asking the API server first.
+   */
+  readonly #otherDeploymentInformers = new Map<string, ResilientInformer>();
   readonly #legacyInformers: ResilientInformer[] = [];
   /** Services (the targets of fan-out triggers) and the targets ConfigMaps, per watched namespace ('' = all). */
   readonly #serviceInformers = new Map<string, ResilientInformer>();
@@ -155,22 +161,7 @@ export class Controller {
     }
     for (const ns of scopes) {
       this.#watchFanOut(options.kubeConfig, ns, informerOptions);
-      this.#deploymentInformers.set(
-        ns ?? '',
-        new ResilientInformer(
-          options.kubeConfig,
-          this.#api,
-          { ...informerOptions, name: `deployments${ns === undefined ? '' : `@${ns}`}`, resource: DEPLOYMENTS, namespace: ns, labelSelector: `${LABEL_MANAGED_BY}=kurier` },
-          {
-            onChange: (obj) => {
-              this.#enqueueOwner(obj);
-            },
-            onDelete: (obj) => {
-              this.#enqueueOwner(obj);
-            },
-          },
-        ),
-      );
+      this.#watchDeployments(options.kubeConfig, ns, informerOptions);
       if (this.#kinds.has('PulsarTrigger')) {
         this.#legacyInformers.push(
           new ResilientInformer(
@@ -210,6 +201,12 @@ export class Controller {
       kinds: this.#kinds,
       trigger: (kind, namespace, name) => this.#triggerInformer(kind, namespace)?.get(namespace, name) as Trigger | undefined,
       cachedDeployment: (namespace, name) => this.#deploymentInformer(namespace)?.get(namespace, name),
+      otherDeployment: (namespace, name) => {
+        const kurier = this.#deploymentInformer(namespace);
+        const other = this.#otherDeploymentInformers.get('') ?? this.#otherDeploymentInformers.get(namespace);
+        if (kurier?.synced !== true || other?.synced !== true) return { known: false };
+        return { known: true, object: other.get(namespace, name) };
+      },
       inScope: (namespace) => options.namespaces === undefined || options.namespaces.includes(namespace),
       scopeDescription: options.namespaces === undefined ? 'all namespaces' : `watched: ${options.namespaces.join(', ')}`,
       legacyDeployments: () => this.#legacyInformers.flatMap((i) => i.list()),
@@ -227,6 +224,49 @@ export class Controller {
   #servicesIn(namespace: string): KubeObject[] {
     const informer = this.#serviceInformers.get('') ?? this.#serviceInformers.get(namespace);
     return (informer?.list() ?? []).filter((s) => s.metadata.namespace === namespace);
+  }
+
+  /** Informers for Kurier's Deployments in `ns`, and for the others there reduced to whose they are. */
+  #watchDeployments(kubeConfig: KubeConfig, ns: string | undefined, informerOptions: { clock: Clock; log: Logger; restartBaseMs?: number; restartMaxMs?: number }): void {
+    this.#deploymentInformers.set(
+      ns ?? '',
+      new ResilientInformer(
+        kubeConfig,
+        this.#api,
+        { ...informerOptions, name: `deployments${ns === undefined ? '' : `@${ns}`}`, resource: DEPLOYMENTS, namespace: ns, labelSelector: `${LABEL_MANAGED_BY}=kurier` },
+        {
+          onChange: (obj) => {
+            this.#reconciler.observedDeployment(obj);
+            this.#enqueueOwner(obj);
+          },
+          onDelete: (obj) => {
+            this.#reconciler.observedDeployment(obj);
+            this.#enqueueOwner(obj);
+          },
+        },
+      ),
+    );
+    this.#otherDeploymentInformers.set(
+      ns ?? '',
+      new ResilientInformer(
+        kubeConfig,
+        this.#api,
+        {
+          ...informerOptions,
+          name: `other-deployments${ns === undefined ? '' : `@${ns}`}`,
+          resource: DEPLOYMENTS,
+          namespace: ns,
+          labelSelector: `${LABEL_MANAGED_BY}!=kurier`,
+          trim: ownershipOnly([SPEC_HASH]),
+        },
+        {
+          onChange: () => undefined,
+          onDelete: (obj) => {
+            this.#enqueueRefused(obj);
+          },
+        },
+      ),
+    );
   }
 
   /** Informers for fan-out: the Services of `ns` and the targets ConfigMaps this controller writes there. */
@@ -500,6 +540,7 @@ export class Controller {
     return [
       ...[...this.#triggerInformers.values()].flatMap((m) => [...m.values()]),
       ...this.#deploymentInformers.values(),
+      ...this.#otherDeploymentInformers.values(),
       ...this.#legacyInformers,
       ...this.#serviceInformers.values(),
       ...this.#targetsInformers.values(),
@@ -554,6 +595,18 @@ export class Controller {
         if (obj.metadata.namespace !== namespace) continue;
         const key = triggerKey(kind, namespace, obj.metadata.name);
         if (this.#targets.concerns(key, obj as unknown as Trigger, service)) this.queue.add(key);
+      }
+    }
+  }
+
+  /** A Deployment that is not Kurier's went: a trigger refused for its name may now create its own. */
+  #enqueueRefused(deployment: KubeObject): void {
+    const namespace = deployment.metadata.namespace ?? 'default';
+    for (const kind of this.#triggerInformers.keys()) {
+      for (const obj of this.#triggerInformer(kind, namespace)?.list() ?? []) {
+        if (obj.metadata.namespace === namespace && readyCondition((obj as unknown as Trigger).status)?.reason === Reason.DeploymentNotOwned) {
+          this.#enqueueTrigger(kind, obj);
+        }
       }
     }
   }

@@ -19,6 +19,8 @@ export interface InformerOptions {
   /** `undefined` watches every namespace. */
   namespace: string | undefined;
   labelSelector?: string;
+  /** What the cache keeps of each object (default `trimForCache`: everything but managedFields). */
+  trim?: (obj: KubeObject) => KubeObject;
   /** First restart delay after an error. */
   restartBaseMs?: number;
   /** Cap on the restart delay. */
@@ -38,15 +40,40 @@ export function trimForCache<T extends object>(obj: T): T {
 }
 
 /**
+ * Only what tells whose an object is: identity, labels, owner references and the annotations named
+ * in `keep`. For caches of objects that are not Kurier's (many, and changing all the time), where
+ * a full copy would cost memory for nothing.
+ */
+export function ownershipOnly(keep: readonly string[]): (obj: KubeObject) => KubeObject {
+  return (obj) => {
+    const m = obj.metadata;
+    const meta: KubeObject['metadata'] = { name: m.name };
+    if (m.namespace !== undefined) meta.namespace = m.namespace;
+    if (m.uid !== undefined) meta.uid = m.uid;
+    if (m.resourceVersion !== undefined) meta.resourceVersion = m.resourceVersion;
+    if (m.labels !== undefined) meta.labels = m.labels;
+    if (m.ownerReferences !== undefined) meta.ownerReferences = m.ownerReferences;
+    const annotations = Object.entries(m.annotations ?? {}).filter(([k]) => keep.includes(k));
+    if (annotations.length > 0) meta.annotations = Object.fromEntries(annotations);
+    const stub: KubeObject = { metadata: meta };
+    if (obj.apiVersion !== undefined) stub.apiVersion = obj.apiVersion;
+    if (obj.kind !== undefined) stub.kind = obj.kind;
+    return stub;
+  };
+}
+
+/**
  * The informer's watch: asks for bookmarks (so a quiet watch resumes from a recent
  * resourceVersion instead of an old one the server may have compacted), trims objects for the
  * cache, and says when a watch stream is open, which is as good a sign of health as a list.
  */
 class TrimmingWatch extends Watch {
   readonly #onOpen: () => void;
-  constructor(kc: KubeConfig, onOpen: () => void) {
+  readonly #trim: (obj: KubeObject) => KubeObject;
+  constructor(kc: KubeConfig, onOpen: () => void, trim: (obj: KubeObject) => KubeObject) {
     super(kc);
     this.#onOpen = onOpen;
+    this.#trim = trim;
   }
 
   override async watch(
@@ -60,7 +87,8 @@ class TrimmingWatch extends Watch {
       { ...queryParams, allowWatchBookmarks: true },
       (phase, apiObj: object, watchObj?: object) => {
         if (phase !== 'ERROR') this.#onOpen();
-        callback(phase, trimForCache(apiObj), watchObj);
+        // an ERROR event carries a Status, not an object of the watched kind
+        callback(phase, phase === 'ERROR' ? apiObj : this.#trim(apiObj as KubeObject), watchObj);
       },
       done,
     );
@@ -95,9 +123,10 @@ export class ResilientInformer {
     this.#log = options.log;
     this.#baseMs = options.restartBaseMs ?? 1000;
     this.#maxMs = options.restartMaxMs ?? 30_000;
+    const trim = options.trim ?? trimForCache;
     const list = async (): Promise<{ metadata?: { resourceVersion?: string }; items: KubeObject[] }> => {
       const result = await api.list(options.resource, options.namespace, options.labelSelector);
-      for (const item of result.items) trimForCache(item);
+      result.items = result.items.map(trim);
       this.#synced = true;
       this.#onHealthy();
       return result;
@@ -106,9 +135,13 @@ export class ResilientInformer {
     // typed clients, ours returns plain JSON lists
     this.#informer = new ListWatch<KubernetesObject>(
       watchPath(options.resource, options.namespace),
-      new TrimmingWatch(kc, () => {
-        this.#onHealthy();
-      }),
+      new TrimmingWatch(
+        kc,
+        () => {
+          this.#onHealthy();
+        },
+        trim,
+      ),
       list as never,
       false,
       options.labelSelector,

@@ -57,6 +57,12 @@ export interface ReconcilerDeps {
   trigger(kind: string, namespace: string, name: string): Trigger | undefined;
   /** A kurier-managed Deployment as the informer cache holds it. */
   cachedDeployment(namespace: string, name: string): KubeObject | undefined;
+  /**
+   * Any other Deployment of that name (without `app.kubernetes.io/managed-by=kurier`), reduced to
+   * labels and owner references, once a cache of them has synced (`known`). Without it, a name
+   * missing from `cachedDeployment` is asked of the API server before anything is applied there.
+   */
+  otherDeployment?(namespace: string, name: string): { known: false } | { known: true; object: KubeObject | undefined };
   /** True when `namespace` is one this controller watches (every namespace without --namespaces). */
   inScope(namespace: string): boolean;
   /** How the watched namespaces were configured, for messages. */
@@ -108,6 +114,9 @@ type Desired =
   | { desired: KubeObject & { metadata: { name: string; namespace: string } }; dropped: readonly string[] }
   | { reason: Reason; message: string };
 
+/** How long an apply's answer stands in for a Deployment the informer has not reported yet. */
+const APPLIED_TRUSTED_MS = 30_000;
+
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -139,9 +148,19 @@ export class Reconciler {
    * duplicate status write and the 409 Conflict it would get.
    */
   readonly #ownWrites = new Map<string, { stale: Set<string>; trigger: Trigger }>();
+  /**
+   * Deployments (`namespace/name`) as our last apply returned them, until the informer reports them:
+   * a pass that runs before the cache has our write sees what it wrote instead of a free name.
+   */
+  readonly #applied = new Map<string, { deployment: KubeObject; at: number }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
+  }
+
+  /** The Deployment informer saw `deployment` (added, changed or deleted): its cache is now the truth. */
+  observedDeployment(deployment: KubeObject): void {
+    this.#applied.delete(`${deployment.metadata.namespace ?? 'default'}/${deployment.metadata.name}`);
   }
 
   /** Drops every remembered render: the next pass renders each trigger anew (the templates changed). */
@@ -192,7 +211,7 @@ export class Reconciler {
 
   /** Entries kept per trigger and per Deployment (memory that must shrink when triggers go). */
   get remembered(): number {
-    return this.#converged.size + this.#deploymentOf.size + this.#memo.size + this.#ownWrites.size;
+    return this.#converged.size + this.#deploymentOf.size + this.#memo.size + this.#ownWrites.size + this.#applied.size;
   }
 
   #forget(key: string): void {
@@ -200,7 +219,10 @@ export class Reconciler {
     this.#memo.delete(key);
     this.#ownWrites.delete(key);
     const deploymentKey = this.#deploymentOf.get(key);
-    if (deploymentKey !== undefined) this.#converged.delete(deploymentKey);
+    if (deploymentKey !== undefined) {
+      this.#converged.delete(deploymentKey);
+      this.#applied.delete(deploymentKey);
+    }
     this.#deploymentOf.delete(key);
   }
 
@@ -286,8 +308,7 @@ export class Reconciler {
     }
 
     const body: KubeObject = { ...desired, metadata: dropNulls(desired.metadata) };
-    // a Deployment without our labels is not in the cache: ask before applying over someone else's
-    let live = this.#d.cachedDeployment(target.namespace, target.name) ?? (await this.#d.api.get(DEPLOYMENTS, target.namespace, target.name));
+    let live = await this.#live(target.namespace, target.name);
     if (live === undefined) {
       if (this.#hadDeployment(key, trigger, deploymentKey) && !(await this.#isCurrent(kind, trigger))) {
         // the cache still holds a trigger that is gone: re-creating would only feed the garbage collector
@@ -355,12 +376,40 @@ export class Reconciler {
     return this.#writeStatus(kind, trigger, buildStatus(trigger, observation, rfc3339(this.#d.clock.now())));
   }
 
+  /**
+   * The Deployment at that name as far as the caches know it, without a request when they can tell:
+   * Kurier's own Deployments, the one our last apply returned while the cache lags behind it, or
+   * whoever else's (reduced to labels and owner references). A name in none of them is free. Only
+   * when the caches of other Deployments cannot tell is the API server asked, so that an apply
+   * never lands on someone else's Deployment.
+   */
+  async #live(namespace: string, name: string): Promise<KubeObject | undefined> {
+    const deploymentKey = `${namespace}/${name}`;
+    const cached = this.#d.cachedDeployment(namespace, name);
+    if (cached !== undefined) {
+      this.#applied.delete(deploymentKey);
+      return cached;
+    }
+    const applied = this.#applied.get(deploymentKey);
+    if (applied !== undefined) {
+      if (this.#d.clock.now() - applied.at < APPLIED_TRUSTED_MS) return applied.deployment;
+      // the informer never reported it (it may have been deleted while it was down): look again
+      this.#applied.delete(deploymentKey);
+    }
+    const other = this.#d.otherDeployment?.(namespace, name) ?? { known: false };
+    if (other.known) return other.object;
+    return this.#d.api.get(DEPLOYMENTS, namespace, name);
+  }
+
   /** Server-side apply of the rendered Deployment: writes only the fields Kurier owns. */
   async #apply(key: string, deploymentKey: string, body: KubeObject): Promise<KubeObject> {
     const [namespace = '', name = ''] = deploymentKey.split('/');
     const live = await this.#d.api.apply(DEPLOYMENTS, namespace, name, body);
     this.#converged.set(deploymentKey, contentHash(writable(live)));
     this.#deploymentOf.set(key, deploymentKey);
+    if (this.#d.cachedDeployment(namespace, name)?.metadata.resourceVersion !== live.metadata.resourceVersion) {
+      this.#applied.set(deploymentKey, { deployment: trimForCache(live), at: this.#d.clock.now() });
+    }
     return live;
   }
 
@@ -509,6 +558,7 @@ export class Reconciler {
     if (live === undefined || !this.#owns(live, trigger, crossNamespace)) return;
     if (await this.#d.api.delete(DEPLOYMENTS, place.namespace, place.name)) {
       this.#converged.delete(`${place.namespace}/${place.name}`);
+      this.#applied.delete(`${place.namespace}/${place.name}`);
       await this.#d.events.record(
         this.#subject(trigger),
         EventType.Normal,

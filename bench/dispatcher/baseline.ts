@@ -4,13 +4,14 @@
  * requeue otherwise. No retries with backoff, no headers beyond the content type, no metrics, no
  * logs. Run as its own process by run.ts, like the dispatcher, so both get the same CPU share.
  *
- * Env: BENCH_BROKER (nats|rabbitmq), BENCH_URL, BENCH_FUNCTION_URL, BENCH_CONCURRENCY;
- * NATS: BENCH_STREAM, BENCH_SUBJECT, BENCH_CONSUMER, BENCH_MAX_ACK_PENDING (default CONCURRENCY);
- * RabbitMQ: BENCH_QUEUE.
+ * Env: BENCH_BROKER (nats|rabbitmq|kafka), BENCH_URL (Kafka: the bootstrap list), BENCH_FUNCTION_URL,
+ * BENCH_CONCURRENCY; NATS: BENCH_STREAM, BENCH_SUBJECT, BENCH_CONSUMER, BENCH_MAX_ACK_PENDING (default
+ * CONCURRENCY); RabbitMQ: BENCH_QUEUE; Kafka: BENCH_TOPIC, BENCH_GROUP, BENCH_PARTITIONS.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import amqp from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
 import { AckPolicy, connect } from 'nats';
 
 function required(name: string): string {
@@ -117,7 +118,64 @@ async function runRabbit(): Promise<() => Promise<void>> {
   };
 }
 
-const stop = broker === 'nats' ? await runNats() : await runRabbit();
+/**
+ * Kafka: a fresh consumer group reading the topic from the beginning, kafkajs' default timeouts.
+ * At 1 in flight, `eachMessage`: kafkajs resolves a record's offset once eachMessage returned (after
+ * the 2xx) and commits the resolved offsets after each batch. Above 1, `eachBatch` with every
+ * partition consumed concurrently and one limit of n POSTs in flight shared by all of them: a
+ * batch's records are POSTed as slots free (within a partition too, so n in flight does not depend
+ * on the partition count), and the batch's last offset is resolved — committed by kafkajs after the
+ * batch — only once every record of it was answered 2xx. Kafka has no nak: a failed POST is sent
+ * again at once.
+ */
+async function runKafka(): Promise<() => Promise<void>> {
+  const kafka = new Kafka({ clientId: 'kurier-bench-baseline', brokers: url.split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: required('BENCH_GROUP') });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [required('BENCH_TOPIC')], fromBeginning: true });
+  const deliver = async (value: Buffer | null): Promise<void> => {
+    const payload = value ?? Buffer.alloc(0);
+    while (!ok(await post(payload).catch(() => 0))) { /* again, at once */ }
+  };
+  if (concurrency === 1) {
+    await consumer.run({ eachMessage: ({ message }) => deliver(message.value) });
+  } else {
+    let free = concurrency;
+    const waiting: (() => void)[] = [];
+    const acquire = (): Promise<void> | undefined => {
+      if (free > 0) {
+        free -= 1;
+        return undefined;
+      }
+      return new Promise((resolve) => waiting.push(resolve));
+    };
+    const release = (): void => {
+      const next = waiting.shift();
+      if (next === undefined) free += 1;
+      else next();
+    };
+    await consumer.run({
+      partitionsConsumedConcurrently: Number(required('BENCH_PARTITIONS')),
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => {
+        const posts: Promise<void>[] = [];
+        let last: string | undefined;
+        for (const message of payload.batch.messages) {
+          if (!payload.isRunning() || payload.isStale()) break;
+          await acquire();
+          posts.push(deliver(message.value).finally(release));
+          last = message.offset;
+          await payload.heartbeat();
+        }
+        await Promise.all(posts);
+        if (last !== undefined) payload.resolveOffset(last);
+      },
+    });
+  }
+  return () => consumer.disconnect();
+}
+
+const stop = broker === 'nats' ? await runNats() : broker === 'kafka' ? await runKafka() : await runRabbit();
 process.stdout.write('baseline consuming\n');
 process.once('SIGTERM', () => {
   void stop().finally(() => process.exit(0));

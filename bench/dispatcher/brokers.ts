@@ -1,25 +1,32 @@
 /**
- * The two brokers as the benchmark uses them: a fresh JetStream stream or RabbitMQ queue per run,
- * a backlog published up front (confirmed by the broker), paced publishes for latency, and cleanup.
+ * The brokers as the benchmark uses them: a fresh JetStream stream, RabbitMQ queue or Kafka topic
+ * per run, a backlog published up front (confirmed by the broker), paced publishes for latency, and
+ * cleanup.
  */
 import amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { Partitioners } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { connect } from 'nats';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { performance } from 'node:perf_hooks';
+import { createTopic, startKafka, testKafka, TEST_PARTITIONS } from '../../test/support/kafka-mock.js';
+import type { KafkaTestCluster } from '../../test/support/kafka-mock.js';
 
-export type BrokerName = 'nats' | 'rabbitmq';
+export const BROKER_NAMES = ['nats', 'rabbitmq', 'kafka'] as const;
+export type BrokerName = (typeof BROKER_NAMES)[number];
 
-/** Where one run's messages live: a stream and its subject, or a queue. */
+/** Where one run's messages live: a stream and its subject, a queue, or a topic. */
 export interface Destination {
   readonly broker: BrokerName;
   readonly name: string;
-  /** JetStream subject (NATS) or queue name (RabbitMQ). */
+  /** JetStream subject (NATS), queue name (RabbitMQ) or topic (Kafka). */
   readonly address: string;
 }
 
 export interface Broker {
   readonly name: BrokerName;
+  /** What a consumer connects to: a URL, or Kafka's comma-separated bootstrap list. */
   readonly url: string;
   create(runId: string): Promise<Destination>;
   /** Publishes `count` messages numbered from `from`, waits until the broker confirmed all. */
@@ -150,8 +157,87 @@ class RabbitBroker implements Broker {
   }
 }
 
-/** Connects to the broker; rejects with a clear line when it is not there. */
+/** Partitions of every benchmark topic (the mock creates each topic with this many on first use). */
+export const KAFKA_PARTITIONS = TEST_PARTITIONS;
+/** Records per produce request of the backlog. */
+const KAFKA_PRODUCE_CHUNK = 500;
+
+/**
+ * librdkafka's mock cluster, started through `kcat` by the tests' helper (or `KAFKA_BROKERS`): a
+ * fresh topic per run, records spread evenly over its partitions, every produce request acked by
+ * all in-sync replicas (acks -1). The mock has no CreateTopics and no DeleteTopics: a topic is
+ * created by the metadata request of {@link createTopic} and lives until the mock stops.
+ */
+class KafkaBroker implements Broker {
+  readonly name = 'kafka' as const;
+  readonly url: string;
+  private readonly cluster: KafkaTestCluster;
+  private readonly producer: Producer;
+
+  constructor(cluster: KafkaTestCluster, producer: Producer) {
+    this.cluster = cluster;
+    this.url = cluster.brokers.join(',');
+    this.producer = producer;
+  }
+
+  async create(runId: string): Promise<Destination> {
+    const topic = `kurier-bench.${runId}`;
+    await createTopic(this.cluster, topic);
+    return { broker: 'kafka', name: topic, address: topic };
+  }
+
+  async publishBacklog(destination: Destination, runId: string, from: number, count: number): Promise<void> {
+    for (let start = from; start < from + count; start += KAFKA_PRODUCE_CHUNK) {
+      const end = Math.min(from + count, start + KAFKA_PRODUCE_CHUNK);
+      const messages = Array.from({ length: end - start }, (_, i) => this.record(runId, start + i));
+      await this.producer.send({ topic: destination.address, acks: -1, messages });
+    }
+  }
+
+  async publishOne(destination: Destination, runId: string, seq: number): Promise<void> {
+    await this.producer.send({ topic: destination.address, acks: -1, messages: [this.record(runId, seq)] });
+  }
+
+  async remove(destination: Destination): Promise<void> {
+    if (!this.cluster.real) return;
+    const admin = testKafka(this.cluster, 'kurier-bench-publisher').admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [destination.address] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+    await this.cluster.stop();
+  }
+
+  private record(runId: string, seq: number): { value: Buffer; partition: number } {
+    return { value: body(runId, seq), partition: seq % KAFKA_PARTITIONS };
+  }
+}
+
+async function openKafka(): Promise<Broker> {
+  const cluster = await startKafka();
+  try {
+    for (const address of cluster.brokers) {
+      const host = address.slice(0, address.lastIndexOf(':'));
+      if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`the benchmark only talks to 127.0.0.1, not KAFKA_BROKERS entry ${address}`);
+    }
+    const producer = testKafka(cluster, 'kurier-bench-publisher').producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    return new KafkaBroker(cluster, producer);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+/**
+ * Connects to the broker at `url`; Kafka ignores it and starts the mock cluster (or uses
+ * `KAFKA_BROKERS`). Rejects with a clear line when the broker (or `kcat`) is not there.
+ */
 export async function openBroker(name: BrokerName, url: string): Promise<Broker> {
+  if (name === 'kafka') return openKafka();
   if (name === 'nats') {
     const nc = await connect({ servers: url, name: 'kurier-bench-publisher', timeout: 3_000 });
     return new NatsBroker(url, nc, await nc.jetstreamManager());

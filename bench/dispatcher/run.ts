@@ -1,8 +1,9 @@
 /**
  * Dispatcher throughput against a hand-written baseline, side by side in one run.
  *
- * For each broker (NATS JetStream, RabbitMQ) and each concurrency, and `--repeat` times with the
- * order alternating: publish `--messages` small JSON messages up front into a fresh stream/queue,
+ * For each broker (NATS JetStream, RabbitMQ, Kafka on librdkafka's mock cluster started through
+ * `kcat`) and each concurrency, and `--repeat` times with the order alternating: publish
+ * `--messages` small JSON messages up front into a fresh stream/queue/topic,
  * start the consumer as a child process — the real `kurier dispatch <source>`, or the raw
  * consume-and-POST loop in baseline.ts — and time from the first request reaching the local
  * function to the last distinct message answered 2xx. Then `--latency` messages are published
@@ -11,7 +12,7 @@
  * `--fail-fraction` of the requests and counts what is missing. Prints; asserts nothing.
  *
  *   npm run bench:dispatcher [-- --messages 3000 --repeat 3 --concurrency 1,32
- *                                --brokers nats,rabbitmq --latency 100 --fail-fraction 0.1 --cpu-prof DIR]
+ *                                --brokers nats,rabbitmq,kafka --latency 100 --fail-fraction 0.1 --cpu-prof DIR]
  *
  * --cpu-prof DIR writes a V8 profile of every consumer process (summarise with profile-summary.ts);
  * --candidate DIR also runs the dispatcher of another tree (a patched copy, a tsc build with bin/ and
@@ -45,7 +46,7 @@ import { argv, execPath, pid as ownPid } from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { DispatcherProcess } from '../../test/support/dispatcher-process.js';
 import { repoRoot } from '../../test/support/run-kurier.js';
-import { openBroker, publishPaced, setBodyShape } from './brokers.js';
+import { BROKER_NAMES, KAFKA_PARTITIONS, openBroker, publishPaced, setBodyShape } from './brokers.js';
 import type { Broker, BrokerName, Destination } from './brokers.js';
 import { BenchFunction } from './function-server.js';
 
@@ -69,9 +70,9 @@ const LATENCY_INTERVAL_MS = 4;
 const FAIL_FRACTION = numberOption('fail-fraction', 0.1);
 const CONCURRENCIES = (option('concurrency') ?? '1,32').split(',').map(Number);
 if (CONCURRENCIES.some((c) => !Number.isInteger(c) || c < 1 || c > 10_000)) throw new Error(`--concurrency takes integers 1..10000, comma-separated, got "${option('concurrency') ?? ''}"`);
-const isBroker = (name: string): name is BrokerName => name === 'nats' || name === 'rabbitmq';
+const isBroker = (name: string): name is BrokerName => (BROKER_NAMES as readonly string[]).includes(name);
 const BROKERS = (option('brokers') ?? 'nats,rabbitmq').split(',').filter(isBroker);
-if (BROKERS.length === 0) throw new Error(`--brokers takes nats and/or rabbitmq, got "${option('brokers') ?? ''}"`);
+if (BROKERS.length === 0) throw new Error(`--brokers takes ${BROKER_NAMES.join(', ')} (comma-separated), got "${option('brokers') ?? ''}"`);
 const CPU_PROF_DIR = option('cpu-prof');
 const CANDIDATE = option('candidate');
 const TRACING = argv.includes('--tracing');
@@ -102,6 +103,8 @@ type Kind = 'dispatcher' | 'candidate' | 'traced' | 'baseline';
 
 interface Config {
   readonly broker: BrokerName;
+  /** What the consumer connects to (Broker.url). */
+  readonly url: string;
   readonly concurrency: number;
   readonly failFraction: number;
 }
@@ -174,13 +177,17 @@ function dispatcherEnv(config: Config, destination: Destination, runId: string, 
   env.NODE_OPTIONS = nodeOptions.join(' ').trim();
   if (config.broker === 'nats') {
     Object.assign(env, {
-      NATS_URL,
+      NATS_URL: config.url,
       NATS_SUBJECT: destination.address,
       NATS_JETSTREAM_STREAM: destination.name,
       NATS_JETSTREAM_CONSUMER: `bench-${runId}`,
     });
+  } else if (config.broker === 'kafka') {
+    // A fresh group per run, reading the backlog produced before it joined; kafkajs' default
+    // session, rebalance and heartbeat timeouts, as the baseline's consumer has.
+    Object.assign(env, { KAFKA_BROKERS: config.url, KAFKA_TOPIC: destination.address, KAFKA_GROUP_ID: `bench-${runId}`, KAFKA_FROM_BEGINNING: 'true' });
   } else {
-    Object.assign(env, { RABBITMQ_URL, RABBITMQ_QUEUE: destination.address });
+    Object.assign(env, { RABBITMQ_URL: config.url, RABBITMQ_QUEUE: destination.address });
   }
   return env;
 }
@@ -275,13 +282,16 @@ function startBaseline(config: Config, destination: Destination, runId: string, 
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     BENCH_BROKER: config.broker,
-    BENCH_URL: config.broker === 'nats' ? NATS_URL : RABBITMQ_URL,
+    BENCH_URL: config.url,
     BENCH_FUNCTION_URL: functionUrl,
     BENCH_CONCURRENCY: String(config.concurrency),
     BENCH_STREAM: destination.name,
     BENCH_SUBJECT: destination.address,
     BENCH_CONSUMER: `bench-${runId}`,
     BENCH_QUEUE: destination.address,
+    BENCH_TOPIC: destination.address,
+    BENCH_GROUP: `bench-${runId}`,
+    BENCH_PARTITIONS: String(KAFKA_PARTITIONS),
     NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '',
   };
   if (process.env.BENCH_MAX_ACK_PENDING !== undefined) env.BENCH_MAX_ACK_PENDING = process.env.BENCH_MAX_ACK_PENDING;
@@ -290,7 +300,9 @@ function startBaseline(config: Config, destination: Destination, runId: string, 
   // with --bundle neither has a loader (Node strips baseline.ts's types itself).
   const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=baseline-${runId}.cpuprofile`];
   const loader = BUNDLE ? ['--no-warnings=ExperimentalWarning'] : ['--import', 'tsx'];
-  return startChild([...profile, ...loader, `${repoRoot}bench/dispatcher/baseline.ts`], env, repoRoot);
+  // kafkajs' TimeoutNegativeWarning at every start (the dispatcher drops it too: dispatchers/kafka/quiet-kafkajs.ts).
+  const quiet = config.broker === 'kafka' ? ['--disable-warning=TimeoutNegativeWarning'] : [];
+  return startChild([...profile, ...loader, ...quiet, `${repoRoot}bench/dispatcher/baseline.ts`], env, repoRoot);
 }
 
 async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunction, index: number): Promise<Result> {
@@ -409,7 +421,8 @@ async function main(): Promise<void> {
   const brokers = new Map<BrokerName, Broker>();
   for (const name of BROKERS) {
     try {
-      brokers.set(name, await openBroker(name, name === 'nats' ? NATS_URL : RABBITMQ_URL));
+      brokers.set(name, await openBroker(name, name === 'nats' ? NATS_URL : name === 'rabbitmq' ? RABBITMQ_URL : ''));
+      if (name === 'kafka') process.stderr.write(`kafka: librdkafka's mock cluster at ${brokers.get(name)?.url ?? ''} (not Apache Kafka), ${String(KAFKA_PARTITIONS)} partitions per topic\n`);
     } catch (error) {
       process.stderr.write(`skipping ${name}: cannot connect (${error instanceof Error ? error.message : String(error)})\n`);
     }
@@ -424,7 +437,7 @@ async function main(): Promise<void> {
   try {
     for (const [name, broker] of brokers) {
       for (const concurrency of CONCURRENCIES) {
-        const config: Config = { broker: name, concurrency, failFraction: 0 };
+        const config: Config = { broker: name, url: broker.url, concurrency, failFraction: 0 };
         const results: Result[] = [];
         for (let repeat = 0; repeat < REPEAT; repeat += 1) {
           const kinds: Kind[] = ['dispatcher', ...(CANDIDATE === undefined ? [] : ['candidate' as const]), ...(TRACING ? ['traced' as const] : []), 'baseline'];
@@ -449,7 +462,7 @@ async function main(): Promise<void> {
     const failing = brokers.get('nats') ?? [...brokers.values()][0];
     if (FAIL_FRACTION > 0 && failing !== undefined) {
       const concurrency = Math.max(...CONCURRENCIES);
-      const config: Config = { broker: failing.name, concurrency, failFraction: FAIL_FRACTION };
+      const config: Config = { broker: failing.name, url: failing.url, concurrency, failFraction: FAIL_FRACTION };
       const result = await runOnce('dispatcher', config, failing, fn, index++);
       console.log('');
       console.log(

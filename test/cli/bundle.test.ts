@@ -16,7 +16,7 @@ async function runBundle(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{
   }
 }
 
-describe('the image bundle (npm run build:bundle → dist/kurier.mjs)', () => {
+describe('the image bundle (npm run build:bundle → dist/kurier.mjs and its chunks)', () => {
   beforeAll(async () => {
     await run('npm', ['run', '--silent', 'build:bundle'], { cwd: repoRoot });
   }, 60_000);

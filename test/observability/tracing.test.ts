@@ -169,7 +169,7 @@ describe('the image bundle (dist/kurier.mjs is what images run)', () => {
     const outDir = await mkdtemp(join(tmpdir(), 'kurier-bundle-'));
     cleanup.push(() => rm(outDir, { recursive: true, force: true }));
     const bundle = join(outDir, 'kurier.mjs');
-    await promisify(execFile)('npm', ['run', '--silent', 'build:bundle', '--', `--outfile=${bundle}`], { cwd: repoRoot });
+    await promisify(execFile)('npm', ['run', '--silent', 'build:bundle', '--', `--outdir=${outDir}`], { cwd: repoRoot });
     const child = spawn(process.execPath, [bundle, 'dispatch', 'nats'], {
       cwd: repoRoot,
       env: { PATH: process.env['PATH'] ?? '', METRICS_PORT: '0', OTEL_BSP_SCHEDULE_DELAY: '50', ...s.env },
