@@ -422,7 +422,6 @@ async function main(): Promise<void> {
   for (const name of BROKERS) {
     try {
       brokers.set(name, await openBroker(name, name === 'nats' ? NATS_URL : name === 'rabbitmq' ? RABBITMQ_URL : ''));
-      if (name === 'kafka') process.stderr.write(`kafka: librdkafka's mock cluster at ${brokers.get(name)?.url ?? ''} (not Apache Kafka), ${String(KAFKA_PARTITIONS)} partitions per topic\n`);
     } catch (error) {
       process.stderr.write(`skipping ${name}: cannot connect (${error instanceof Error ? error.message : String(error)})\n`);
     }
