@@ -308,7 +308,7 @@ export class ApiServerCore {
       const existing = this.store.get(rt.storage, undefined, obj.metadata.name ?? '');
       const target: Target = { rt, namespace: undefined, name: obj.metadata.name, subresource: undefined };
       const ctx = { manager: 'apiserver-double', fieldValidation: 'Strict' as FieldValidation, warnings: [], dryRun: false };
-      out.push(existing ? this.writeUpdate(target, existing, obj, ctx, 'update') : this.writeCreate(target, obj, ctx));
+      out.push(clone(existing ? this.writeUpdate(target, existing, obj, ctx, 'update') : this.writeCreate(target, obj, ctx)));
     }
     return out;
   }
@@ -438,8 +438,9 @@ export class ApiServerCore {
       obj.metadata.managedFields = owned.metadata.managedFields;
     } else trackUpdate({ old: undefined, next: obj, manager: ctx.manager, types: this.fieldTypes(rt), apiVersion: apiVersionOf(rt), scope: rt.statusSubresource ? 'main' : 'all', now: now() });
     if (ctx.dryRun) return this.presentView(rt, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } });
-    const stored = this.store.put(rt.storage, obj);
-    if (rt.resource === 'customresourcedefinitions') this.registerCrd(stored);
+    // obj is this request's own copy: the store keeps it, and the answer is serialised at once
+    const stored = this.store.putOwned(rt.storage, obj);
+    if (rt.resource === 'customresourcedefinitions') this.registerCrd(clone(stored));
     this.scheduleGc();
     return this.presentView(rt, stored);
   }
@@ -519,8 +520,8 @@ export class ApiServerCore {
       this.afterRemove(rt, gone);
       return this.presentView(rt, gone);
     }
-    const stored = this.store.put(rt.storage, next);
-    if (rt.resource === 'customresourcedefinitions') this.registerCrd(stored);
+    const stored = this.store.putOwned(rt.storage, next);
+    if (rt.resource === 'customresourcedefinitions') this.registerCrd(clone(stored));
     this.scheduleGc();
     return this.presentView(rt, stored);
   }
@@ -626,8 +627,12 @@ export class ApiServerCore {
     for (const { storage, key } of batch) {
       const rt = this.typeForStorage(storage);
       if (!rt) continue;
-      const current = this.store.at(storage, key);
-      if (!current) continue;
+      const stored = this.store.peek(storage, key);
+      if (!stored) continue;
+      // most of what changed (a new Deployment, a status write) has every owner and is not being deleted
+      const owners = stored.metadata.ownerReferences ?? [];
+      if (!stored.metadata.deletionTimestamp && owners.every((r) => this.ownerExists(r, stored))) continue;
+      const current = clone(stored);
       const refs = current.metadata.ownerReferences ?? [];
       if (refs.length > 0 && !current.metadata.deletionTimestamp) {
         const present = refs.filter((r) => this.ownerExists(r, current));
