@@ -8,6 +8,7 @@
  * BENCH_CONCURRENCY; NATS: BENCH_STREAM, BENCH_SUBJECT, BENCH_CONSUMER, BENCH_MAX_ACK_PENDING (default
  * CONCURRENCY); RabbitMQ: BENCH_QUEUE; Kafka: BENCH_TOPIC, BENCH_GROUP, BENCH_PARTITIONS.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import amqp from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
@@ -28,12 +29,28 @@ const target = new URL(required('BENCH_FUNCTION_URL'));
 const concurrency = Number(required('BENCH_CONCURRENCY'));
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 
+/**
+ * With BENCH_FULL_HEADERS=1: the request shape the dispatcher sends (a fresh event id and time per
+ * message, the kubeless and CloudEvents headers), to show what those headers cost a plain loop.
+ */
+function fullHeaders(length: number): Record<string, string | number> {
+  const id = randomUUID();
+  const time = new Date().toISOString();
+  const source = process.env.BENCH_BROKER ?? 'nats';
+  return {
+    'content-type': 'text/plain', 'event-id': id, 'event-type': 'text/plain', 'event-time': time,
+    'event-namespace': `${source}triggers.kubeless.io`, 'event-topic': 'bench', 'event-name': 'bench',
+    'ce-specversion': '1.0', 'ce-id': id, 'ce-source': `/apis/kurier.dev/v1alpha1/namespaces/default/${source}triggers/bench`,
+    'ce-type': `dev.kurier.${source}.message`, 'ce-time': time, 'ce-subject': 'bench', 'content-length': length,
+  };
+}
+
 function post(payload: Uint8Array): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(target, {
       method: 'POST',
       agent,
-      headers: { 'content-type': 'application/json', 'content-length': payload.length },
+      headers: process.env.BENCH_FULL_HEADERS === '1' ? fullHeaders(payload.length) : { 'content-type': 'application/json', 'content-length': payload.length },
     });
     req.on('error', reject);
     req.on('response', (res) => {

@@ -225,6 +225,8 @@ async function openKafka(): Promise<Broker> {
     }
     const producer = testKafka(cluster, 'kurier-bench-publisher').producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
+    const what = cluster.real ? 'the cluster at KAFKA_BROKERS' : "librdkafka's mock cluster (not Apache Kafka)";
+    process.stderr.write(`kafka: ${what} at ${cluster.brokers.join(',')}, ${String(KAFKA_PARTITIONS)} partitions per topic\n`);
     return new KafkaBroker(cluster, producer);
   } catch (error) {
     await cluster.stop();

@@ -295,6 +295,7 @@ function startBaseline(config: Config, destination: Destination, runId: string, 
     NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '',
   };
   if (process.env.BENCH_MAX_ACK_PENDING !== undefined) env.BENCH_MAX_ACK_PENDING = process.env.BENCH_MAX_ACK_PENDING;
+  if (process.env.BENCH_FULL_HEADERS !== undefined) env.BENCH_FULL_HEADERS = process.env.BENCH_FULL_HEADERS;
   // The same loader as bin/kurier.js uses for the dispatcher (tsx), so both pay the same start-up and memory for it;
   // with --bundle neither has a loader (Node strips baseline.ts's types itself).
   const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=baseline-${runId}.cpuprofile`];
@@ -421,7 +422,6 @@ async function main(): Promise<void> {
   for (const name of BROKERS) {
     try {
       brokers.set(name, await openBroker(name, name === 'nats' ? NATS_URL : name === 'rabbitmq' ? RABBITMQ_URL : ''));
-      if (name === 'kafka') process.stderr.write(`kafka: librdkafka's mock cluster at ${brokers.get(name)?.url ?? ''} (not Apache Kafka), ${String(KAFKA_PARTITIONS)} partitions per topic\n`);
     } catch (error) {
       process.stderr.write(`skipping ${name}: cannot connect (${error instanceof Error ? error.message : String(error)})\n`);
     }

@@ -16,6 +16,8 @@ import type { CommitOffset, TopicPartition } from './offset-tracker.js';
 const PARTITIONS_CONSUMED_CONCURRENTLY = 32;
 /** How long close() keeps retrying a refused final commit (the runtime's close budget is 5 s). */
 const SHUTDOWN_COMMIT_RETRY_MS = 4_000;
+/** What a heartbeat tick resolves with, to tell it from the awaited work's result. */
+const HEARTBEAT_DUE: unique symbol = Symbol('heartbeat due');
 
 export interface KafkaAdapterDependencies {
   /** A kafkajs client; built from the configuration when absent. */
@@ -224,7 +226,8 @@ export class KafkaAdapter implements SourceAdapter {
         payload.resolveOffset(record.offset);
         continue;
       }
-      if (!(await this.waitForWindow(topic, partition, heartbeat))) {
+      // The common case, room in the window, without an async call per record.
+      if (!this.withinBounds(topic, partition) && !(await this.waitForWindow(topic, partition, heartbeat))) {
         this.pausePartition(topic, partition);
         return;
       }
@@ -273,13 +276,25 @@ export class KafkaAdapter implements SourceAdapter {
     }
   }
 
-  /** Waits for `work`, heartbeating so a long wait never costs the group membership. */
+  /**
+   * Waits for `work`, heartbeating so a long wait never costs the group membership. The tick's
+   * timer is cleared as soon as `work` settles: one per record, it would otherwise stay armed for a
+   * whole heartbeat interval (thousands of live timers at a few thousand records per second).
+   */
   private async withHeartbeat<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
-    const pending = Symbol('pending');
     for (;;) {
-      const tick = unrefDelay(this.config.heartbeatIntervalMs).then(() => pending);
-      const result = await Promise.race([work, tick]);
-      if (result !== pending) return result as T;
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<typeof HEARTBEAT_DUE>((resolve) => {
+        timer = setTimeout(resolve, this.config.heartbeatIntervalMs, HEARTBEAT_DUE);
+        timer.unref();
+      });
+      let result: T | typeof HEARTBEAT_DUE;
+      try {
+        result = await Promise.race([work, tick]);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (result !== HEARTBEAT_DUE) return result;
       await heartbeat();
     }
   }
@@ -317,7 +332,8 @@ export class KafkaAdapter implements SourceAdapter {
 
   private progress(topic: string, partition: number): void {
     const key = keyOf(topic, partition);
-    for (const wake of [...(this.progressWaiters.get(key) ?? [])]) wake();
+    const waiters = this.progressWaiters.get(key);
+    if (waiters !== undefined && waiters.size > 0) for (const wake of [...waiters]) wake();
     if (this.backpressured.has(key) && this.hasRoom(topic, partition)) this.resumePartition(topic, partition);
     this.scheduleCommit();
   }

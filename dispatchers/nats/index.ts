@@ -383,7 +383,30 @@ export class NatsAdapter implements SourceAdapter {
     if (this.messages !== undefined) {
       await this.messages.close();
       // The server has seen the unsubscribe: it delivers nothing more into this pull.
-      if (this.nc !== undefined && !this.nc.isClosed()) await this.nc.flush();
+      if (this.nc !== undefined && !this.nc.isClosed()) {
+        await this.nc.flush();
+        await this.dropStalePulls(this.nc);
+      }
+    }
+  }
+
+  /**
+   * Makes the server forget this dispatcher's pull requests before anything is released. Until they
+   * expire the server keeps them, and nats-server before the fix of April 2024 (nats-server commit
+   * b0d1b4f, "only decrement o.sseq if it is not a redelivery"; Debian 12 ships 2.9.10) mishandles a
+   * released message it finds no live pull for: it steps its stream cursor back and later delivers the
+   * message before it once more, even if that one was acknowledged. A consumer info request makes the
+   * server drop the pull requests nobody listens to any more (`processWaiting`), so a released message
+   * waits for a live pull of this or another replica instead.
+   */
+  private async dropStalePulls(nc: NatsConnection): Promise<void> {
+    const jetstream = this.config.jetstream;
+    if (jetstream === undefined) return;
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.consumers.info(jetstream.stream, jetstream.consumer);
+    } catch (error) {
+      this.context.logger.debug({ err: errorText(error) }, 'could not ask JetStream to drop stale pull requests');
     }
   }
 

@@ -71,6 +71,14 @@ export function amqpMessage(msg: ConsumeMessage, queue: string, dropped: Dropped
   };
 }
 
+/**
+ * Outside `ordered` mode the default prefetch is this many times `DELIVERY_MAX_IN_FLIGHT`: when a
+ * slot frees, the next message is already here instead of one broker round trip (ack → next
+ * delivery) away. The pipeline still bounds the POSTs in flight; the messages waiting for a slot
+ * stay unacknowledged, so the broker redelivers them if the dispatcher dies.
+ */
+export const RABBITMQ_WINDOW_FACTOR = 2;
+
 interface Session {
   readonly connection: ChannelModel;
   readonly channel: Channel;
@@ -113,8 +121,14 @@ export class RabbitMQAdapter implements SourceAdapter {
     this.context = context;
   }
 
+  /**
+   * RABBITMQ_PREFETCH, else DELIVERY_MAX_IN_FLIGHT in `ordered` mode and
+   * {@link RABBITMQ_WINDOW_FACTOR} × DELIVERY_MAX_IN_FLIGHT otherwise.
+   */
   private get prefetch(): number {
-    return this.config.prefetch ?? this.context.delivery?.maxInFlight ?? 1;
+    if (this.config.prefetch !== undefined) return this.config.prefetch;
+    const maxInFlight = this.context.delivery?.maxInFlight ?? 1;
+    return (this.context.delivery?.ordering ?? 'ordered') === 'ordered' ? maxInFlight : RABBITMQ_WINDOW_FACTOR * maxInFlight;
   }
 
   async start(pipeline: Pipeline): Promise<void> {

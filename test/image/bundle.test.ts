@@ -4,17 +4,19 @@
  * directory of its own outside the repository, laid out as the image's /app (dist/, templates/,
  * crd.yaml; no node_modules).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectNats, createStream, deleteStream, SHARED_NATS, uniqueName } from '../dispatchers/nats/helpers.js';
+import { connectNats, createStream, deleteStream, publishNumbered, SHARED_NATS, uniqueName } from '../dispatchers/nats/helpers.js';
+import { FunctionServer } from '../support/function-server.js';
 import { repoRoot } from '../support/run-kurier.js';
+import { numberOf, tally } from '../support/stream-tally.js';
 
 const run = promisify(execFile);
 const RABBITMQ = process.env['RABBITMQ_TEST_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -34,6 +36,7 @@ function inputName(path: string): string {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kurier-bundle-'));
+  await chmod(work, 0o755); // readable by UID 65532, as /app is in the image
   outDir = join(work, 'dist');
   bundle = join(outDir, 'kurier.mjs');
   const metafile = join(work, 'meta.json');
@@ -182,4 +185,68 @@ describe('the bundle (dist/kurier.mjs and its chunks)', () => {
     for (const file of files) expect(await readFile(join(outDir, file), 'utf8'), file).not.toContain('sourceMappingURL');
     expect(existsSync(`${bundle}.map`)).toBe(false);
   });
+});
+
+/** Root with unshare and setpriv: a mount namespace can remount / read-only and the process drop to 65532. */
+function canConfine(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('unshare', ['--mount', '--propagation', 'private', 'setpriv', '--reuid=65532', '--regid=65532', '--clear-groups', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Without a Docker engine (test/image/images.test.ts runs the image itself), the same conditions
+// the image runs under: only the /app layout built above (outside the repository, no node_modules),
+// UID 65532, no capabilities, and a read-only root — /tmp too (stricter than the image, whose
+// rendered Deployment mounts an emptyDir there): the dispatcher writes no file.
+describe.skipIf(!canConfine())('the bundle directory alone, as the image runs it (needs root, unshare and setpriv)', () => {
+  it('delivers from NATS JetStream as UID 65532 with no capabilities on a read-only root, and exits 0 on SIGTERM', async () => {
+    const nc = await connectNats();
+    const fn = await FunctionServer.start();
+    const subject = uniqueName('bundle.ro');
+    const stream = uniqueName('BUNDLE_RO').replace(/[^A-Za-z0-9_]/g, '_');
+    await createStream(nc, stream, [subject]);
+    const confine = `mount -o remount,ro,bind / && exec setpriv --reuid=65532 --regid=65532 --clear-groups --inh-caps=-all --bounding-set=-all -- "$0" "$@"`;
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', confine, process.execPath, bundle, 'dispatch', 'nats'], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        FUNCTION_URL: fn.url,
+        NATS_URL: SHARED_NATS,
+        NATS_SUBJECT: subject,
+        NATS_JETSTREAM_STREAM: stream,
+        NATS_JETSTREAM_CONSUMER: uniqueName('bundle-ro'),
+        DELIVERY_ORDERING: 'unordered',
+        METRICS_PORT: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await expect.poll(() => stdout.includes('"dispatcher started"') || child.exitCode !== null, { timeout: 30_000 }).toBe(true);
+      expect(stdout, stderr).toContain('"dispatcher started"');
+      // unshare, sh and setpriv each exec the next: the dispatcher keeps the child's pid.
+      const status = await readFile(`/proc/${String(child.pid)}/status`, 'utf8');
+      expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65532');
+      expect(/^CapEff:\s+(\w+)/m.exec(status)?.[1]).toBe('0000000000000000');
+      const mounts = (await readFile(`/proc/${String(child.pid)}/mounts`, 'utf8')).split('\n').map((line) => line.split(' '));
+      expect(mounts.find((fields) => fields[1] === '/')?.[3]?.split(',')).toContain('ro');
+      await publishNumbered(nc, subject, 0, 200);
+      await fn.waitForDistinctDelivered(200, 60_000, numberOf);
+      expect(tally(fn.delivered, 200).missing).toEqual([]);
+      child.kill('SIGTERM');
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await deleteStream(nc, stream).catch(() => undefined);
+      await nc.close();
+      await fn.close();
+    }
+  }, 90_000);
 });

@@ -3,7 +3,7 @@ import type { PartitionAssigner } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionServer } from '../../support/function-server.js';
 import { committedOffsets, createTopic, kafkaTarget, uniqueName, useKafkaCluster } from '../../support/kafka-mock.js';
-import { silentLogger } from '../../../common/logger.js';
+import { createLogger, silentLogger } from '../../../common/logger.js';
 import { kafkaEnv, startInProcess } from './in-process.js';
 import type { InProcessDispatcher } from './in-process.js';
 
@@ -245,6 +245,27 @@ describe(`Kafka adapter in-process against the ${kafkaTarget}`, () => {
     await fn.comeBack();
     await fn.waitForDistinctDelivered(200, 30_000);
     expect(await received()).toBe(200);
+  });
+
+  it('keeps its group membership while a record waits for the one delivery slot longer than the session timeout: it heartbeats meanwhile', async () => {
+    fn = await FunctionServer.start();
+    // Longer than KAFKA_SESSION_TIMEOUT (3 s): a member that stopped heartbeating would be dropped from the group.
+    fn.setDelay(4_500);
+    const topic = uniqueName('kafka-heartbeat');
+    const group = uniqueName('group');
+    await createTopic(mock.cluster, topic);
+    await produce(topic, [{ value: 'p0', partition: 0 }, { value: 'p1', partition: 1 }]);
+    const lines: string[] = [];
+    const logger = createLogger({ source: 'kafka' }, { write: (line: string) => { lines.push(line); } });
+    // One slot: one partition's record is delivered while the other's waits in admit for ~4.5 s.
+    const env = kafkaEnv(mock.cluster, topic, group, fn.url, { DELIVERY_ORDERING: 'unordered', DELIVERY_MAX_IN_FLIGHT: '1', DELIVERY_TIMEOUT: '10s' });
+    running.push(await startInProcess(env, logger));
+    await fn.waitForDistinctDelivered(2, 30_000);
+    // A dropped member notices at its next heartbeat or commit and joins again: give that time to show.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const joins = lines.filter((line) => line.includes('"kafka partitions assigned"'));
+    expect(joins, 'partitions assigned once: no rebalance during the wait').toHaveLength(1);
+    expect(fn.delivered.map((r) => r.text).sort()).toEqual(['p0', 'p1']);
   });
 
   it('replaces a consumer that kafkajs gave up on (non-retriable crash) and delivers everything', async () => {

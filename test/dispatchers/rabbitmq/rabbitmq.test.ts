@@ -8,6 +8,7 @@ import { useCleanup } from '../../support/cleanup.js';
 import { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
 import { numberOf, tally } from '../../support/stream-tally.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 const run = promisify(execFile);
 const RABBITMQ = process.env.RABBITMQ_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -61,6 +62,14 @@ async function publishNumbered(queue: string, from: number, to: number): Promise
   }
   await confirm.waitForConfirms();
   await confirm.close();
+}
+
+/** The queue's ready and unacknowledged message counts, as the broker holds them now. */
+async function queueCounts(queue: string): Promise<{ ready: number; unacked: number }> {
+  const { stdout } = await run('rabbitmqctl', ['-q', '--no-table-headers', 'list_queues', 'name', 'messages_ready', 'messages_unacknowledged']);
+  const row = stdout.split('\n').map((line) => line.split('\t')).find(([name]) => name === queue);
+  if (row === undefined) throw new Error(`rabbitmqctl does not list queue ${queue}`);
+  return { ready: Number(row[1]), unacked: Number(row[2]) };
 }
 
 /** Closes this dispatcher's connection from the broker side (never the whole server: it is shared). */
@@ -126,6 +135,28 @@ describe('RabbitMQ dispatcher (real RabbitMQ)', () => {
     expect(fn.requests.filter((r) => r.text === '{"n":0}').length).toBe(2);
     expect(result.duplicates).toBe(0);
   }, 60_000);
+
+  it('holds a window of 2 × maxInFlight outside ordered mode (maxInFlight in ordered mode), with only maxInFlight at the function', async () => {
+    const total = 20;
+    for (const [ordering, window] of [['unordered', 8], ['ordered', 4]] as const) {
+      const { fn, queue, env } = await fixture({ DELIVERY_ORDERING: ordering, DELIVERY_MAX_IN_FLIGHT: '4', DELIVERY_TIMEOUT: '30s' });
+      let holding = true;
+      // Long enough for rabbitmqctl (about a second per call) to see the window before anything settles.
+      fn.behave(() => (holding ? { status: 200, delayMs: 8_000 } : undefined));
+      await start(env);
+      await publishNumbered(queue, 0, total);
+      await fn.waitFor((f) => f.requests.length >= (ordering === 'ordered' ? 1 : 4), 20_000, 'the first attempts');
+      let counts = { ready: -1, unacked: -1 };
+      await waitUntil(async () => (counts = await queueCounts(queue)).unacked === window, 10_000, `${window} unacknowledged (${ordering})`, 100);
+      expect(counts).toEqual({ ready: total - window, unacked: window });
+      expect(fn.requests).toHaveLength(ordering === 'ordered' ? 1 : 4);
+      holding = false;
+      await fn.waitForDistinctDelivered(total, 30_000, numberOf);
+      await waitUntil(async () => (await queueCounts(queue)).unacked === 0, 10_000, `every message acked (${ordering})`, 100);
+      expect(fn.maxConcurrency).toBe(ordering === 'ordered' ? 1 : 4);
+      expect(tally(fn.delivered, total)).toMatchObject({ missing: [], duplicates: 0 });
+    }
+  }, 120_000);
 
   it('on SIGTERM finishes what is in flight, acks it and exits 0: zero missing and zero duplicates after restart', async () => {
     const total = 600;
