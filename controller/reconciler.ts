@@ -142,6 +142,30 @@ function writable(obj: KubeObject): unknown {
   return { labels: m.labels ?? {}, annotations: m.annotations ?? {}, ownerReferences: m.ownerReferences ?? [], spec: obj['spec'] ?? {} };
 }
 
+/** Where a cached Deployment keeps the fingerprint of what it had instead of its pod template. */
+const FINGERPRINT = 'kurier.dev/writable-fingerprint';
+
+/** The fingerprint of a Deployment's writable parts, taken from the cache when it has one. */
+function fingerprintOf(deployment: KubeObject): string {
+  const kept = deployment[FINGERPRINT];
+  return typeof kept === 'string' ? kept : contentHash(writable(deployment));
+}
+
+/**
+ * What the controller's cache keeps of one of Kurier's Deployments: metadata, status and
+ * `spec.replicas` (what readiness is judged from), and instead of the rest of the spec (the pod
+ * template, most of the object) the fingerprint of its writable parts, which is all a reconcile
+ * compares it by. At 10,000 Deployments that is tens of MB less heap for the garbage collector.
+ */
+export function deploymentForCache(deployment: KubeObject): KubeObject {
+  trimForCache(deployment);
+  if (deployment['spec'] === undefined) return deployment; // a BOOKMARK
+  const spec = deployment['spec'] as { replicas?: unknown };
+  const cached: KubeObject = { ...deployment, spec: spec.replicas === undefined ? {} : { replicas: spec.replicas } };
+  cached[FINGERPRINT] = contentHash(writable(deployment));
+  return cached;
+}
+
 export class Reconciler {
   readonly #d: ReconcilerDeps;
   /**
@@ -421,7 +445,7 @@ export class Reconciler {
   async #apply(key: string, deploymentKey: string, body: KubeObject): Promise<KubeObject> {
     const [namespace = '', name = ''] = deploymentKey.split('/');
     const live = await this.#d.api.apply(DEPLOYMENTS, namespace, name, body);
-    this.#converged.set(deploymentKey, { fingerprint: contentHash(writable(live)), resourceVersion: live.metadata.resourceVersion });
+    this.#converged.set(deploymentKey, { fingerprint: fingerprintOf(live), resourceVersion: live.metadata.resourceVersion });
     this.#deploymentOf.set(key, deploymentKey);
     if (this.#d.cachedDeployment(namespace, name)?.metadata.resourceVersion !== live.metadata.resourceVersion) {
       this.#applied.set(deploymentKey, { deployment: trimForCache(live), at: this.#d.clock.now() });
@@ -460,14 +484,14 @@ export class Reconciler {
     const known = this.#converged.get(deploymentKey);
     // the very object that last matched: no need to hash it again
     if (known !== undefined && live.metadata.resourceVersion !== undefined && known.resourceVersion === live.metadata.resourceVersion) return undefined;
-    const fingerprint = contentHash(writable(live));
+    const fingerprint = fingerprintOf(live);
     if (known?.fingerprint === fingerprint) {
       this.#converged.set(deploymentKey, { fingerprint, resourceVersion: live.metadata.resourceVersion });
       return undefined;
     }
     const [namespace = '', name = ''] = deploymentKey.split('/');
     const wouldBe = await this.#d.api.apply(DEPLOYMENTS, namespace, name, body, { dryRun: true });
-    if (contentHash(writable(wouldBe)) === fingerprint) {
+    if (fingerprintOf(wouldBe) === fingerprint) {
       this.#converged.set(deploymentKey, { fingerprint, resourceVersion: live.metadata.resourceVersion });
       return undefined;
     }
