@@ -17,6 +17,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, ReconcileResult, type ControllerMetrics, type TriggerReadiness } from './metrics.js';
 import { readyCondition, Reason } from './status.js';
 import {
+  deploymentForCache,
   LABEL_KIND,
   LABEL_MANAGED_BY,
   LABEL_TRIGGER,
@@ -233,7 +234,14 @@ export class Controller {
       new ResilientInformer(
         kubeConfig,
         this.#api,
-        { ...informerOptions, name: `deployments${ns === undefined ? '' : `@${ns}`}`, resource: DEPLOYMENTS, namespace: ns, labelSelector: `${LABEL_MANAGED_BY}=kurier` },
+        {
+          ...informerOptions,
+          name: `deployments${ns === undefined ? '' : `@${ns}`}`,
+          resource: DEPLOYMENTS,
+          namespace: ns,
+          labelSelector: `${LABEL_MANAGED_BY}=kurier`,
+          trim: deploymentForCache,
+        },
         {
           onChange: (obj) => {
             this.#reconciler.observedDeployment(obj);

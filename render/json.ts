@@ -5,12 +5,23 @@ type Json = unknown;
 
 /** JSON with object keys sorted, so equal objects give equal strings. */
 export function stableStringify(value: Json): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  // one string built in place: the controller hashes every rendered Deployment with this
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + stableStringify(value[i]);
+    return `${out}]`;
+  }
   if (isObject(value)) {
-    const keys = Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`).join(',')}}`;
+    const keys = Object.keys(value).sort();
+    let out = '{';
+    let first = true;
+    for (const k of keys) {
+      const member = value[k];
+      if (member === undefined) continue;
+      out += `${first ? '' : ','}${JSON.stringify(k)}:${stableStringify(member)}`;
+      first = false;
+    }
+    return `${out}}`;
   }
   const text = JSON.stringify(value) as string | undefined;
   return text ?? 'null';

@@ -184,8 +184,24 @@ function mergeKeyedList(field: string, key: string, base: JsonValue[], override:
  * Inputs are not changed; work is linear in the size of both.
  */
 export function strategicMerge(base: JsonObject, override: JsonObject, path = ''): JsonObject {
-  const merged = mergeMap(structuredClone(base), override, path);
+  const merged = mergeMap(cloneJson(base), override, path);
   return merged === REMOVE ? {} : merged;
+}
+
+/**
+ * A deep copy of plain JSON data: what `structuredClone` gives for it, several times faster (the
+ * controller merges three layers per render). A `__proto__` key stays an own property.
+ */
+export function cloneJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => cloneJson(item)) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const member = cloneJson((value as Record<string, unknown>)[key]);
+    if (key === '__proto__') Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+    else out[key] = member;
+  }
+  return out as T;
 }
 
 /** Merges every layer in order, later wins. */

@@ -141,8 +141,15 @@ export class ApiServerCore {
 
   /** The object as the given resource version presents it (apiVersion/kind set, events converted). */
   present(rt: ResourceType, obj: KObj): KObj {
-    let out = clone(obj);
-    if (rt.storage === 'events' && rt.group === 'events.k8s.io') out = eventToEventsV1(out);
+    return this.presentView(rt, clone(obj));
+  }
+
+  /**
+   * `present` without the copy: shares everything below the top level with `obj`, so only for an
+   * object that is the caller's own copy, or one serialised or read at once (watch events, responses).
+   */
+  private presentView(rt: ResourceType, obj: KObj): KObj {
+    const out = rt.storage === 'events' && rt.group === 'events.k8s.io' ? eventToEventsV1(clone(obj)) : obj;
     const { apiVersion: _a, kind: _k, ...rest } = out;
     return { apiVersion: apiVersionOf(rt), kind: rt.kind, ...rest };
   }
@@ -301,7 +308,7 @@ export class ApiServerCore {
       const existing = this.store.get(rt.storage, undefined, obj.metadata.name ?? '');
       const target: Target = { rt, namespace: undefined, name: obj.metadata.name, subresource: undefined };
       const ctx = { manager: 'apiserver-double', fieldValidation: 'Strict' as FieldValidation, warnings: [], dryRun: false };
-      out.push(existing ? this.writeUpdate(target, existing, obj, ctx, 'update') : this.writeCreate(target, obj, ctx));
+      out.push(clone(existing ? this.writeUpdate(target, existing, obj, ctx, 'update') : this.writeCreate(target, obj, ctx)));
     }
     return out;
   }
@@ -430,11 +437,12 @@ export class ApiServerCore {
       const owned = serverSideApply({ live: undefined, applied: appliedConfig, manager: ctx.manager, force: true, types: this.fieldTypes(rt), apiVersion: apiVersionOf(rt), scope: rt.statusSubresource ? 'main' : 'all', now: now(), describe: '' });
       obj.metadata.managedFields = owned.metadata.managedFields;
     } else trackUpdate({ old: undefined, next: obj, manager: ctx.manager, types: this.fieldTypes(rt), apiVersion: apiVersionOf(rt), scope: rt.statusSubresource ? 'main' : 'all', now: now() });
-    if (ctx.dryRun) return this.present(rt, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } });
-    const stored = this.store.put(rt.storage, obj);
-    if (rt.resource === 'customresourcedefinitions') this.registerCrd(stored);
+    if (ctx.dryRun) return this.presentView(rt, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } });
+    // obj is this request's own copy: the store keeps it, and the answer is serialised at once
+    const stored = this.store.putOwned(rt.storage, obj);
+    if (rt.resource === 'customresourcedefinitions') this.registerCrd(clone(stored));
     this.scheduleGc();
-    return this.present(rt, stored);
+    return this.presentView(rt, stored);
   }
 
   private bumpGeneration(rt: ResourceType, old: KObj, next: KObj): void {
@@ -453,10 +461,9 @@ export class ApiServerCore {
 
   /** Normal form for "did this write change anything" (a no-op write keeps the resourceVersion). */
   private fingerprint(o: KObj): string {
-    const c = clone(o);
-    delete c.metadata.resourceVersion;
-    c.metadata.managedFields = (c.metadata.managedFields ?? []).map((e) => ({ ...e, time: '' }));
-    return stableStringify(c);
+    const { resourceVersion: _rv, ...metadata } = o.metadata;
+    metadata.managedFields = (o.metadata.managedFields ?? []).map((e) => ({ ...e, time: '' }));
+    return stableStringify({ ...o, metadata });
   }
 
   /** The shared tail of update, patch and apply: preserve system fields, admit, bump generation, store. */
@@ -505,18 +512,18 @@ export class ApiServerCore {
     const scope = sub === 'status' ? 'status' : rt.statusSubresource ? 'main' : 'all';
     if (op !== 'apply') trackUpdate({ old, next, manager: ctx.manager, types: this.fieldTypes(rt), apiVersion: apiVersionOf(rt), scope, ...(sub ? { subresource: sub } : {}), now: now() });
     if (rt.resource === 'customresourcedefinitions' && sub !== 'status') next.status = this.crdStatus(next);
-    if (this.fingerprint(next) === this.fingerprint({ ...old, metadata: { ...old.metadata } })) return this.present(rt, old);
-    if (ctx.dryRun) return this.present(rt, { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } });
+    if (this.fingerprint(next) === this.fingerprint({ ...old, metadata: { ...old.metadata } })) return this.presentView(rt, old);
+    if (ctx.dryRun) return this.presentView(rt, { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } });
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !(rt.resource === 'namespaces' && rt.group === '')) {
       this.store.put(rt.storage, next);
       const gone = this.store.remove(rt.storage, next.metadata.namespace, name)!;
       this.afterRemove(rt, gone);
-      return this.present(rt, gone);
+      return this.presentView(rt, gone);
     }
-    const stored = this.store.put(rt.storage, next);
-    if (rt.resource === 'customresourcedefinitions') this.registerCrd(stored);
+    const stored = this.store.putOwned(rt.storage, next);
+    if (rt.resource === 'customresourcedefinitions') this.registerCrd(clone(stored));
     this.scheduleGc();
-    return this.present(rt, stored);
+    return this.presentView(rt, stored);
   }
 
   private afterRemove(rt: ResourceType, gone: KObj): void {
@@ -620,8 +627,12 @@ export class ApiServerCore {
     for (const { storage, key } of batch) {
       const rt = this.typeForStorage(storage);
       if (!rt) continue;
-      const current = this.store.at(storage, key);
-      if (!current) continue;
+      const stored = this.store.peek(storage, key);
+      if (!stored) continue;
+      // most of what changed (a new Deployment, a status write) has every owner and is not being deleted
+      const owners = stored.metadata.ownerReferences ?? [];
+      if (!stored.metadata.deletionTimestamp && owners.every((r) => this.ownerExists(r, stored))) continue;
+      const current = clone(stored);
       const refs = current.metadata.ownerReferences ?? [];
       if (refs.length > 0 && !current.metadata.deletionTimestamp) {
         const present = refs.filter((r) => this.ownerExists(r, current));
@@ -938,7 +949,7 @@ export class ApiServerCore {
     switch (rec.verb) {
       case 'get': {
         const obj = this.getOr404(t);
-        send(200, wantsTable(req.headers.accept) ? renderTable(t.rt, [this.present(t.rt, obj)], String(this.store.currentRv), q.get('includeObject')) : this.present(t.rt, obj));
+        send(200, wantsTable(req.headers.accept) ? renderTable(t.rt, [this.presentView(t.rt, obj)], String(this.store.currentRv), q.get('includeObject')) : this.presentView(t.rt, obj));
         return;
       }
       case 'list':
@@ -1144,7 +1155,7 @@ export class ApiServerCore {
     const fields = parseFieldSelector(q.get('fieldSelector'), t.rt.fieldSelectors);
     return this.store
       .list(t.rt.storage, t.rt.namespaced ? t.namespace : undefined)
-      .filter((o) => labels.matches(o.metadata.labels) && fields.matches(this.present(t.rt, o)) && (t.name === undefined || o.metadata.name === t.name));
+      .filter((o) => labels.matches(o.metadata.labels) && fields.matches(this.presentView(t.rt, o)) && (t.name === undefined || o.metadata.name === t.name));
   }
 
   private list(t: Target, q: URLSearchParams, accept: string | undefined): object {
@@ -1183,7 +1194,7 @@ export class ApiServerCore {
       meta.remainingItemCount = items.length - limit;
       items = items.slice(0, limit);
     }
-    const presented = items.map((o) => this.present(t.rt, o));
+    const presented = items.map((o) => this.presentView(t.rt, o));
     if (wantsTable(accept)) {
       const table = renderTable(t.rt, presented, listRv, q.get('includeObject')) as Record<string, unknown>;
       table.metadata = { ...(table.metadata as object), ...meta };
@@ -1199,7 +1210,7 @@ export class ApiServerCore {
     const fieldSel = parseFieldSelector(q.get('fieldSelector'), t.rt.fieldSelectors);
     const ns = t.rt.namespaced ? t.namespace : undefined;
     const matches = (o: KObj | undefined): boolean =>
-      !!o && (ns === undefined || o.metadata.namespace === ns) && (t.name === undefined || o.metadata.name === t.name) && labels.matches(o.metadata.labels) && fieldSel.matches(this.present(t.rt, o));
+      !!o && (ns === undefined || o.metadata.namespace === ns) && (t.name === undefined || o.metadata.name === t.name) && labels.matches(o.metadata.labels) && fieldSel.matches(this.presentView(t.rt, o));
     rec.status = 200;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
@@ -1233,12 +1244,12 @@ export class ApiServerCore {
       const now = matches(ev.obj);
       const before = ev.type === 'ADDED' ? false : matches(ev.prev);
       if (ev.type === 'DELETED') {
-        if (before) write('DELETED', this.present(t.rt, ev.obj));
+        if (before) write('DELETED', this.presentView(t.rt, ev.obj));
         return;
       }
-      if (now && !before) write('ADDED', this.present(t.rt, ev.obj));
-      else if (now && before) write('MODIFIED', this.present(t.rt, ev.obj));
-      else if (!now && before) write('DELETED', this.present(t.rt, ev.obj));
+      if (now && !before) write('ADDED', this.presentView(t.rt, ev.obj));
+      else if (now && before) write('MODIFIED', this.presentView(t.rt, ev.obj));
+      else if (!now && before) write('DELETED', this.presentView(t.rt, ev.obj));
     };
     // the response closes when the client goes away (req's 'close' fired already: its body was read)
     res.on('close', () => {
@@ -1247,7 +1258,7 @@ export class ApiServerCore {
     this.watches.add(w);
     const rvParam = q.get('resourceVersion');
     if (!rvParam || rvParam === '0') {
-      for (const o of this.store.list(t.rt.storage, ns)) if (matches(o)) write('ADDED', this.present(t.rt, o));
+      for (const o of this.store.list(t.rt.storage, ns)) if (matches(o)) write('ADDED', this.presentView(t.rt, o));
     } else {
       const n = Number(rvParam);
       if (!Number.isInteger(n) || n < this.store.oldestResumable - 1 || n < this.store.compactedBelow) {
@@ -1384,11 +1395,22 @@ function managerFromUserAgent(ua: string | undefined): string {
   return first ? first.slice(0, 128) : 'unknown';
 }
 
+/** The object in `text` when it is one JSON object (read exactly as a YAML reader would), else undefined. */
+function jsonObjectOf(text: string): unknown {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function decodeBody(text: string, contentType: string | undefined): unknown {
   const ct = (contentType ?? 'application/json').split(';')[0]!.trim();
   try {
     // the API server reads YAML bodies as YAML 1.1, as kubectl does
-    if (ct.includes('yaml')) return readAsKubectl(text)[0] ?? null;
+    // JSON is YAML, and reads the same as JSON (clients send apply configurations as JSON)
+    if (ct.includes('yaml')) return jsonObjectOf(text) ?? readAsKubectl(text)[0] ?? null;
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw badRequest(`the body of the request was in an unknown format: ${(e as Error).message}`);

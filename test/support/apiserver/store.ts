@@ -163,16 +163,24 @@ export class Store {
 
   /** Writes an object under a new resourceVersion and tells the watches. */
   put(storage: string, obj: KObj): KObj {
+    return structuredClone(this.putOwned(storage, structuredClone(obj)));
+  }
+
+  /**
+   * `put` without the copies: the store keeps `obj` itself (the caller hands it over and must not
+   * change it afterwards) and returns it, as stored, for reading only.
+   */
+  putOwned(storage: string, obj: KObj): KObj {
     const b = this.bucket(storage);
     const key = keyOf(obj.metadata.namespace, obj.metadata.name ?? '');
     const prev = b.get(key);
-    const stored = structuredClone(obj);
+    const stored = obj;
     stored.metadata.resourceVersion = String(++this.rv);
     b.set(key, stored);
     this.index(storage, key, prev, stored);
     this.record({ rv: this.rv, type: prev ? 'MODIFIED' : 'ADDED', storage, obj: stored, prev });
     for (const l of this.changeListeners) l(storage, stored, false);
-    return structuredClone(stored);
+    return stored;
   }
 
   /** Removes an object; the DELETED event carries the deletion's resourceVersion, as etcd's does. */
@@ -222,6 +230,11 @@ export class Store {
       if (obj) out.push({ storage, obj: structuredClone(obj) });
     }
     return out;
+  }
+
+  /** The stored object at a locator (not a copy: for reading only). */
+  peek(storage: string, key: string): KObj | undefined {
+    return this.objects.get(storage)?.get(key);
   }
 
   /** A copy of the object at a locator. */
