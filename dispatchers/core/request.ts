@@ -72,8 +72,14 @@ export function eventIdOf(message: Message): string {
  * Date can hold (e.g. microseconds or nanoseconds where milliseconds were expected).
  */
 export function isoTime(time: Date): string | undefined {
-  return Number.isFinite(time.getTime()) ? time.toISOString() : undefined;
+  const ms = time.getTime();
+  if (!Number.isFinite(ms)) return undefined;
+  // Messages come many to a millisecond under load, and toISOString costs microseconds each time.
+  if (ms !== lastIsoTime.ms) lastIsoTime = { ms, iso: time.toISOString() };
+  return lastIsoTime.iso;
 }
+
+let lastIsoTime = { ms: Number.NaN, iso: '' };
 
 // The checks node:http's validateHeaderName/validateHeaderValue make, without a throw per call.
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;

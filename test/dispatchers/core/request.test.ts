@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildHeaders, contentTypeOf } from '../../../dispatchers/core/request.js';
+import { buildHeaders, contentTypeOf, isoTime } from '../../../dispatchers/core/request.js';
 import { message } from './helpers.js';
 
 const context = { source: 'nats' as const, trigger: { kind: 'NATSTrigger', name: 'orders', namespace: 'shop', uid: 'u' } };
@@ -74,5 +74,14 @@ describe('metadata that cannot be sent', () => {
     const dropped: string[] = [];
     buildHeaders(message({ headers: { 'bad name': 'x', 'x-multi': 'a\nb', 'x-fine': 'y' } }), context, (problem) => dropped.push(problem));
     expect(dropped).toEqual(['header "bad name" cannot be sent over HTTP', 'header "x-multi" cannot be sent over HTTP']);
+  });
+});
+
+describe('isoTime (remembers the last millisecond it formatted)', () => {
+  it('gives each time its own ISO form, the same one within a millisecond, and none for an impossible time', () => {
+    const times = [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 0, 1_700_000_000_001, -1];
+    expect(times.map((ms) => isoTime(new Date(ms)))).toEqual(times.map((ms) => new Date(ms).toISOString()));
+    expect(isoTime(new Date(8.64e15 + 1))).toBeUndefined();
+    expect(isoTime(new Date(5))).toBe('1970-01-01T00:00:00.005Z');
   });
 });
