@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Slots } from './slots.js';
 
 export interface FunctionResponse {
   readonly status: number;
@@ -77,31 +78,32 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
     method: 'POST',
     agent,
   };
-  // One abort listener per signal for all requests in progress, not one added and removed per request.
-  const aborters = new WeakMap<AbortSignal, Set<() => void>>();
-  const watch = (signal: AbortSignal, onAbort: () => void): (() => void) => {
-    let set = aborters.get(signal);
-    if (set === undefined) {
-      const created = new Set<() => void>();
-      set = created;
+  // One abort listener per signal for all requests in progress, not one added and removed per
+  // request; the requests' handlers sit in reused slots (see Slots for why not a Set).
+  const aborters = new WeakMap<AbortSignal, Slots<() => void>>();
+  const watch = (signal: AbortSignal): Slots<() => void> => {
+    let handlers = aborters.get(signal);
+    if (handlers === undefined) {
+      const created = new Slots<() => void>();
+      handlers = created;
       aborters.set(signal, created);
-      signal.addEventListener('abort', () => { for (const abort of [...created]) abort(); }, { once: true });
+      signal.addEventListener('abort', () => { for (const abort of created.snapshot()) abort(); }, { once: true });
     }
-    set.add(onAbort);
-    return () => { set.delete(onAbort); };
+    return handlers;
   };
 
   return {
     post(body, headers, options) {
       return new Promise<FunctionResponse>((resolve, reject) => {
         let finished = false;
-        let unwatch = (): void => undefined;
+        let handlers: Slots<() => void> | undefined;
+        let slot = -1;
         const { release } = options;
         const finish = (action: () => void): void => {
           if (finished) return;
           finished = true;
           clearTimeout(timer);
-          unwatch();
+          handlers?.delete(slot, onAbort);
           release?.removeEventListener('abort', onRelease);
           action();
         };
@@ -126,7 +128,10 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
           onRelease();
           return;
         }
-        if (options.signal !== undefined) unwatch = watch(options.signal, onAbort);
+        if (options.signal !== undefined) {
+          handlers = watch(options.signal);
+          slot = handlers.add(onAbort);
+        }
         release?.addEventListener('abort', onRelease, { once: true });
         req.on('error', (error) => {
           finish(() => { reject(new TransportError(transportKind(error), error.message, { cause: error })); });

@@ -10,6 +10,7 @@ import { TransportError } from './http-client.js';
 import type { DispatcherMetrics } from './metrics.js';
 import { DeliveryOutcome } from './metrics.js';
 import { redactUrl } from './redact.js';
+import { Slots } from './slots.js';
 import { buildHeaders, eventIdOf } from './request.js';
 import { traceAttempt } from './traced-attempt.js';
 import { traceContextOf } from './tracing.js';
@@ -119,7 +120,7 @@ class DeliveryPipeline implements DispatchPipeline {
   private readonly waiters: Waiter[] = [];
   private readonly busyLanes = new Set<string>();
   private readonly laneQueues = new Map<string, Entry[]>();
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Slots<Promise<void>>();
   /** Aborts backoff sleeps and prevents further attempts (start of drain). */
   private readonly soft = new AbortController();
   /** Aborts HTTP attempts in progress (end of the grace period). */
@@ -216,11 +217,12 @@ class DeliveryPipeline implements DispatchPipeline {
 
   private start(entry: Entry): void {
     if (entry.lane !== undefined) this.busyLanes.add(entry.lane);
-    const run = this.process(entry).finally(() => {
-      this.running.delete(run);
+    let slot = -1;
+    const run: Promise<void> = this.process(entry).finally(() => {
+      this.running.delete(slot, run);
       this.finish(entry);
     });
-    this.running.add(run);
+    slot = this.running.add(run);
   }
 
   private finish(entry: Entry): void {
@@ -493,7 +495,7 @@ class DeliveryPipeline implements DispatchPipeline {
     if (this.running.size === 0) return;
     // The grace period is wall-clock time (Kubernetes kills the pod on its own clock), never the injected one.
     const timer = setTimeout(() => { this.hard.abort(new ReleasedError('released: shutdown grace period over')); }, graceMs);
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0) await Promise.allSettled(this.running.snapshot());
     clearTimeout(timer);
   }
 }

@@ -1,5 +1,6 @@
 import { createInbox } from 'nats';
 import type { Msg, NatsConnection, Subscription } from 'nats';
+import { Slots } from '../core/slots.js';
 import type { Logger } from '../core/types.js';
 
 /** One ack or term on its way, until JetStream confirms it or the attempts run out. */
@@ -11,6 +12,9 @@ interface Pending {
   attempt: number;
   /** When this attempt counts as lost (epoch ms). */
   deadline: number;
+  /** Where it waits in `pending`, and the token of its current attempt (both in the reply subject). */
+  slot: number;
+  token: string;
 }
 
 export interface ConfirmedAcksOptions {
@@ -36,7 +40,7 @@ export class ConfirmedAcks {
   private readonly inbox: string;
   private readonly subscription: Subscription;
   private readonly queued: Pending[] = [];
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Slots<Pending>();
   private nextToken = 0;
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -51,7 +55,7 @@ export class ConfirmedAcks {
 
   /** Queues `payload` (`+ACK`, `+TERM`) for the message whose ack subject is `subject`; sent at the end of this loop turn. */
   send(subject: string, payload: Uint8Array, id: string): void {
-    this.enqueue({ subject, payload, id, attempt: 1, deadline: 0 });
+    this.enqueue({ subject, payload, id, attempt: 1, deadline: 0, slot: -1, token: '' });
   }
 
   private enqueue(entry: Pending): void {
@@ -83,11 +87,11 @@ export class ConfirmedAcks {
         this.giveUp(entry, 'the connection is closed');
         continue;
       }
-      const token = (this.nextToken += 1).toString(36);
+      entry.token = (this.nextToken += 1).toString(36);
       entry.deadline = now + this.options.timeoutMs;
-      this.pending.set(token, entry);
+      entry.slot = this.pending.add(entry);
       try {
-        this.nc.publish(entry.subject, entry.payload, { reply: `${this.inbox}.${token}` });
+        this.nc.publish(entry.subject, entry.payload, { reply: `${this.inbox}.${entry.slot.toString(36)}-${entry.token}` });
       } catch (error) {
         // Left pending: the timer resends it after the timeout, as for an unanswered one.
         this.options.logger.debug({ id: entry.id, err: errorText(error) }, 'JetStream ack not written; will resend');
@@ -97,10 +101,12 @@ export class ConfirmedAcks {
   }
 
   private onReply(msg: Msg): void {
-    const token = msg.subject.slice(this.inbox.length + 1);
-    const entry = this.pending.get(token);
-    if (entry === undefined) return;
-    this.pending.delete(token);
+    const reply = msg.subject.slice(this.inbox.length + 1);
+    const dash = reply.indexOf('-');
+    const entry = this.pending.at(Number.parseInt(reply.slice(0, dash), 36));
+    // Also a late reply to an attempt that was resent since: only the current attempt's token counts.
+    if (entry === undefined || dash < 0 || entry.token !== reply.slice(dash + 1)) return;
+    this.pending.delete(entry.slot, entry);
     // No responders (status 503, empty body): nothing took the ack, so it counts as not confirmed.
     if (msg.data.length === 0 && msg.headers?.code === 503) this.retry(entry, 'no responders');
     this.checkIdle();
@@ -108,12 +114,12 @@ export class ConfirmedAcks {
 
   private expire(): void {
     const now = Date.now();
-    for (const [token, entry] of this.pending) {
+    for (const entry of this.pending.snapshot()) {
       if (this.nc.isClosed()) {
-        this.pending.delete(token);
+        this.pending.delete(entry.slot, entry);
         this.giveUp(entry, 'the connection is closed');
       } else if (entry.deadline <= now) {
-        this.pending.delete(token);
+        this.pending.delete(entry.slot, entry);
         this.retry(entry, `no confirmation within ${String(this.options.timeoutMs)} ms`);
       }
     }

@@ -1,6 +1,15 @@
+import { Slots } from '../core/slots.js';
+
 /** What HeldMessages needs of a JetStream message: the in-progress ack (`+WPI`). */
 export interface Workable {
   working(): void;
+}
+
+/** A held message, as `add` returns it and `delete` takes it. */
+export interface Held<M extends Workable = Workable> {
+  readonly sequence: number;
+  readonly msg: M;
+  slot: number;
 }
 
 /**
@@ -11,7 +20,7 @@ export interface Workable {
  * after it was added and then every `periodMs`: keep `periodMs` well below the ack wait.
  */
 export class HeldMessages<M extends Workable = Workable> {
-  private readonly messages = new Map<number, M>();
+  private readonly messages = new Slots<Held<M>>();
   private readonly periodMs: number;
   private timer: NodeJS.Timeout | undefined;
 
@@ -19,14 +28,16 @@ export class HeldMessages<M extends Workable = Workable> {
     this.periodMs = periodMs;
   }
 
-  add(sequence: number, msg: M): void {
-    this.messages.set(sequence, msg);
+  add(sequence: number, msg: M): Held<M> {
+    const held: Held<M> = { sequence, msg, slot: -1 };
+    held.slot = this.messages.add(held);
     // Started once and left running (a no-op when nothing is held): no timer churn per message.
     this.timer ??= setInterval(() => { this.tick(); }, this.periodMs).unref();
+    return held;
   }
 
-  delete(sequence: number): void {
-    this.messages.delete(sequence);
+  delete(held: Held<M>): void {
+    this.messages.delete(held.slot, held);
   }
 
   get size(): number {
@@ -36,13 +47,13 @@ export class HeldMessages<M extends Workable = Workable> {
   /** The lowest stream sequence held, if any. */
   oldest(): number | undefined {
     let lowest: number | undefined;
-    for (const sequence of this.messages.keys()) if (lowest === undefined || sequence < lowest) lowest = sequence;
+    for (const { sequence } of this.messages.snapshot()) if (lowest === undefined || sequence < lowest) lowest = sequence;
     return lowest;
   }
 
   private tick(): void {
     // All in one loop turn: nats.js writes them with one socket write.
-    for (const msg of this.messages.values()) msg.working();
+    for (const { msg } of this.messages.snapshot()) msg.working();
   }
 
   stop(): void {

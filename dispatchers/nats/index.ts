@@ -302,16 +302,16 @@ export class NatsAdapter implements SourceAdapter {
     const sequence = info.streamSequence;
     if (sequence > this.newestSeen) this.newestSeen = sequence;
     // Keeps the broker from redelivering while it waits for a slot, or the core works on or retries it.
-    const held = this.held;
-    held?.add(sequence, msg);
+    const heldMessages = this.held;
+    const held = heldMessages?.add(sequence, msg);
     const release = (error: unknown): void => {
-      held?.delete(sequence);
+      if (held !== undefined) heldMessages?.delete(held);
       this.release(msg, error);
     };
     pipeline.admit(jetStreamMessage(msg, this.config)).then(
       (admission) => admission.settled.then(
         (settlement) => {
-          held?.delete(sequence);
+          if (held !== undefined) heldMessages?.delete(held);
           // No reason argument on term: servers before 2.10 ignore a "+TERM <reason>" and redeliver.
           this.confirm(msg, settlement.outcome === 'delivered' ? ACK : TERM);
         },

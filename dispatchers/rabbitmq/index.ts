@@ -3,6 +3,7 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { backoffDelay } from '../core/backoff.js';
 import { redactUrl } from '../core/redact.js';
+import { Slots } from '../core/slots.js';
 import type { AdapterContext, Message, Pipeline, SourceAdapter, SourceModule } from '../core/types.js';
 import { ChannelAcks } from './channel-acks.js';
 import { parseRabbitMQConfig } from './config.js';
@@ -89,7 +90,7 @@ interface Session {
   consumerTag: string | undefined;
   closed: boolean;
   /** One per message this session delivered and the pipeline holds: aborted when the session dies. */
-  readonly held: Set<AbortController>;
+  readonly held: Slots<AbortController>;
 }
 
 /** A publish the broker could not route (mandatory flag): the destination queue does not exist. */
@@ -158,7 +159,7 @@ export class RabbitMQAdapter implements SourceAdapter {
       const acks = new ChannelAcks<ConsumeMessage>(channel, (error, msg) => {
         context.logger.warn({ err: errorText(error), deliveryTag: msg.fields.deliveryTag }, 'could not settle with RabbitMQ; it will redeliver');
       });
-      const session: Session = { connection, channel, acks, publisher: undefined, consumerTag: undefined, closed: false, held: new Set() };
+      const session: Session = { connection, channel, acks, publisher: undefined, consumerTag: undefined, closed: false, held: new Slots() };
       const lost = (why: string) => (error?: unknown): void => { this.onLost(session, why, error); };
       connection.on('error', (error: unknown) => { context.logger.warn({ err: errorText(error) }, 'RabbitMQ connection error'); });
       connection.on('close', lost('connection closed'));
@@ -188,7 +189,7 @@ export class RabbitMQAdapter implements SourceAdapter {
     if (this.session === session) this.session = undefined;
     // The broker requeues everything this session delivered: the pipeline lets go of all of it now
     // (queued, waiting, retrying), so only attempts already at the function can be duplicated.
-    for (const held of session.held) held.abort();
+    for (const held of session.held.snapshot()) held.abort();
     session.held.clear();
     // A channel can die alone (e.g. a channel-level error): drop the whole connection and start over.
     session.connection.close().catch(() => undefined);
@@ -226,9 +227,9 @@ export class RabbitMQAdapter implements SourceAdapter {
       this.context.logger.warn({ id: message.id, property, reason }, 'message property dropped from the headers');
     }
     const held = new AbortController();
-    session.held.add(held);
+    const slot = session.held.add(held);
     const done = (ack: boolean) => (): void => {
-      session.held.delete(held);
+      session.held.delete(slot, held);
       settle(ack);
     };
     // Admission order is delivery order within the queue: admit synchronously in callback order.

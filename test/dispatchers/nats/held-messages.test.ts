@@ -16,13 +16,14 @@ describe('HeldMessages (one keep-alive timer for every unsettled JetStream messa
     const held = new HeldMessages(1_000);
     const [a, b, c] = [counter(), counter(), counter()];
     held.add(7, a);
-    held.add(3, b);
+    const three = held.add(3, b);
     vi.advanceTimersByTime(400);
     held.add(9, c);
     vi.advanceTimersByTime(600);
     // The first tick reaches all three, also c, held for only 600 ms: none waits more than a period.
     expect([a.count, b.count, c.count]).toEqual([1, 1, 1]);
-    held.delete(3);
+    held.delete(three);
+    held.delete(three); // a second delete of the same message changes nothing
     vi.advanceTimersByTime(1_000);
     expect([a.count, b.count, c.count]).toEqual([2, 1, 2]);
     expect(held.oldest()).toBe(7);
@@ -36,8 +37,7 @@ describe('HeldMessages (one keep-alive timer for every unsettled JetStream messa
     vi.useFakeTimers();
     const held = new HeldMessages(1_000);
     for (let sequence = 1; sequence <= 500; sequence += 1) {
-      held.add(sequence, counter());
-      held.delete(sequence);
+      held.delete(held.add(sequence, counter()));
     }
     expect(vi.getTimerCount()).toBe(1);
     expect(held.oldest()).toBeUndefined();
