@@ -5,11 +5,13 @@
  * crd.yaml; no node_modules).
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +74,20 @@ async function loadedBy(logFile: string): Promise<Loaded> {
   return { files, inputs };
 }
 
+/** A spawned process's output as it comes, and its exit code. */
+function watched(child: ChildProcessByStdio<null, Readable, Readable>): { output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  return { output, exited: new Promise((resolve) => child.once('exit', resolve)) };
+}
+
+/** Waits until `child` printed `line` on stdout (or exited, which fails). */
+async function printed(child: ChildProcessByStdio<null, Readable, Readable>, output: { stdout: string; stderr: string }, line: string): Promise<void> {
+  await expect.poll(() => output.stdout.includes(line) || child.exitCode !== null, { timeout: 30_000 }).toBe(true);
+  expect(output.stdout, output.stderr).toContain(line);
+}
+
 /** Runs the bundle with module loads recorded; `until` (a stdout substring) is awaited, then SIGTERM. */
 async function runRecorded(args: string[], env: Record<string, string>, until?: string): Promise<{ code: number | null; stdout: string; stderr: string; loaded: Loaded }> {
   const logFile = join(work, `${uniqueName('loaded')}.log`);
@@ -80,19 +96,14 @@ async function runRecorded(args: string[], env: Record<string, string>, until?: 
     env: { PATH: process.env['PATH'] ?? '', KURIER_LOADED_LOG: logFile, METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { output, exited } = watched(child);
   try {
     if (until !== undefined) {
-      await expect.poll(() => stdout.includes(until) || child.exitCode !== null, { timeout: 30_000 }).toBe(true);
-      expect(stdout, stderr).toContain(until);
+      await printed(child, output, until);
       child.kill('SIGTERM');
     }
     const code = await exited;
-    return { code, stdout, stderr, loaded: await loadedBy(logFile) };
+    return { code, ...output, loaded: await loadedBy(logFile) };
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
@@ -223,14 +234,9 @@ describe.skipIf(!canConfine())('the bundle directory alone, as the image runs it
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { output, exited } = watched(child);
     try {
-      await expect.poll(() => stdout.includes('"dispatcher started"') || child.exitCode !== null, { timeout: 30_000 }).toBe(true);
-      expect(stdout, stderr).toContain('"dispatcher started"');
+      await printed(child, output, '"dispatcher started"');
       // unshare, sh and setpriv each exec the next: the dispatcher keeps the child's pid.
       const status = await readFile(`/proc/${String(child.pid)}/status`, 'utf8');
       expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65532');
@@ -241,7 +247,7 @@ describe.skipIf(!canConfine())('the bundle directory alone, as the image runs it
       await fn.waitForDistinctDelivered(200, 60_000, numberOf);
       expect(tally(fn.delivered, 200).missing).toEqual([]);
       child.kill('SIGTERM');
-      expect(await exited, stderr).toBe(0);
+      expect(await exited, output.stderr).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await deleteStream(nc, stream).catch(() => undefined);
