@@ -429,7 +429,22 @@ class DeliveryPipeline implements DispatchPipeline {
     const tracer = this.options.tracer;
     const run = tracer === undefined ? attempt : traceAttempt(tracer, message, attempt, () => attempts);
     try {
-      const response = await pRetry(run, {
+      // Most messages succeed at once: the first attempt runs outside p-retry (its option checks
+      // and loop cost more than the attempt's own bookkeeping). A first failure is handed to p-retry
+      // as its own first attempt's outcome, so everything after it is p-retry's, exactly as before.
+      let firstFailure: { readonly error: unknown } | undefined;
+      try {
+        return { response: await run(), attempts };
+      } catch (error) {
+        firstFailure = { error };
+      }
+      const replayFirst = async (): Promise<FunctionResponse> => {
+        if (firstFailure === undefined) return run();
+        const { error } = firstFailure;
+        firstFailure = undefined;
+        throw error;
+      };
+      const response = await pRetry(replayFirst, {
         retries: retry.maxAttempts === 0 ? Number.POSITIVE_INFINITY : retry.maxAttempts - 1,
         // p-retry runs the loop and the attempt bookkeeping; the delay is ours (injected clock, Retry-After).
         minTimeout: 0,
