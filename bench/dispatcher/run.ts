@@ -38,6 +38,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -45,6 +46,7 @@ import { join } from 'node:path';
 import { argv, execPath, pid as ownPid } from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { DispatcherProcess } from '../../test/support/dispatcher-process.js';
+import { metricsText, sampleValue } from '../../test/support/metrics-text.js';
 import { repoRoot } from '../../test/support/run-kurier.js';
 import { BROKER_NAMES, KAFKA_PARTITIONS, openBroker, publishPaced, setBodyShape } from './brokers.js';
 import type { Broker, BrokerName, Destination } from './brokers.js';
@@ -208,12 +210,12 @@ async function startOtlpSink(): Promise<() => Promise<void>> {
   return () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve(); }); });
 }
 
-function startDispatcher(config: Config, destination: Destination, runId: string, functionUrl: string, kind: Kind = 'dispatcher'): Consumer {
+function startDispatcher(config: Config, destination: Destination, runId: string, functionUrl: string, metricsPort: number, kind: Kind = 'dispatcher'): Consumer {
   const env = dispatcherEnv(config, destination, runId, functionUrl, kind);
   if (kind === 'traced') env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpSink.url;
   if (BUNDLE) {
-    const childEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: '0', ...env };
-    return startChild([BUNDLE_PATH, 'dispatch', config.broker], childEnv, repoRoot);
+    const childEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: String(metricsPort), ...env };
+    return startChild([BUNDLE_PATH, 'dispatch', config.broker], childEnv, repoRoot, metricsPort);
   }
   const dispatcher = DispatcherProcess.spawn(config.broker, env);
   children.add(dispatcher);
@@ -228,13 +230,25 @@ function startDispatcher(config: Config, destination: Destination, runId: string
   };
 }
 
-function startChild(command: string[], env: Record<string, string>, cwd: string): Consumer {
+/** A port nothing listens on now, for a child's METRICS_PORT (its logs are not read, so 0 would leave it unknown). */
+async function freePort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+  return port;
+}
+
+/** A child consumer; with `metricsPort`, its retries are read from the dispatcher's /metrics there. */
+function startChild(command: string[], env: Record<string, string>, cwd: string, metricsPort?: number): Consumer {
   const child = spawn(execPath, command, { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
   return {
     pid: child.pid ?? 0,
-    retries: () => Promise.resolve(Number.NaN),
+    retries: () => (metricsPort === undefined
+      ? Promise.resolve(Number.NaN)
+      : metricsText(metricsPort).then((text) => sampleValue(text, 'kurier_dispatcher_retries_total')).catch(() => Number.NaN)),
     stop: async () => {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -268,13 +282,13 @@ function startStrace(pid: number, file: string): { stop(): Promise<Record<string
   };
 }
 
-function startCandidate(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
+function startCandidate(config: Config, destination: Destination, runId: string, functionUrl: string, metricsPort: number): Consumer {
   const root = CANDIDATE ?? repoRoot;
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: '0', ...dispatcherEnv(config, destination, runId, functionUrl, 'candidate') };
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: String(metricsPort), ...dispatcherEnv(config, destination, runId, functionUrl, 'candidate') };
   // With --bundle the candidate runs from its own bundle too (build it in DIR first).
   const bundle = join(root, 'dist', 'kurier.mjs');
   if (BUNDLE && !existsSync(bundle)) throw new Error(`--bundle with --candidate needs ${bundle}: run \`npm run build:bundle\` in ${root}`);
-  return startChild([BUNDLE ? bundle : join(root, 'bin', 'kurier.js'), 'dispatch', config.broker], env, root);
+  return startChild([BUNDLE ? bundle : join(root, 'bin', 'kurier.js'), 'dispatch', config.broker], env, root, metricsPort);
 }
 
 function startBaseline(config: Config, destination: Destination, runId: string, functionUrl: string): Consumer {
@@ -314,6 +328,7 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
     fn.dropConnections();
     fn.begin(runId, MESSAGES, { failFraction: config.failFraction, seed: index + 1, extra: LATENCY_MESSAGES });
     if (IDLE_MS === 0) await broker.publishBacklog(destination, runId, 0, MESSAGES);
+    const metricsPort = await freePort();
     const spawnedAt = performance.now();
     const start = {
       dispatcher: startDispatcher,
@@ -321,7 +336,7 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
       traced: (...args: Parameters<typeof startCandidate>) => startDispatcher(...args, 'traced'),
       baseline: startBaseline,
     }[kind];
-    consumer = start(config, destination, runId, fn.url);
+    consumer = start(config, destination, runId, fn.url, metricsPort);
     const { pid } = consumer;
 
     const tracer = STRACE_DIR === undefined ? undefined : startStrace(pid, join(STRACE_DIR, `${kind}-${config.broker}-${String(config.concurrency)}-${runId}.strace`));

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { repoRoot } from './run-kurier.js';
+import { metricsText, sampleValue } from './metrics-text.js';
 
 export interface LogLine {
   readonly level?: string;
@@ -104,21 +105,12 @@ export class DispatcherProcess {
   }
 
   async metricsText(): Promise<string> {
-    const response = await fetch(`http://127.0.0.1:${this.port}/metrics`, { signal: AbortSignal.timeout(2_000) });
-    return response.text();
+    return metricsText(this.port);
   }
 
   /** The value of one sample in /metrics, e.g. `metric('kurier_dispatcher_deliveries_total', { outcome: 'delivered' })`. */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await this.metricsText();
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(name)) continue;
-      const match = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-      if (match?.[1] !== name) continue;
-      const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-      if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
-    }
-    return 0;
+    return sampleValue(await this.metricsText(), name, labels);
   }
 
   /** Sends SIGTERM and waits for the exit. */
