@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../support/cleanup.js';
 import { FunctionServer } from '../support/function-server.js';
 import { repoRoot, runKurier } from '../support/run-kurier.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const RABBITMQ_URL = process.env['RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -15,14 +16,6 @@ function scratch(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'kurier-run-'));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return dir;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function rabbitTrigger(name: string, queue: string): string {
@@ -81,10 +74,10 @@ describe('kurier run (real RabbitMQ on 127.0.0.1:5672, a local function)', () =>
         await probe.close().catch(() => undefined);
       }
     };
-    await until(async () => (await consumers()) === 1 || child.exitCode !== null, 'the dispatcher to consume');
+    await waitUntil(async () => (await consumers()) === 1 || child.exitCode !== null, 30_000, 'the dispatcher to consume', 100);
     expect(child.exitCode, output).toBeNull();
     for (let n = 0; n < 20; n++) channel.sendToQueue(queue, Buffer.from(JSON.stringify({ n })), { messageId: `m-${n}` });
-    await until(() => fn.delivered.length >= 20, '20 deliveries');
+    await waitUntil(() => fn.delivered.length >= 20, 30_000, '20 deliveries', 100);
 
     const headers = fn.delivered[0]?.headers ?? {};
     expect(headers['ce-source']).toBe(`/apis/kurier.dev/v1alpha1/namespaces/dev/rabbitmqtriggers/run-${id}`);

@@ -4,6 +4,7 @@ import { useCleanup } from '../../support/cleanup.js';
 import type { DispatcherProcess } from '../../support/dispatcher-process.js';
 import { FunctionServer } from '../../support/function-server.js';
 import { numberOf, tally } from '../../support/stream-tally.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { PrivateNatsServer, SHARED_NATS, connectNats, createStream, deleteStream, publishNumbered, uniqueName, useSharedNats } from './helpers.js';
 
 const shared = useSharedNats();
@@ -14,14 +15,6 @@ interface Setup {
   stream: string;
   subject: string;
   env: Record<string, string>;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function setup(extra: Record<string, string> = {}, url = SHARED_NATS, connection = shared.nc): Promise<Setup> {
@@ -118,14 +111,14 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     const jsm = await shared.nc.jetstreamManager();
     const consumer = `${s.stream}-c`;
     // The acks of the last loop turn are written at its end and confirmed by the server.
-    await until(async () => (await jsm.consumers.info(s.stream, consumer)).num_ack_pending === 1, 5_000, 'the acks of messages 1–11');
+    await waitUntil(async () => (await jsm.consumers.info(s.stream, consumer)).num_ack_pending === 1, 5_000, 'the acks of messages 1–11', 50);
     const during = await jsm.consumers.info(s.stream, consumer);
     expect(during.config.max_ack_pending).toBe(8);
     expect(s.fn.delivered.map(numberOf)).not.toContain('0');
     // Message 0 (stream sequence 1) is still in its attempt: not acked, so the ack floor stays below it.
     expect(during.ack_floor.stream_seq).toBe(0);
     await s.fn.waitForDistinctDelivered(total, 20_000, numberOf);
-    await until(async () => (await jsm.consumers.info(s.stream, consumer)).ack_floor.stream_seq === total, 5_000, 'message 0 acked once delivered');
+    await waitUntil(async () => (await jsm.consumers.info(s.stream, consumer)).ack_floor.stream_seq === total, 5_000, 'message 0 acked once delivered', 50);
     expect(tally(s.fn.delivered, total).duplicates).toBe(0);
   }, 60_000);
 
@@ -221,10 +214,10 @@ describe('NATS JetStream dispatcher (real nats-server)', () => {
     // them leaves the consumer's ack state half-written (nats-server then refuses the delete with
     // "unlinkat …: directory not empty", and a consumer recreated under the same name can inherit
     // the unacknowledged 1..50 and deliver them again). Delete only once the server holds every ack.
-    await until(async () => {
+    await waitUntil(async () => {
       const info = await jsm.consumers.info(s.stream, consumer);
       return info.ack_floor.stream_seq >= 50 && info.num_ack_pending === 0;
-    }, 15_000, 'the server to record all 50 acks');
+    }, 15_000, 'the server to record all 50 acks', 50);
     const original = (await jsm.consumers.info(s.stream, consumer)).created;
     for (let attempt = 1; ; attempt++) {
       try {
