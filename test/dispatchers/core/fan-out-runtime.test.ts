@@ -22,6 +22,27 @@ async function readyz(dispatcher: DispatcherProcess): Promise<{ status: number; 
   return { status: response.status, text: await response.text() };
 }
 
+/** A cron dispatcher firing every second, reading its targets from `path` every 100 ms. */
+const cronEnv = (path: string): Record<string, string> => ({ FUNCTION_TARGETS_FILE: path, FUNCTION_TARGETS_POLL_INTERVAL: '100ms', CRON_SCHEDULE: '* * * * * *' });
+
+/** The targets file listing `fn` alone, as `hello`. */
+const helloOnly = (fn: FunctionServer): string => JSON.stringify({ targets: [{ name: 'hello', url: fn.url }] });
+
+/** What /readyz answers while the targets file at `path` lists none. */
+const noTargetsText = (path: string): string => `not ready: no targets (FUNCTION_TARGETS_FILE ${path} lists none); nothing is consumed until one appears\n`;
+
+/** A function, a mount whose targets file lists it, and a started cron dispatcher reading that file. */
+async function cronWithOneTarget(): Promise<{ path: string; dir: string; fn: FunctionServer; dispatcher: DispatcherProcess }> {
+  const dir = await mountDir();
+  const path = join(dir, 'targets.json');
+  const fn = await FunctionServer.start();
+  cleanup.push(() => fn.close());
+  await writeConfigMapMount(dir, { 'targets.json': helloOnly(fn) });
+  const dispatcher = await DispatcherProcess.start('cron', cronEnv(path));
+  cleanup.push(() => dispatcher.stop());
+  return { path, dir, fn, dispatcher };
+}
+
 describe('kurier dispatch with FUNCTION_TARGETS_FILE (the runtime, as a real process)', () => {
   it('stops with one line when both FUNCTION_URL and FUNCTION_TARGETS_FILE are set', async () => {
     const result = await runKurier(['dispatch', 'cron'], { env: { ...baseEnv, FUNCTION_URL: 'http://127.0.0.1:9/', FUNCTION_TARGETS_FILE: '/etc/kurier/targets/targets.json', CRON_SCHEDULE: '* * * * *' } });
@@ -49,15 +70,15 @@ describe('kurier dispatch with FUNCTION_TARGETS_FILE (the runtime, as a real pro
     await writeConfigMapMount(dir, { 'targets.json': '{"targets":[]}' });
     const fn = await FunctionServer.start();
     cleanup.push(() => fn.close());
-    const dispatcher = DispatcherProcess.spawn('cron', { FUNCTION_TARGETS_FILE: path, FUNCTION_TARGETS_POLL_INTERVAL: '100ms', CRON_SCHEDULE: '* * * * * *' });
+    const dispatcher = DispatcherProcess.spawn('cron', cronEnv(path));
     cleanup.push(() => dispatcher.stop());
     await dispatcher.waitForLog((line) => line.msg === 'no targets: waiting for the targets file to list one before subscribing');
     await dispatcher.waitForLog((line) => line.msg === 'health and metrics server listening');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(await readyz(dispatcher)).toEqual({ status: 503, text: `not ready: no targets (FUNCTION_TARGETS_FILE ${path} lists none); nothing is consumed until one appears\n` });
+    expect(await readyz(dispatcher)).toEqual({ status: 503, text: noTargetsText(path) });
     expect(fn.requests).toEqual([]);
     expect(await dispatcher.metric('kurier_dispatcher_messages_received_total')).toBe(0);
-    await writeConfigMapMount(dir, { 'targets.json': JSON.stringify({ targets: [{ name: 'hello', url: fn.url }] }) });
+    await writeConfigMapMount(dir, { 'targets.json': helloOnly(fn) });
     await fn.waitFor((server) => server.delivered.length >= 1, 10_000);
     await dispatcher.ready(5_000);
     expect(await dispatcher.metric('kurier_dispatcher_targets')).toBe(1);
@@ -66,34 +87,22 @@ describe('kurier dispatch with FUNCTION_TARGETS_FILE (the runtime, as a real pro
   });
 
   it('when the last target leaves, takes nothing more and says why on /readyz until one appears again', async () => {
-    const dir = await mountDir();
-    const path = join(dir, 'targets.json');
-    const fn = await FunctionServer.start();
-    cleanup.push(() => fn.close());
-    await writeConfigMapMount(dir, { 'targets.json': JSON.stringify({ targets: [{ name: 'hello', url: fn.url }] }) });
-    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_TARGETS_FILE: path, FUNCTION_TARGETS_POLL_INTERVAL: '100ms', CRON_SCHEDULE: '* * * * * *' });
-    cleanup.push(() => dispatcher.stop());
+    const { path, dir, fn, dispatcher } = await cronWithOneTarget();
     await fn.waitFor((server) => server.delivered.length >= 1, 10_000);
     await writeConfigMapMount(dir, { 'targets.json': '{"targets":[]}' });
     await dispatcher.waitForLog((line) => line.msg === 'targets changed: 0 now');
     const atChange = fn.requests.length;
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(fn.requests.length - atChange, 'requests after the last target left (at most one already in flight)').toBeLessThanOrEqual(1);
-    expect((await readyz(dispatcher)).text).toBe(`not ready: no targets (FUNCTION_TARGETS_FILE ${path} lists none); nothing is consumed until one appears\n`);
-    await writeConfigMapMount(dir, { 'targets.json': JSON.stringify({ targets: [{ name: 'hello', url: fn.url }] }) });
+    expect((await readyz(dispatcher)).text).toBe(noTargetsText(path));
+    await writeConfigMapMount(dir, { 'targets.json': helloOnly(fn) });
     await dispatcher.ready(5_000);
     const back = fn.delivered.length;
     await fn.waitFor((server) => server.delivered.length > back, 10_000, 'a delivery after the target came back');
   });
 
   it('keeps the last good list when the file turns malformed, warns once, and counts the failed reads', async () => {
-    const dir = await mountDir();
-    const path = join(dir, 'targets.json');
-    const fn = await FunctionServer.start();
-    cleanup.push(() => fn.close());
-    await writeConfigMapMount(dir, { 'targets.json': JSON.stringify({ targets: [{ name: 'hello', url: fn.url }] }) });
-    const dispatcher = await DispatcherProcess.start('cron', { FUNCTION_TARGETS_FILE: path, FUNCTION_TARGETS_POLL_INTERVAL: '100ms', CRON_SCHEDULE: '* * * * * *' });
-    cleanup.push(() => dispatcher.stop());
+    const { path, dir, fn, dispatcher } = await cronWithOneTarget();
     await writeConfigMapMount(dir, { 'targets.json': '{"targets": [' });
     const before = fn.delivered.length;
     await new Promise((resolve) => setTimeout(resolve, 2_500));
