@@ -54,6 +54,8 @@ interface Run {
   latenciesMs: number[];
   waiters: { target: number; resolve: () => void }[];
   onFirst: (() => void) | undefined;
+  /** Called synchronously when `distinct` reaches `target` (the end of a warm-up). */
+  mark: { readonly target: number; readonly callback: (at: number) => void } | undefined;
 }
 
 /** The run id and sequence number, from a JSON body or a text body (`run <id> seq <n>`). */
@@ -123,12 +125,18 @@ export class BenchFunction {
       latenciesMs: [],
       waiters: [],
       onFirst: undefined,
+      mark: undefined,
     };
   }
 
   /** Resolves at the first request of the current run (synchronously with it, for CPU readings). */
   firstRequest(callback: () => void): void {
     if (this.run !== undefined) this.run.onFirst = callback;
+  }
+
+  /** Calls back synchronously, with performance.now(), when the `target`th distinct message of the run arrives. */
+  atDistinct(target: number, callback: (at: number) => void): void {
+    if (this.run !== undefined) this.run.mark = { target, callback };
   }
 
   /** Records when message `seq` was published, for the latency of its arrival. */
@@ -200,6 +208,7 @@ export class BenchFunction {
     run.seen[seq] = 1;
     run.distinct += 1;
     run.lastAt = now;
+    if (run.mark?.target === run.distinct) run.mark.callback(now);
     const publishedAt = run.publishedAt[seq] ?? 0;
     if (publishedAt > 0) run.latenciesMs.push(now - publishedAt);
     if (run.waiters.length > 0) {

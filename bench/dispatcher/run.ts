@@ -27,12 +27,15 @@
  *   LOG_LEVEL=warn and DELIVERY_ORDERING=unordered at every level, and the baseline under plain node
  *   (Node's own type stripping) instead of tsx, so neither pays for the loader;
  * --function-delay MS makes the function answer after MS milliseconds (the 5 ms variant);
+ * --warmup N times each run from its Nth delivered message on (the JIT's warm-up, which a
+ *   long-running dispatcher pays once, left out of msgs/s and CPU); the default 0 times it all;
  * --idle MS (memory): the consumer starts on the empty stream/queue first, its RSS after MS ms idle is
  *   printed as "idle MB", and only then is the backlog published — a burst arriving while it runs
  *   (msgs/s is then bounded by the publisher: read the memory columns only);
  * --dispatcher-node-options "…" sets NODE_OPTIONS for the dispatcher and the candidate only (e.g. the
  *   heap limits of templates/deployment.yaml), not the baseline;
- * --strace DIR attaches `strace -f -c` (write, writev, sendmsg, sendto) to every consumer from spawn to
+ * --strace DIR attaches `strace -f -c` (write, writev, sendmsg, sendto; --strace-calls LIST or `all` for
+ *   others) to every consumer from spawn to
  *   its last backlog delivery and prints the calls per message. strace slows the process many times
  *   over: use it for counts, not rates.
  */
@@ -67,6 +70,8 @@ function numberOption(name: string, fallback: number): number {
 
 const MESSAGES = numberOption('messages', 3_000);
 const REPEAT = numberOption('repeat', 3);
+const WARMUP = numberOption('warmup', 0);
+if (WARMUP >= MESSAGES - 1) throw new Error(`--warmup must be below --messages − 1 (${MESSAGES - 1}), got ${WARMUP}`);
 const LATENCY_MESSAGES = numberOption('latency', 100);
 const LATENCY_INTERVAL_MS = 4;
 const FAIL_FRACTION = numberOption('fail-fraction', 0.1);
@@ -84,6 +89,7 @@ if (BODY !== 'json' && BODY !== 'text') throw new Error(`--body takes json or te
 setBodyShape(BODY);
 const FUNCTION_DELAY_MS = numberOption('function-delay', 0);
 const STRACE_DIR = option('strace');
+const STRACE_CALLS = option('strace-calls') ?? 'write,writev,sendmsg,sendto';
 const IDLE_MS = numberOption('idle', 0);
 const DISPATCHER_NODE_OPTIONS = option('dispatcher-node-options') ?? '';
 const BUNDLE_PATH = join(repoRoot, 'dist', 'kurier.mjs');
@@ -113,6 +119,8 @@ interface Config {
 
 interface Result {
   readonly kind: Kind;
+  /** Which repeat the run belongs to: ratios pair each run with the baseline's of the same repeat. */
+  readonly repeat: number;
   readonly msgsPerSec: number;
   /** CPU time of the consumer process per backlog message: less sensitive to other load than msgs/s. */
   readonly cpuUsPerMsg: number;
@@ -261,7 +269,8 @@ function startChild(command: string[], env: Record<string, string>, cwd: string,
 
 /** `strace -f -c` attached to a running process; stop() detaches it and returns the calls counted. */
 function startStrace(pid: number, file: string): { stop(): Promise<Record<string, number>> } {
-  const tracer = spawn('strace', ['-f', '-c', '-e', 'trace=write,writev,sendmsg,sendto', '-o', file, '-p', String(pid)], { stdio: 'ignore' });
+  const filter = STRACE_CALLS === 'all' ? [] : ['-e', `trace=${STRACE_CALLS}`];
+  const tracer = spawn('strace', ['-f', '-c', ...filter, '-o', file, '-p', String(pid)], { stdio: 'ignore' });
   children.add(tracer);
   const exited = new Promise<void>((resolve) => tracer.once('exit', () => { resolve(); }));
   return {
@@ -274,7 +283,7 @@ function startStrace(pid: number, file: string): { stop(): Promise<Record<string
       for (const line of readFileSync(file, 'utf8').split('\n')) {
         const fields = line.trim().split(/\s+/);
         const call = fields.at(-1) ?? '';
-        if (!['write', 'writev', 'sendmsg', 'sendto'].includes(call)) continue;
+        if (!/^[a-z_0-9]+$/.test(call) || call === 'syscall' || call === 'total' || !/^\d+$/.test(fields[3] ?? '')) continue;
         counts[call] = Number(fields[3]);
       }
       return counts;
@@ -319,7 +328,7 @@ function startBaseline(config: Config, destination: Destination, runId: string, 
   return startChild([...profile, ...loader, ...quiet, `${repoRoot}bench/dispatcher/baseline.ts`], env, repoRoot);
 }
 
-async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunction, index: number): Promise<Result> {
+async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunction, index: number, repeat = 0): Promise<Result> {
   const runId = `${ownPid}-${index}`;
   const destination = await broker.create(runId);
   live.set(destination, broker);
@@ -341,7 +350,9 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
 
     const tracer = STRACE_DIR === undefined ? undefined : startStrace(pid, join(STRACE_DIR, `${kind}-${config.broker}-${String(config.concurrency)}-${runId}.strace`));
     let cpuAtFirst = { user: Number.NaN, system: Number.NaN };
-    fn.firstRequest(() => { cpuAtFirst = cpuMsOf(pid); });
+    let timedFrom = Number.NaN;
+    if (WARMUP === 0) fn.firstRequest(() => { cpuAtFirst = cpuMsOf(pid); });
+    else fn.atDistinct(WARMUP, (at) => { cpuAtFirst = cpuMsOf(pid); timedFrom = at; });
     let idleRssMb = Number.NaN;
     if (IDLE_MS > 0) {
       await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
@@ -359,10 +370,14 @@ async function runOnce(kind: Kind, config: Config, broker: Broker, fn: BenchFunc
     const memory = memoryOf(consumer.pid);
     const retries = await consumer.retries();
     const final = fn.stats();
+    // Without a warm-up: from the first request to the last delivery (MESSAGES − 1 intervals, the
+    // CPU of all MESSAGES). With one: from the WARMUP-th delivery on, the rest of the backlog.
+    const timed = WARMUP === 0 ? { from: backlog.firstAt, intervals: MESSAGES - 1, messages: MESSAGES } : { from: timedFrom, intervals: MESSAGES - WARMUP, messages: MESSAGES - WARMUP };
     return {
       kind,
-      msgsPerSec: (MESSAGES - 1) / ((backlog.lastAt - backlog.firstAt) / 1000),
-      cpuUsPerMsg: ((cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system) * 1000) / MESSAGES,
+      repeat,
+      msgsPerSec: timed.intervals / ((backlog.lastAt - timed.from) / 1000),
+      cpuUsPerMsg: ((cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system) * 1000) / timed.messages,
       systemShare: (cpuAtLast.system - cpuAtFirst.system) / (cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system),
       startupMs: backlog.firstAt - spawnedAt,
       latenciesMs: final.latenciesMs,
@@ -400,12 +415,19 @@ function row(cells: readonly string[]): string {
 const HEADER = row(['broker', 'mif', 'consumer', 'min/s', 'median/s', 'ratio', 'cpu µs', 'ratio', 'p50 ms', 'p99 ms', 'peak MB', 'idle MB', 'start ms', 'conns', 'dups']);
 
 function summarize(config: Config, results: readonly Result[]): string[] {
-  const medianOf = (kind: Kind, value: (r: Result) => number): number => median(results.filter((r) => r.kind === kind).map(value));
+  // The machine's speed drifts over a run (a shared host): each run is compared with the baseline
+  // run of the same repeat, next to it in time, and the ratio shown is the median of those ratios.
+  const pairedRatio = (kind: Kind, value: (r: Result) => number): number => median(
+    results.filter((r) => r.kind === kind).map((r) => {
+      const baseline = results.find((b) => b.kind === 'baseline' && b.repeat === r.repeat);
+      return baseline === undefined ? Number.NaN : value(r) / value(baseline);
+    }),
+  );
   const kinds = [...new Set(results.map((r) => r.kind))];
   return kinds.map((kind) => {
     const mine = results.filter((r) => r.kind === kind);
-    const rateRatio = medianOf(kind, (r) => r.msgsPerSec) / medianOf('baseline', (r) => r.msgsPerSec);
-    const cpuRatio = medianOf(kind, (r) => r.cpuUsPerMsg) / medianOf('baseline', (r) => r.cpuUsPerMsg);
+    const rateRatio = pairedRatio(kind, (r) => r.msgsPerSec);
+    const cpuRatio = pairedRatio(kind, (r) => r.cpuUsPerMsg);
     const rates = mine.map((r) => r.msgsPerSec);
     const latencies = mine.flatMap((r) => r.latenciesMs);
     return row([
@@ -457,7 +479,7 @@ async function main(): Promise<void> {
           const kinds: Kind[] = ['dispatcher', ...(CANDIDATE === undefined ? [] : ['candidate' as const]), ...(TRACING ? ['traced' as const] : []), 'baseline'];
           const order = repeat % 2 === 0 ? kinds : [...kinds].reverse();
           for (const kind of order) {
-            const result = await runOnce(kind, config, broker, fn, index++);
+            const result = await runOnce(kind, config, broker, fn, index++, repeat);
             results.push(result);
             if (result.missing > 0) throw new Error(`${kind} missed ${result.missing} messages`);
             process.stderr.write(`  ${name} mif=${concurrency} ${kind}: ${fixed(result.msgsPerSec)} msgs/s, ${fixed(result.cpuUsPerMsg)} µs CPU/msg (${fixed(result.systemShare * 100)}% kernel), RSS peak ${fixed(result.peakRssMb)} MB, at end ${fixed(result.endRssMb)} MB${IDLE_MS > 0 ? `, idle ${fixed(result.idleRssMb)} MB` : ''}\n`);
@@ -492,7 +514,8 @@ async function main(): Promise<void> {
   }
   if (TRACING) console.log(`\ntraced dispatchers exported ${String(otlpSink.requests)} OTLP requests, ${fixed(otlpSink.bytes / 1e6, 1)} MB of spans`);
   console.log('');
-  console.log(`whole run ${fixed((performance.now() - began) / 1000, 1)} s. msgs/s: backlog messages / (last delivered − first request); ratio: dispatcher median / baseline median`);
+  console.log(`whole run ${fixed((performance.now() - began) / 1000, 1)} s. msgs/s: backlog messages / (last delivered − first request${WARMUP > 0 ? `; here from the ${String(WARMUP)}th delivery, --warmup` : ''}); ratio: median over the`);
+  console.log('repeats of (this run / the baseline run of the same repeat), runs next to each other in time');
   console.log('(higher is better for msgs/s, lower for cpu). cpu µs: consumer process CPU (user+sys) per message over the same span. p50/p99: publish → function');
   console.log('latency of the paced messages, all runs pooled. peak MB: VmHWM of the consumer process (idle MB: VmRSS after --idle ms, before any message). start ms: spawn → first request. conns: connections to the function.');
 }
