@@ -36,6 +36,15 @@ describe('delivery and retry', () => {
     expect(await counterValue(h.metrics, 'kurier_dispatcher_deliveries_total', { outcome: 'delivered' })).toBe(1);
   });
 
+  it('counts a connection the function drops mid-request as one failed attempt: the client never re-sends on its own', async () => {
+    h = harness(fn.url, deliveryConfig({ retry: { initialDelayMs: 100 } }), { random: () => 1 });
+    fn.answer({ drop: true });
+    expect(await deliver(h)).toEqual({ outcome: 'delivered', status: 200, attempts: 2 });
+    expect(fn.requests.map((request) => request.status)).toEqual([0, 200]);
+    expect(h.clock.sleeps).toEqual([100]);
+    expect(await counterValue(h.metrics, 'kurier_dispatcher_retries_total')).toBe(1);
+  });
+
   it('honours Retry-After, up to the maximum delay', async () => {
     h = harness(fn.url, deliveryConfig({ retry: { initialDelayMs: 100, maxDelayMs: 10_000 } }));
     fn.answer({ status: 429, headers: { 'retry-after': '7' } }, { status: 503, headers: { 'retry-after': '3600' } });
