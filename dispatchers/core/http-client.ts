@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
+import { Deadlines } from './deadlines.js';
 import { Slots } from './slots.js';
 
 export interface FunctionResponse {
@@ -85,6 +86,8 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
     autoSelectFamily: true,
   });
   const path = `${target.pathname}${target.search}`;
+  // Every attempt's timeout on one timer (no timer set and cleared per request).
+  const deadlines = new Deadlines();
   // The URL's credentials as Basic auth, as node:http's `auth` option sends them.
   const authorization = target.username === ''
     ? undefined
@@ -120,7 +123,7 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
         const finish = (action: () => void): void => {
           if (finished) return;
           finished = true;
-          clearTimeout(timer);
+          deadlines.cancel(deadline, onTimeout);
           handlers?.delete(slot, onAbort);
           release?.removeEventListener('abort', onRelease);
           action();
@@ -129,7 +132,8 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
           finish(() => { reject(reason); });
           stop(reason);
         };
-        const timer = setTimeout(() => { fail(new TransportError('timeout', `no complete response within ${options.timeoutMs}ms`)); }, options.timeoutMs);
+        const onTimeout = (): void => { fail(new TransportError('timeout', `no complete response within ${options.timeoutMs}ms`)); };
+        const deadline = deadlines.add(options.timeoutMs, onTimeout);
         const onAbort = (): void => { fail(options.signal?.reason as Error); };
         const onRelease = (): void => { fail(release?.reason as Error); };
         if (options.signal?.aborted === true) {
@@ -186,6 +190,7 @@ export function createFunctionClient(url: string, maxSockets: number): FunctionC
       });
     },
     close() {
+      deadlines.clear();
       pool.destroy().catch(() => undefined);
     },
   };
