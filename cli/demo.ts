@@ -29,7 +29,8 @@ JetStream, and a local function receives every message.
 
 Exit codes: 0 every message delivered and the dispatcher stopped cleanly, 1 otherwise, 2 usage.
 `;
-const BIN = fileURLToPath(new URL('../bin/kurier.js', import.meta.url));
+/** The CLI this process runs (bin/kurier.js in a checkout, dist/kurier.mjs in an image): the dispatcher runs as the same command. */
+const BIN = process.argv[1] ?? fileURLToPath(new URL('../bin/kurier.js', import.meta.url));
 
 interface DemoOptions {
   readonly messages: number;

@@ -182,6 +182,12 @@ describe('the bundle (dist/kurier.mjs and its chunks)', () => {
     expect(controller.loaded.inputs).toContain('@kubernetes/client-node');
   });
 
+  it('runs the demo from the bundle alone (no bin/, no sources): the dispatcher is started as the same command', async () => {
+    const result = await run(process.execPath, [bundle, 'demo', '--messages', '20', '--fail-every', '0'], { cwd: work, timeout: 60_000 });
+    expect(result.stdout).toContain('delivered 20/20 unique messages');
+    expect(result.stdout).toContain('dispatcher stopped on SIGTERM (exit 0)');
+  });
+
   it('keeps class and function names: logged errors carry their type and readable stack frames', async () => {
     const result = await run(process.execPath, [bundle, 'controller', '--templates=/nonexistent/templates'], { cwd: work }).catch((err: unknown) => err as { stdout: string; code: number });
     const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
