@@ -283,7 +283,8 @@ function startStrace(pid: number, file: string): { stop(): Promise<Record<string
       for (const line of readFileSync(file, 'utf8').split('\n')) {
         const fields = line.trim().split(/\s+/);
         const call = fields.at(-1) ?? '';
-        if (!/^[a-z_0-9]+$/.test(call) || call === 'syscall' || call === 'total' || !/^\d+$/.test(fields[3] ?? '')) continue;
+        // The header (its calls column reads "calls"), rules and the total row are not calls.
+        if (call === 'total' || !/^\d+$/.test(fields[3] ?? '')) continue;
         counts[call] = Number(fields[3]);
       }
       return counts;
